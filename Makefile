@@ -1,0 +1,46 @@
+# The two commands of the README: `make test` and `make book`. Both create .venv if needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# chapter notebooks: the MyST-markdown files under book/ that carry a jupytext kernelspec
+NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
+NBDIR := _build/nbval
+
+.PHONY: test unit notebooks book clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@$(BIN)/python -m pip show torch | grep -q '^Version: 2.13.0' || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
+	touch $(STAMP)
+
+# jupytext sources -> .ipynb for nbval, in a build folder (never committed)
+$(NBDIR): $(STAMP) $(NOTEBOOKS)
+	rm -rf $(NBDIR)
+	@for nb in $(NOTEBOOKS); do \
+	  out=$(NBDIR)/$${nb%.md}.ipynb; mkdir -p $$(dirname $$out); \
+	  $(BIN)/jupytext --quiet --to ipynb -o $$out $$nb || exit 1; \
+	done
+	touch $(NBDIR)
+
+test: $(STAMP) $(NBDIR)
+	MPLBACKEND=Agg $(BIN)/pytest tests $(NBDIR) --nbval-lax --nbval-cell-timeout=600 --durations=15 -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/pytest tests -q -p no:cacheprovider
+
+notebooks: $(STAMP) $(NBDIR)
+	MPLBACKEND=Agg $(BIN)/pytest $(NBDIR) --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --builder html
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+clean:
+	rm -rf _build

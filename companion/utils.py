@@ -1,0 +1,180 @@
+"""Shared helpers: seeding, device choice, a generic training loop, timing and paths."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch so that a rerun gives the same numbers.
+
+    Returns a ``torch.Generator`` seeded with ``seed`` for code that wants its own stream.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to run on: ``prefer`` if given, else CUDA when available, else CPU."""
+    if prefer is not None:
+        if prefer.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device {prefer!r} requested but CUDA is not available")
+        return torch.device(prefer)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
+    """A ``tqdm.auto`` progress bar; ``COMPANION_NO_PROGRESS=1`` silences every bar (tests, CI logs)."""
+    kwargs.setdefault("disable", os.environ.get("COMPANION_NO_PROGRESS") == "1")
+    kwargs.setdefault("leave", False)
+    kwargs.setdefault("mininterval", 0.5)
+    return tqdm(iterable, **kwargs)
+
+
+@dataclass
+class History:
+    """Per-epoch records of a training run (``history.values["loss"]`` is a list)."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def log(self, **metrics: float) -> None:
+        for key, value in metrics.items():
+            self.values.setdefault(key, []).append(float(value))
+
+    def last(self, key: str) -> float:
+        return self.values[key][-1]
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.values[key]
+
+
+def train(
+    model: torch.nn.Module,
+    step: Callable[[torch.nn.Module, object], torch.Tensor | dict[str, torch.Tensor]],
+    batches: Callable[[int], Iterable] | Iterable,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    evaluate: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    desc: str = "train",
+    clip_grad: float | None = None,
+) -> History:
+    """The one generic training loop of the book.
+
+    ``step(model, batch)`` returns the loss to minimise, or a dict whose ``"loss"`` entry is
+    minimised and whose other entries are logged (as epoch means). ``batches`` is an iterable
+    reused every epoch, or a function ``epoch -> iterable`` (for reshuffling). ``evaluate(model)``
+    runs after every epoch in ``eval`` mode under ``torch.no_grad`` and its metrics are logged.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    history = History()
+    bar = progress(range(epochs), desc=desc)
+    for epoch in bar:
+        model.train()
+        sums: dict[str, float] = {}
+        count = 0
+        for batch in batches(epoch) if callable(batches) else batches:
+            out = step(model, batch)
+            terms = out if isinstance(out, dict) else {"loss": out}
+            if "loss" not in terms:
+                raise ValueError("step() returned a dict without a 'loss' entry")
+            optimizer.zero_grad()
+            terms["loss"].backward()
+            if clip_grad is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+            optimizer.step()
+            for key, value in terms.items():
+                sums[key] = sums.get(key, 0.0) + float(value.detach())
+            count += 1
+        if count == 0:
+            raise ValueError("batches yielded nothing: an empty data loader?")
+        history.log(**{k: v / count for k, v in sums.items()})
+        if evaluate is not None:
+            model.eval()
+            with torch.no_grad():
+                history.log(**evaluate(model))
+        bar.set_postfix({k: f"{v[-1]:.3g}" for k, v in history.values.items()})
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
+    """Share of rows whose arg-max equals the label."""
+    if logits.ndim != 2 or labels.ndim != 1 or logits.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"expected logits (N, C) and labels (N,), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+class Timer:
+    """Wall-clock timer: ``with Timer() as t: ...; t.seconds``."""
+
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Temporarily run torch with ``n`` intra-op threads."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def repo_path(*parts: str) -> Path:
+    """A path inside the repository (works from a notebook's folder, a test, or a CLI)."""
+    return REPO_ROOT.joinpath(*parts)
+
+
+def package_versions(names: Iterable[str] = ("torch", "numpy", "torch-geometric", "scikit-learn")) -> dict[str, str]:
+    """Installed versions of ``names`` (``"absent"`` for a missing package)."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def machine_info() -> dict[str, object]:
+    """What machine a result was measured on."""
+    info: dict[str, object] = {
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
