@@ -18,6 +18,9 @@ from tqdm.auto import tqdm
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+__all__ = ["seed_everything", "get_device", "progress", "History", "train", "accuracy", "Timer",
+           "torch_threads", "repo_path", "package_versions", "machine_info"]
+
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch so that a rerun gives the same numbers.
