@@ -1,0 +1,47 @@
+import pytest
+import torch
+
+from companion import data
+from companion.lds import UCI_SIZES, divide_validation, knn_gcn, knn_graph, logistic_regression, uci_split
+
+
+def test_uci_split_sizes_disjoint_and_stratified():
+    y = data.load("wine")["y"]
+    s = uci_split(y, *UCI_SIZES["wine"], seed=1)
+    assert [len(s[k]) for k in ("train", "val", "es")] == [10, 10, 10]
+    allidx = torch.cat(list(s.values()))
+    assert len(allidx) == len(y) == len(allidx.unique())
+    assert len(y[s["train"]].unique()) == 3  # stratified: every cultivar is labelled
+    assert not torch.equal(uci_split(y, 10, 10, 10, seed=2)["train"], s["train"])
+    with pytest.raises(ValueError, match="sum below"):
+        uci_split(y, 100, 50, 50, seed=0)
+
+
+def test_divide_validation_is_a_partition():
+    val, es = divide_validation(torch.arange(100, 200), seed=0)
+    assert len(val) + len(es) == 100 and not set(val.tolist()) & set(es.tolist())
+    with pytest.raises(ValueError, match="share"):
+        divide_validation(torch.arange(4), 0, share=1.0)
+
+
+def test_knn_graph_symmetric_with_k_neighbours():
+    x = torch.randn(30, 4, generator=torch.Generator().manual_seed(0))
+    a = knn_graph(x, 3)
+    assert torch.equal(a, a.t()) and a.diagonal().sum() == 0
+    assert (a.sum(1) >= 3).all()
+    assert (knn_graph(x, 3, symmetric=False).sum(1) == 3).all()
+    with pytest.raises(ValueError, match="k must be"):
+        knn_graph(x, 30)
+    with pytest.raises(ValueError, match="metric"):
+        knn_graph(x, 3, metric="hamming")
+
+
+def test_knn_gcn_beats_majority_on_wine_by_a_margin():
+    d = data.load("wine")
+    split = uci_split(d["y"], 10, 10, 10, seed=0)
+    res = knn_gcn(d["x"], d["y"], split, ks=(10,), epochs=100, seed=0)
+    majority = (d["y"][split["test"]] == d["y"][split["train"]].mode().values).float().mean().item()
+    assert res["test_acc"] > majority + 0.4
+    assert logistic_regression(d["x"], d["y"], split)["test_acc"] > majority + 0.4
+    with pytest.raises(ValueError, match="missing"):
+        knn_gcn(d["x"], d["y"], {"train": split["train"]})

@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from companion.lds import (AdamState, LDSConfig, adam_step, expected_prediction, gcn_forward, hypergradient,
+                           init_gcn_weights, train_lds)
+
+
+def _tiny(seed=0, n=7):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 1] * (n // 2) + [0] * (n % 2))
+    theta = torch.rand(n, n, generator=g, dtype=torch.float64).triu(1)
+    w = [wi.detach().double() for wi in init_gcn_weights(3, 2, 4, g)]
+    return x, y, theta, w, torch.tensor([0, 1, 2]), torch.tensor([3, 4, 5])
+
+
+def test_hypergradient_matches_finite_differences():
+    x, y, theta, w, tr, val = _tiny()
+    kwargs = dict(tau=3, inner_lr=0.1, l2_reg=5e-4, dropout=0.0, dense=True)
+    hg, *_ = hypergradient(theta, w, AdamState.zeros_like(w), x, y, tr, val, **kwargs)
+
+    def outer(t):
+        with torch.enable_grad():
+            _, w_end, _, _ = hypergradient(t, w, AdamState.zeros_like(w), x, y, tr, val, **kwargs)
+        upper = t.triu(1)
+        return torch.nn.functional.cross_entropy(gcn_forward(w_end, x, upper + upper.t())[val], y[val]).item()
+
+    eps = 1e-6
+    for i, j in [(0, 1), (2, 5), (3, 4), (1, 6)]:
+        e = torch.zeros_like(theta)
+        e[i, j] = eps
+        fd = (outer(theta + e) - outer(theta - e)) / (2 * eps)
+        assert hg[i, j].item() == pytest.approx(fd, rel=1e-4, abs=1e-7)
+    assert hg.tril().abs().sum() == 0  # lower triangle is not a parameter
+
+
+def test_sampled_hypergradient_equals_dense_one_on_a_deterministic_graph():
+    x, y, theta, w, tr, val = _tiny(1)
+    theta = (theta > 0.5).double()  # probabilities 0/1: every sample is the same graph
+    args = (theta, w, AdamState.zeros_like(w), x, y, tr, val)
+    dense, *_ = hypergradient(*args, tau=2, inner_lr=0.1, dropout=0.0, dense=True)
+    sampled, *_ = hypergradient(*args, tau=2, inner_lr=0.1, dropout=0.0, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(dense, sampled, atol=1e-10)
+
+
+def test_adam_step_matches_torch_adam():
+    g = torch.Generator().manual_seed(0)
+    w = [torch.randn(3, 2, generator=g, requires_grad=True)]
+    ref = [w[0].detach().clone().requires_grad_()]
+    opt = torch.optim.Adam(ref, lr=0.02)
+    state, cur = AdamState.zeros_like(w), w
+    for _ in range(4):
+        grads = torch.autograd.grad((cur[0] ** 3).sum(), cur)
+        cur, state = adam_step([c.detach() for c in cur], list(grads), state, 0.02)
+        cur = [c.detach().requires_grad_() for c in cur]
+        opt.zero_grad()
+        (ref[0] ** 3).sum().backward()
+        opt.step()
+    assert torch.allclose(cur[0], ref[0], atol=1e-6)
+
+
+def test_expected_prediction_is_a_distribution_and_exact_for_01_theta():
+    x, y, theta, w, *_ = _tiny(2)
+    p = expected_prediction(w, x, theta, n_samples=5, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(p.sum(1), torch.ones(len(x), dtype=p.dtype))
+    t01 = (theta > 0.5).double()
+    a = t01 + t01.t()
+    assert torch.allclose(expected_prediction(w, x, t01, 3), torch.softmax(gcn_forward(w, x, a), 1))
+
+
+def test_train_lds_outputs_and_errors():
+    x, y, theta, *_ = _tiny(3, n=12)
+    x, theta = x.float(), theta.float()
+    split = {"train": torch.arange(4), "val": torch.arange(4, 7), "es": torch.arange(7, 9), "test": torch.arange(9, 12)}
+    cfg = LDSConfig(tau=2, max_inner_steps=6, max_outer_iterations=2, patience=1, n_samples=2)
+    res = train_lds(x, y, theta, split, cfg, seed=0)
+    assert 0 <= res.test_accuracy <= 1 and res.theta.min() >= 0 and res.theta.max() <= 1
+    assert len(res.history["es_acc"]) in (1, 2)
+    with pytest.raises(ValueError, match="missing"):
+        train_lds(x, y, theta, {"train": split["train"]}, cfg)
+    with pytest.raises(ValueError, match="square"):
+        train_lds(x, y, theta[:, :5], split, cfg)
+    with pytest.raises(ValueError, match="tau"):
+        LDSConfig(tau=0)
+    with pytest.raises(ValueError, match="dropout"):
+        LDSConfig(dropout=1.0)
