@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from companion.alinet import csls, evaluate_alignment, ranking_metrics
+
+
+def test_metrics_against_hand_computed_ranking():
+    # row 0: match ranked 1st; row 1: 2nd (0.9 > 0.5); row 2: 3rd
+    sim = torch.tensor([[0.9, 0.1, 0.2],
+                        [0.9, 0.5, 0.1],
+                        [0.8, 0.7, 0.3]])
+    m = ranking_metrics(sim, ks=(1, 2))
+    assert m["hits@1"] == pytest.approx(1 / 3)
+    assert m["hits@2"] == pytest.approx(2 / 3)
+    assert m["mrr"] == pytest.approx((1 + 1 / 2 + 1 / 3) / 3)
+
+
+def test_evaluate_alignment_batched_equals_unbatched_and_csls_runs():
+    g = torch.Generator().manual_seed(0)
+    e1, e2 = torch.randn(50, 8, generator=g), torch.randn(50, 8, generator=g)
+    e2[:25] = e1[:25] + 0.01 * torch.randn(25, 8, generator=g)
+    full = evaluate_alignment(e1, e2, batch_size=1000)
+    small = evaluate_alignment(e1, e2, batch_size=7)
+    assert full == small
+    assert full["hits@1"] >= 0.5
+    with_csls = evaluate_alignment(e1, e2, csls_k=5, batch_size=7)
+    assert with_csls["hits@1"] >= 0.5
+
+
+def test_csls_penalises_hubs():
+    sim = torch.tensor([[0.9, 0.88, 0.1], [0.9, 0.2, 0.1], [0.9, 0.1, 0.85]])  # column 0 is a hub
+    c = csls(sim, k=2)
+    assert c[0].argmax() == 1 and sim[0].argmax() == 0
+
+
+def test_metrics_errors():
+    with pytest.raises(ValueError, match="sim must be"):
+        ranking_metrics(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="k must be"):
+        ranking_metrics(torch.zeros(2, 2), ks=(0,))
+    with pytest.raises(ValueError, match="same shape"):
+        evaluate_alignment(torch.zeros(3, 2), torch.zeros(4, 2))
