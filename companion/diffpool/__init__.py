@@ -1,0 +1,13 @@
+"""DiffPool (Ying et al., NeurIPS 2018): differentiable hierarchical pooling for graph classification."""
+
+from companion.diffpool.dense import DenseGraphs, to_dense
+from companion.diffpool.gnn import DenseSAGELayer, GNNBlock, masked_batch_norm
+from companion.diffpool.model import DiffPoolNet, FlatGNN, cluster_sizes, readout
+from companion.diffpool.pool import diff_pool, entropy_loss, link_prediction_loss
+from companion.diffpool.train import MODELS, cross_validate, evaluate_accuracy, fit, make_model, stratified_folds
+
+__all__ = [
+    "DenseGraphs", "to_dense", "DenseSAGELayer", "GNNBlock", "masked_batch_norm", "DiffPoolNet", "FlatGNN",
+    "cluster_sizes", "readout", "diff_pool", "entropy_loss", "link_prediction_loss", "MODELS",
+    "cross_validate", "evaluate_accuracy", "fit", "make_model", "stratified_folds",
+]

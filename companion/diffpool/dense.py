@@ -1,0 +1,57 @@
+"""Dense batching: variable-size graphs padded to one (B, N, ...) tensor with a node mask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class DenseGraphs:
+    """Graphs padded to ``N`` nodes: ``x`` (B, N, F), ``adj`` (B, N, N), ``mask`` (B, N), ``y`` (B,)."""
+
+    x: Tensor
+    adj: Tensor
+    mask: Tensor
+    y: Tensor
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, index) -> "DenseGraphs":
+        return DenseGraphs(self.x[index], self.adj[index], self.mask[index], self.y[index])
+
+    @property
+    def max_nodes(self) -> int:
+        return self.x.shape[1]
+
+
+def to_dense(graphs: Sequence, max_nodes: int | None = None) -> DenseGraphs:
+    """Pad a list of PyG ``Data`` graphs (``x``, ``edge_index``, ``y``) into one :class:`DenseGraphs`.
+
+    ``max_nodes`` (default: the largest graph) is the padded size N; a larger graph is an error
+    (filter them first, as the DiffPool code does with ``--max-nodes``). Node ``i`` of graph ``b``
+    is row ``i`` of ``x[b]``; rows ``>= num_nodes`` are zero and ``mask`` is False there.
+    """
+    if len(graphs) == 0:
+        raise ValueError("to_dense needs at least one graph, got an empty list")
+    sizes = [int(g.num_nodes) for g in graphs]
+    n = max(sizes) if max_nodes is None else int(max_nodes)
+    if n < max(sizes):
+        raise ValueError(f"max_nodes={n} is smaller than the largest graph ({max(sizes)} nodes): filter it out first")
+    feats = {g.x.shape[1] for g in graphs}
+    if len(feats) != 1:
+        raise ValueError(f"all graphs must have the same number of node features, got {sorted(feats)}")
+    b, f = len(graphs), feats.pop()
+    x = torch.zeros(b, n, f)
+    adj = torch.zeros(b, n, n)
+    mask = torch.zeros(b, n, dtype=torch.bool)
+    for i, (g, size) in enumerate(zip(graphs, sizes)):
+        x[i, :size] = g.x.float()
+        adj[i, g.edge_index[0], g.edge_index[1]] = 1.0
+        mask[i, :size] = True
+    y = torch.cat([g.y.view(-1)[:1] for g in graphs]).long()
+    return DenseGraphs(x, adj, mask, y)

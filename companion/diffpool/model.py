@@ -1,0 +1,131 @@
+"""The hierarchical DiffPool classifier and the flat GNN baselines."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from companion.diffpool.gnn import GNNBlock
+from companion.diffpool.pool import diff_pool
+
+READOUTS = ("mean", "sum", "max")
+POOL_FUNCTIONS = ("ours", "pyg")
+
+
+def cluster_sizes(max_nodes: int, cluster_ratio: float, levels: int) -> list[int]:
+    """Number of clusters at each level: ``ceil(ratio * n)`` of the previous level's ``n`` nodes.
+
+    The paper uses ratio 0.25 with two levels and 0.1 with one; PyG's example rounds up, as here.
+    """
+    if max_nodes < 1:
+        raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
+    if not 0.0 < cluster_ratio <= 1.0:
+        raise ValueError(f"cluster_ratio must be in (0, 1], got {cluster_ratio}")
+    if levels < 1:
+        raise ValueError(f"levels must be >= 1, got {levels}")
+    sizes, n = [], max_nodes
+    for _ in range(levels):
+        n = max(1, math.ceil(cluster_ratio * n))
+        sizes.append(n)
+    return sizes
+
+
+def readout(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
+    """Graph embedding (B, F) from node embeddings (B, N, F), ignoring padding nodes."""
+    if how not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, got {how!r}")
+    if mask is None:
+        mask = torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+    m = mask.unsqueeze(-1).to(x.dtype)
+    if how == "sum":
+        return (x * m).sum(1)
+    if how == "mean":
+        return (x * m).sum(1) / m.sum(1).clamp(min=1)
+    return x.masked_fill(~mask.unsqueeze(-1).bool(), float("-inf")).max(1).values
+
+
+def _pyg_diff_pool(x, adj, s, mask=None):
+    from torch_geometric.nn import dense_diff_pool
+
+    return dense_diff_pool(x, adj, s, mask)
+
+
+class FlatGNN(nn.Module):
+    """Baseline: a :class:`GNNBlock` followed by one global readout (mean or sum) and an MLP.
+
+    ``forward(x, adj, mask) -> (logits (B, classes), {})``; the empty dict keeps the interface of
+    :class:`DiffPoolNet` (no auxiliary losses).
+    """
+
+    def __init__(self, in_dim: int, num_classes: int, hidden: int = 32, num_layers: int = 3,
+                 readout: str = "mean", aggr: str = "sum", dropout: float = 0.0):
+        super().__init__()
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        self.readout = readout
+        self.gnn = GNNBlock(in_dim, hidden, hidden, num_layers, aggr)
+        self.mlp = nn.Sequential(nn.Linear(self.gnn.out_channels, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, num_classes))
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> tuple[Tensor, dict]:
+        h = self.gnn(x, adj, mask)
+        return self.mlp(readout(h, mask, self.readout)), {}
+
+
+class DiffPoolNet(nn.Module):
+    r"""Hierarchical graph classifier with ``levels`` DiffPool layers (Ying et al. 2018, Sec. 3).
+
+    At level :math:`l`, an embedding GNN gives :math:`Z = \mathrm{GNN}_{embed}(A, X)` (Eq. 5) and a
+    pooling GNN gives assignment logits :math:`\mathrm{GNN}_{pool}(A, X)` (Eq. 6) over
+    :math:`C_l` clusters (:func:`cluster_sizes`); :func:`diff_pool` coarsens to
+    :math:`X' = S^\top Z,\ A' = S^\top A S` (Eqs. 3, 4). After the last level one more GNN runs on
+    the coarse graph, a readout over clusters gives the graph embedding, and an MLP the logits.
+
+    ``pool="ours"`` uses :func:`diff_pool`, ``pool="pyg"`` PyG's ``dense_diff_pool`` (same maths).
+    ``forward(x (B, N, F), adj (B, N, N), mask (B, N)) -> (logits, aux)``; ``aux`` holds the summed
+    ``link_loss`` and ``entropy_loss`` over levels and the softmax ``assignments`` of each level.
+    """
+
+    def __init__(self, in_dim: int, num_classes: int, max_nodes: int, hidden: int = 32, levels: int = 1,
+                 cluster_ratio: float = 0.25, num_layers: int = 3, readout: str = "mean", aggr: str = "sum",
+                 pool: str = "ours", dropout: float = 0.0):
+        super().__init__()
+        if pool not in POOL_FUNCTIONS:
+            raise ValueError(f"pool must be one of {POOL_FUNCTIONS}, got {pool!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        self.max_nodes, self.readout = max_nodes, readout
+        self.clusters = cluster_sizes(max_nodes, cluster_ratio, levels)
+        self.pool_fn = diff_pool if pool == "ours" else _pyg_diff_pool
+        self.embed, self.pool, self.assign = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        dim = in_dim
+        for c in self.clusters:
+            self.embed.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
+            self.pool.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
+            self.assign.append(nn.Linear(self.pool[-1].out_channels, c))
+            dim = self.embed[-1].out_channels
+        self.final = GNNBlock(dim, hidden, hidden, num_layers, aggr)
+        self.mlp = nn.Sequential(nn.Linear(self.final.out_channels, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, num_classes))
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> tuple[Tensor, dict]:
+        if x.dim() != 3 or x.shape[1] > self.max_nodes:
+            raise ValueError(f"x must be (B, N, F) with N <= max_nodes={self.max_nodes}, got {tuple(x.shape)}")
+        link, ent, assignments = x.new_zeros(()), x.new_zeros(()), []
+        for embed, pool, assign in zip(self.embed, self.pool, self.assign):
+            z = embed(x, adj, mask)
+            logits_s = assign(pool(x, adj, mask))
+            x, adj, l_loss, e_loss = self.pool_fn(z, adj, logits_s, mask)
+            s = torch.softmax(logits_s, dim=-1)
+            assignments.append(s if mask is None else s * mask.unsqueeze(-1))
+            link, ent, mask = link + l_loss, ent + e_loss, None
+        h = self.final(x, adj)
+        return self.mlp(readout(h, None, self.readout)), {"link_loss": link, "entropy_loss": ent,
+                                                          "assignments": assignments}
