@@ -1,0 +1,197 @@
+"""Splits, the trainer for KGCN / KGCN-LS and BPR-MF, and the evaluation of a fitted model."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from companion.data.kg_recsys import KGRecData
+from companion.kgcn.baselines import BPRMF, bpr_loss
+from companion.kgcn.metrics import auc_score, f1_at_half, recall_at_k
+from companion.kgcn.model import KGCN, InteractionTable, label_smoothness_loss
+from companion.kgcn.sampling import build_adjacency
+from companion.utils import History, seed_everything, train
+
+
+@dataclass
+class KGCNConfig:
+    """Hyperparameters (names as in the official ``main.py``)."""
+
+    dim: int = 16
+    n_iter: int = 2
+    neighbor_sample_size: int = 8
+    aggregator: str = "sum"
+    ls_weight: float = 1.0
+    l2_weight: float = 1e-3
+    lr: float = 2e-2
+    batch_size: int = 64
+    n_epochs: int = 15
+
+    def __post_init__(self) -> None:
+        if self.ls_weight < 0 or self.l2_weight < 0 or self.lr <= 0:
+            raise ValueError(f"ls_weight and l2_weight must be >= 0 and lr > 0, got "
+                             f"{self.ls_weight}, {self.l2_weight}, {self.lr}")
+        if min(self.dim, self.n_iter, self.neighbor_sample_size, self.batch_size, self.n_epochs) < 1:
+            raise ValueError("dim, n_iter, neighbor_sample_size, batch_size and n_epochs must be >= 1")
+
+
+def split_ratings(ratings: np.ndarray, seed: int = 0, ratios: Sequence[float] = (0.6, 0.2, 0.2)
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random train / eval / test split of the rating rows (6:2:2 as in ``data_loader.py``)."""
+    if len(ratios) != 3 or min(ratios) < 0 or not np.isclose(sum(ratios), 1.0):
+        raise ValueError(f"ratios must be three non-negative shares summing to 1, got {list(ratios)}")
+    n = len(ratings)
+    perm = np.random.default_rng(seed).permutation(n)
+    a, b = int(ratios[0] * n), int((ratios[0] + ratios[1]) * n)
+    return ratings[perm[:a]], ratings[perm[a:b]], ratings[perm[b:]]
+
+
+def subsample(train_rows: np.ndarray, fraction: float, seed: int = 0) -> np.ndarray:
+    """Keep a random ``fraction`` of the training rows (the sparse-interaction experiment)."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    rng = np.random.default_rng(seed)
+    keep = rng.permutation(len(train_rows))[: max(1, int(round(fraction * len(train_rows))))]
+    return train_rows[np.sort(keep)]
+
+
+def _batches(n: int, batch_size: int, seed: int):
+    def epoch_batches(epoch: int):
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+        return perm.split(batch_size)
+    return epoch_batches
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, users: torch.Tensor, items: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """Click probabilities ``sigmoid(model(users, items))`` computed in chunks, (N,)."""
+    model.eval()
+    return torch.cat([torch.sigmoid(model(u, i)) for u, i in zip(users.split(chunk), items.split(chunk))]) \
+        if len(users) else torch.empty(0)
+
+
+def evaluate_ctr(model: torch.nn.Module, ratings: np.ndarray) -> dict[str, float]:
+    """AUC and F1 (threshold 0.5) of the model on rating rows ``(user, item, label)``."""
+    r = torch.as_tensor(np.asarray(ratings), dtype=torch.long)
+    p = predict(model, r[:, 0], r[:, 1])
+    return {"auc": auc_score(r[:, 2], p), "f1": f1_at_half(r[:, 2], p)}
+
+
+def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc) -> tuple[torch.nn.Module, History]:
+    """Adam on ``step``; keep the parameters of the epoch with the best eval AUC (model selection)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    best = {"auc": -1.0, "state": None}
+
+    def evaluate(m):
+        if eval_rows is None:
+            return {}
+        metrics = evaluate_ctr(m, eval_rows)
+        if metrics["auc"] > best["auc"]:
+            best.update(auc=metrics["auc"], state=copy.deepcopy(m.state_dict()))
+        return {"eval_auc": metrics["auc"]}
+
+    history = train(model, step, _batches(n_rows, batch_size, seed), optimizer, epochs, evaluate=evaluate, desc=desc)
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+    model.eval()
+    return model, history
+
+
+def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None = None, seed: int = 0,
+             eval_rows: np.ndarray | None = None, adjacency: tuple[torch.Tensor, torch.Tensor] | None = None,
+             desc: str = "KGCN") -> tuple[KGCN, History]:
+    """Train KGCN (``config.ls_weight = 0``) or KGCN-LS on ``train_rows``.
+
+    Loss per batch (official ``_build_train``): ``BCE(u . v_u, y) + l2_weight * L2 + ls_weight * LS``.
+    """
+    config = config or KGCNConfig()
+    if len(train_rows) == 0:
+        raise ValueError("train_rows is empty")
+    seed_everything(seed)
+    if adjacency is None:
+        adjacency = build_adjacency(data.kg, data.n_entities, config.neighbor_sample_size, seed=seed)
+    model = KGCN(data.n_users, data.n_entities, data.n_relations, *adjacency, dim=config.dim,
+                 n_iter=config.n_iter, aggregator=config.aggregator)
+    rows = torch.as_tensor(np.asarray(train_rows), dtype=torch.long)
+    table = InteractionTable(rows, data.n_entities)
+
+    def step(m, idx):
+        u, i, y = rows[idx, 0], rows[idx, 1], rows[idx, 2].float()
+        base = F.binary_cross_entropy_with_logits(m(u, i), y)
+        loss = base + config.l2_weight * m.l2_loss(u, i)
+        out = {"bce": base}
+        if config.ls_weight > 0:
+            ls = label_smoothness_loss(m, u, i, y, table)
+            loss = loss + config.ls_weight * ls
+            out["ls"] = ls
+        out["loss"] = loss
+        return out
+
+    return _fit(model, step, len(rows), config.batch_size, config.lr, config.n_epochs, seed, eval_rows, desc)
+
+
+def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
+              n_epochs: int = 15, l2_weight: float = 1e-4, batch_size: int = 256, seed: int = 0,
+              eval_rows: np.ndarray | None = None) -> tuple[BPRMF, History]:
+    """Train BPR-MF on the positive training rows, one uniformly drawn negative item per positive."""
+    rows = np.asarray(train_rows)
+    pos = torch.as_tensor(rows[rows[:, 2] == 1][:, :2], dtype=torch.long)
+    if len(pos) == 0:
+        raise ValueError("train_rows has no positive interaction to learn from")
+    seed_everything(seed)
+    model = BPRMF(n_users, n_items, dim)
+    gen = torch.Generator().manual_seed(seed)
+
+    def step(m, idx):
+        neg = torch.randint(0, n_items, (len(idx),), generator=gen)
+        return bpr_loss(m, pos[idx, 0], pos[idx, 1], neg, l2_weight)
+
+    return _fit(model, step, len(pos), batch_size, lr, n_epochs, seed, eval_rows, "BPR-MF")
+
+
+def evaluate_model(model: torch.nn.Module, train_rows: np.ndarray, test_rows: np.ndarray, n_items: int,
+                   ks: Sequence[int] = (5, 10, 20), n_users: int = 100, seed: int = 0) -> dict[str, float]:
+    """CTR metrics on ``test_rows`` and Recall@K over all items not seen in training."""
+    out = evaluate_ctr(model, test_rows)
+    recalls = recall_at_k(lambda u, i: predict(model, u, i), train_rows, test_rows, n_items, ks, n_users, seed)
+    out.update({f"recall@{k}": v for k, v in recalls.items()})
+    return out
+
+
+MODELS = ("BPR-MF", "KGCN", "KGCN-LS")
+
+
+def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: Sequence[int] = (0,),
+                   config: KGCNConfig | None = None, models: Sequence[str] = MODELS,
+                   ks: Sequence[int] = (5, 10, 20), topk_users: int = 100) -> list[dict]:
+    """Train and evaluate every model for every training fraction and seed; one row per run.
+
+    The split is fixed by the seed; only the training rows are subsampled, so every fraction is
+    evaluated on the same test rows.
+    """
+    config = config or KGCNConfig()
+    unknown = set(models) - set(MODELS)
+    if unknown:
+        raise ValueError(f"unknown models {sorted(unknown)}; choose from {MODELS}")
+    rows = []
+    for seed in seeds:
+        train_all, eval_rows, test_rows = split_ratings(data.ratings, seed)
+        adjacency = build_adjacency(data.kg, data.n_entities, config.neighbor_sample_size, seed=seed)
+        for fraction in fractions:
+            train_rows = subsample(train_all, fraction, seed)
+            for name in models:
+                if name == "BPR-MF":
+                    model, _ = fit_bprmf(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
+                                         n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
+                                         eval_rows=eval_rows)
+                else:
+                    cfg = KGCNConfig(**{**asdict(config), "ls_weight": config.ls_weight if name == "KGCN-LS" else 0.0})
+                    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name)
+                metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
+                rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics})
+    return rows
