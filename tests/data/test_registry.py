@@ -30,6 +30,12 @@ def test_every_source_kind_is_valid():
 # small keyword settings so the whole registry loads fast; datasets not named load with defaults
 SMALL = {
     "ba2motifs": {"num_graphs": 4},
+    "ba_shapes": {"base_nodes": 30, "num_motifs": 4},
+    "hier_graphs": {"num_graphs": 8},
+    "kg_pair_synthetic": {"num_counterparts": 300},
+    "kg_recsys": {"n_users": 20, "n_items": 30},
+    "tracking_sequences": {"names": ["cup_scale"], "n_frames": 3},
+    "walkers": {"n_frames": 4},
 }
 # loaders that read a reader's local folder are tested in their chapter's tests
 LOCAL = {name for name, info in data.available().items() if info.source == "local"}

@@ -1,0 +1,44 @@
+"""OpenCV's trackers on the same sequences, through one runner."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from companion.tracking.candidates import check_box_in_frame
+
+# name -> factory name in cv2 (all in the installed opencv-contrib; MIL is in core OpenCV too)
+OPENCV_TRACKERS = {"MIL": "TrackerMIL_create", "KCF": "TrackerKCF_create", "CSRT": "TrackerCSRT_create"}
+
+
+def available_opencv_trackers() -> list[str]:
+    """The OpenCV trackers the installed OpenCV provides."""
+    import cv2
+
+    return [n for n, f in OPENCV_TRACKERS.items() if hasattr(cv2, f)]
+
+
+def run_opencv_tracker(name: str, frames: np.ndarray, first_box) -> dict:
+    """Run OpenCV tracker ``name`` (MIL, KCF, CSRT) over RGB frames (T, H, W, 3) uint8.
+
+    A frame where the tracker reports a loss keeps the last box (as OTB's one-pass evaluation
+    does for trackers that give no box). Returns boxes (T, 4) and frames per second.
+    """
+    import cv2
+
+    if name not in OPENCV_TRACKERS:
+        raise ValueError(f"unknown OpenCV tracker {name!r}; choose from {list(OPENCV_TRACKERS)}")
+    if not hasattr(cv2, OPENCV_TRACKERS[name]):
+        raise ValueError(f"this OpenCV build has no {name} tracker (install opencv-contrib-python-headless)")
+    box = check_box_in_frame(first_box, frames[0].shape)
+    tracker = getattr(cv2, OPENCV_TRACKERS[name])()
+    start = time.perf_counter()
+    bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+    tracker.init(bgr[0], tuple(int(round(v)) for v in box))
+    boxes = [box]
+    for f in bgr[1:]:
+        ok, b = tracker.update(f)
+        boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
+    seconds = time.perf_counter() - start
+    return {"boxes": np.stack(boxes), "fps": len(frames) / seconds}
