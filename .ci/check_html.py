@@ -36,8 +36,13 @@ def source_headings(md: Path) -> tuple[str, list[str]]:
     return title, [line[3:].strip() for line in lines if line.startswith("## ")]
 
 
+# Sphinx's smartquotes turns ' " -- into typographic marks: compare both sides without them
+SMART = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
 def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+    text = unescape(re.sub(r"<[^>]+>", " ", html)).translate(SMART)
+    return re.sub(r"\s+", " ", re.sub(r"-{2,}", "-", text))
 
 
 def main() -> int:
