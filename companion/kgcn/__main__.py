@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict
 
 import numpy as np
+import torch
 
 from companion import data as datasets
 from companion.kgcn.train import MODELS, KGCNConfig, run_comparison
@@ -55,9 +56,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--topk-users", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads for this run")
     parser.add_argument("--out", default=str(repo_path("book", "06_kgcn", "results", "kgcn.json")))
     args = parser.parse_args(argv)
 
+    if args.threads:
+        torch.set_num_threads(args.threads)  # a run-level choice of the CLI user, not of the library
     kwargs = {}
     if args.data == "kgcn_files":
         kwargs["root"] = args.root

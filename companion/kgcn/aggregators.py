@@ -29,10 +29,11 @@ def user_relation_scores(user: torch.Tensor, neighbor_relations: torch.Tensor) -
 
 
 def mix_neighbors(weights: torch.Tensor, neighbor_vectors: torch.Tensor) -> torch.Tensor:
-    """The neighbourhood representation ``v_N``: score-weighted neighbours, averaged over K.
+    """The neighbourhood representation ``v_N = sum_k pi_k e_k``: the paper's weighted sum.
 
-    As in the official ``SumAggregator`` this is ``reduce_mean_k(pi_k * e_k)``, i.e. the paper's
-    weighted sum ``sum_k pi_k e_k`` divided by K. ``weights``: (B, n, K); ``neighbor_vectors``:
+    The official ``SumAggregator`` takes ``reduce_mean_k(pi_k * e_k)``, the same sum divided by K;
+    we keep the paper's form (a convex combination of the neighbours, whatever K is).
+    ``weights``: (B, n, K); ``neighbor_vectors``:
     (B, n, K, d). Returns (B, n, d).
     """
     return (weights.unsqueeze(-1) * neighbor_vectors).sum(dim=2)

@@ -4,6 +4,7 @@ import torch
 
 from companion.kgcn import (KGCN, InteractionTable, KGCNAggregator, build_adjacency, label_propagation,
                             label_smoothness_loss, user_relation_scores)
+from companion import data
 from companion.kgcn.exercises import sum_aggregator
 
 
@@ -84,3 +85,28 @@ def test_interaction_table_lookup_defaults_to_half():
     t = InteractionTable(np.array([[0, 2, 1], [1, 2, 0]]), 5)
     got = t.lookup(torch.tensor([[0], [1]]), torch.tensor([[2, 3], [2, 0]]))
     assert torch.equal(got, torch.tensor([[1.0, 0.5], [0.0, 0.5]]))
+
+
+def test_l2_penalises_each_touched_row_once():
+    # the same item twice in a batch touches the same rows: the penalty per example halves
+    torch.manual_seed(0)
+    m = _model(2, "sum")
+    items = torch.tensor([3, 3])
+    users = torch.tensor([1, 1])
+    ents, rels = m.neighborhood(items[:1])
+    ent, rel = torch.unique(torch.cat([e.reshape(-1) for e in ents])), torch.unique(torch.cat([r.reshape(-1) for r in rels]))
+    rows = (m.user_emb.weight[1] ** 2).sum() + (m.entity_emb.weight[ent] ** 2).sum() + (m.relation_emb.weight[rel] ** 2).sum()
+    weights = sum((a.linear.weight ** 2).sum() for a in m.aggregators)
+    assert torch.allclose(m.l2_loss(users, items), (rows / 2 + weights) / 2)
+    assert torch.allclose(m.l2_loss(users[:1], items[:1]), (rows + weights) / 2)
+
+
+def test_label_smoothness_is_inert_with_one_hop_on_an_item_attribute_graph():
+    # H = 1: an item's neighbours are attributes, which carry no label, so LS predicts 0.5 always
+    d = data.load("kg_recsys", n_users=20, n_items=30)
+    adj = build_adjacency(d.kg, d.n_entities, 4, seed=0)
+    m = KGCN(d.n_users, d.n_entities, d.n_relations, *adj, dim=8, n_iter=1)
+    table = InteractionTable(d.ratings, d.n_entities)
+    r = torch.as_tensor(d.ratings[:16])
+    pred = label_propagation(m, r[:, 0], r[:, 1], table)
+    assert torch.allclose(pred, torch.full_like(pred, 0.5))
