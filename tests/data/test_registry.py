@@ -1,19 +1,7 @@
-import socket
-
 import pytest
 import torch
 
 from companion import data
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a loader tried to open a network connection")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_unknown_name_lists_the_available_ones():
@@ -34,6 +22,7 @@ SMALL = {
     "hier_graphs": {"num_graphs": 8},
     "kg_pair_synthetic": {"num_counterparts": 300},
     "kg_recsys": {"n_users": 20, "n_items": 30},
+    "powerlaw_graph": {"num_nodes": 200, "num_val": 20, "num_test": 20},
     "tracking_sequences": {"names": ["cup_scale"], "n_frames": 3},
     "walkers": {"n_frames": 4},
 }

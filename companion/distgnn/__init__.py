@@ -1,0 +1,25 @@
+"""Distributed GNN training on ``torch.distributed`` (chapter 2).
+
+Partitioners and their quality (:mod:`.partition`), a communication meter (:mod:`.comm`), the
+halo exchange of full-graph training (:mod:`.halo`), a fan-out neighbour sampler
+(:mod:`.sampler`), a partitioned feature store with a cache of hot remote nodes (:mod:`.cache`),
+the two workflows (:mod:`.train`) and launchers (:mod:`.launch`; CLI: ``python -m companion.distgnn``).
+"""
+
+from companion.distgnn.cache import CACHE_POLICIES, FeatureCache, FeatureStore, degree_policy, halo_degree_policy, random_policy
+from companion.distgnn.comm import CommMeter, tensor_bytes
+from companion.distgnn.halo import HaloPlan, build_halo_plan, gcn_edge_weight, halo_exchange
+from companion.distgnn.launch import free_port, init_process_group, run_workers
+from companion.distgnn.models import GCN, SAGE
+from companion.distgnn.partition import (PARTITIONERS, edge_cut, halo_nodes, metis_partition, partition,
+                                         partition_quality, random_partition)
+from companion.distgnn.sampler import NeighborSampler, SampledSubgraph
+from companion.distgnn.train import DistConfig, summarise, train_full_graph, train_minibatch
+
+__all__ = [
+    "CACHE_POLICIES", "FeatureCache", "FeatureStore", "degree_policy", "halo_degree_policy", "random_policy",
+    "CommMeter", "tensor_bytes", "HaloPlan", "build_halo_plan", "gcn_edge_weight", "halo_exchange",
+    "free_port", "init_process_group", "run_workers", "GCN", "SAGE", "PARTITIONERS", "edge_cut", "halo_nodes",
+    "metis_partition", "partition", "partition_quality", "random_partition", "NeighborSampler",
+    "SampledSubgraph", "DistConfig", "summarise", "train_full_graph", "train_minibatch",
+]
