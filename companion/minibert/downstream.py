@@ -1,0 +1,108 @@
+"""The downstream task: which library does a sentence document? Fine-tuning and a linear probe."""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from companion.utils import progress
+
+Encode = Callable[[Sequence[str]], dict]
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the hidden states over the real tokens: (B, L, d), (B, L) -> (B, d)."""
+    m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class SentenceClassifier(nn.Module):
+    """A BERT encoder, mean pooling, dropout and a linear layer."""
+
+    def __init__(self, encoder: nn.Module, num_classes: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_classes)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.head(self.dropout(mean_pool(hidden, attention_mask)))
+
+
+def _check(sentences: Sequence[str], labels: Sequence[int]) -> None:
+    if len(sentences) != len(labels) or len(sentences) == 0:
+        raise ValueError(f"need as many labels as sentences (and at least one), got {len(sentences)} and {len(labels)}")
+
+
+@torch.no_grad()
+def classify(model: SentenceClassifier, encode: Encode, sentences: Sequence[str], batch_size: int = 128) -> torch.Tensor:
+    """Predicted class of each sentence."""
+    model.eval()
+    preds = []
+    for start in range(0, len(sentences), batch_size):
+        enc = encode(sentences[start:start + batch_size])
+        preds.append(model(enc["input_ids"], enc["attention_mask"]).argmax(1))
+    return torch.cat(preds)
+
+
+def fine_tune(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_y: Sequence[int],
+              test_x: Sequence[str], test_y: Sequence[int], epochs: int = 3, lr: float = 5e-4, batch_size: int = 32,
+              seed: int = 0, desc: str = "fine-tune") -> dict[str, float]:
+    """Fine-tune a copy of ``encoder`` with a classifier on ``train`` (all weights train, AdamW with
+    linear decay) and report test accuracy. The encoder passed in is not modified."""
+    _check(train_x, train_y)
+    _check(test_x, test_y)
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    torch.manual_seed(seed)
+    model = SentenceClassifier(copy.deepcopy(encoder), int(max(max(train_y), max(test_y))) + 1)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    y = torch.tensor(list(train_y))
+    steps = epochs * ((len(train_x) + batch_size - 1) // batch_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / steps))
+    g = torch.Generator().manual_seed(seed)
+    for _ in progress(range(epochs), desc=desc):
+        model.train()
+        for idx in torch.randperm(len(train_x), generator=g).split(batch_size):
+            enc = encode([train_x[i] for i in idx.tolist()])
+            loss = F.cross_entropy(model(enc["input_ids"], enc["attention_mask"]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    pred = classify(model, encode, test_x)
+    return {"accuracy": float((pred == torch.tensor(list(test_y))).float().mean())}
+
+
+@torch.no_grad()
+def sentence_features(encoder: nn.Module, encode: Encode, sentences: Sequence[str], batch_size: int = 128) -> np.ndarray:
+    """Mean-pooled last hidden states of a frozen encoder, (N, d)."""
+    encoder.eval()
+    out = []
+    for start in range(0, len(sentences), batch_size):
+        enc = encode(sentences[start:start + batch_size])
+        hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        out.append(mean_pool(hidden, enc["attention_mask"]))
+    return torch.cat(out).numpy()
+
+
+def linear_probe(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_y: Sequence[int],
+                 test_x: Sequence[str], test_y: Sequence[int], c: float = 1.0) -> dict[str, float]:
+    """Logistic regression (scikit-learn) on frozen, standardised sentence features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _check(train_x, train_y)
+    _check(test_x, test_y)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+    clf.fit(sentence_features(encoder, encode, train_x), np.asarray(train_y))
+    return {"accuracy": float(clf.score(sentence_features(encoder, encode, test_x), np.asarray(test_y)))}

@@ -1,0 +1,203 @@
+"""The chapter's full experiment: teacher head, dual training, students, sizes and downstream task."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from companion import data
+from companion.minibert.distill import student_predict, train_student_logit_kd, train_student_mlm
+from companion.minibert.downstream import fine_tune, linear_probe
+from companion.minibert.mixed import MixedTokenizer, SingleTokenizer
+from companion.minibert.projection import SharedProjections, init_student_from_teacher, pca_projection
+from companion.minibert.size import size_report
+from companion.minibert.student import build_student, student_config
+from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
+                                        fit_teacher_head,
+                                        init_student_embeddings, masked_eval_batches, mlm_metrics, teacher_predict)
+from companion.minibert.vocab import train_student_vocab, vocab_coverage
+from companion.utils import seed_everything
+
+
+@dataclass
+class RunConfig:
+    """Every setting of one run (the CLI exposes them)."""
+
+    student_vocab: int = 4000
+    hidden: int = 128
+    layers: int = 6
+    max_length: int = 32
+    max_per_library: int = 2000
+    cache_sentences: int = 0          # 0: all training sentences go through the teacher once
+    head_epochs: int = 3
+    tuned_layers: int = 1             # top teacher layers tuned with the MLM head (the rest is frozen)
+    layer_lr: float = 1e-4
+    dual_steps: int = 300
+    dual_batch: int = 32
+    p_student: float = 0.5
+    student_steps: int = 1500
+    batch_size: int = 32
+    lr: float = 1e-3
+    projection_weight: float = 1.0
+    direction: str = "up"
+    kd_weight: float = 0.5
+    temperature: float = 1.0
+    label_per_library: int = 100
+    test_per_library: int = 0         # 0: every held-out sentence is a downstream test sentence
+    finetune_epochs: int = 3
+    finetune_lr: float = 5e-4
+    teacher_finetune_lr: float = 1e-4
+    eval_sentences: int = 0           # about this many held-out sentences for masked-LM (0: all)
+    sweep_hidden: list[int] = field(default_factory=list)
+    coverage_sizes: list[int] = field(default_factory=lambda: [500, 1000, 2000, 4000, 8000])
+    ablations: bool = True
+    teacher_finetune: bool = True
+    seed: int = 0
+
+
+def _labelled_subset(sentences: list[str], labels: list[int], per_class: int) -> tuple[list[str], list[int]]:
+    """The first ``per_class`` sentences of each label (the corpus order is already hashed)."""
+    xs, ys, count = [], [], {}
+    for s, y in zip(sentences, labels):
+        if count.get(y, 0) < per_class:
+            xs.append(s)
+            ys.append(y)
+            count[y] = count.get(y, 0) + 1
+    return xs, ys
+
+
+def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run everything; returns ``rows`` (the table), ``sweep`` (size vs accuracy), ``coverage``
+    and ``curves`` (training curves), each JSON-ready."""
+    seed_everything(cfg.seed)
+    t0 = time.perf_counter()
+    corpus = data.load("docstring_corpus", max_per_library=cfg.max_per_library)
+    # the corpus lists libraries one after the other: shuffle (seeded) so that any prefix,
+    # such as the sentences the teacher caches, covers every library
+    order = torch.randperm(len(corpus["train"]), generator=torch.Generator().manual_seed(cfg.seed)).tolist()
+    train_x = [corpus["train"][i] for i in order]
+    train_y = [corpus["train_labels"][i] for i in order]
+    # masked-LM evaluation sentences: an equal share of every library's held-out sentences
+    n_libs = len(corpus["libraries"])
+    held = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
+                            -(-cfg.eval_sentences // n_libs) if cfg.eval_sentences else len(corpus["held_out"]))[0]
+    teacher_pack = data.load("minilm")
+    bert, t_tokenizer = teacher_pack["model"], teacher_pack["tokenizer"]
+    t_params = sum(p.numel() for p in bert.parameters())
+    log(f"corpus: {len(train_x)} train / {len(corpus['held_out'])} held-out sentences, {len(corpus['libraries'])} libraries")
+
+    # --- vocabularies --------------------------------------------------------------------------
+    s_tokenizer = train_student_vocab(train_x, cfg.student_vocab)
+    coverage = [{"vocab": "teacher (MiniLM)", **vocab_coverage(t_tokenizer, held)}]
+    for v in cfg.coverage_sizes:
+        coverage.append({"vocab": f"student {v}", **vocab_coverage(train_student_vocab(train_x, v), held)})
+    t_single = SingleTokenizer(t_tokenizer, cfg.max_length)
+    s_single = SingleTokenizer(s_tokenizer, cfg.max_length)
+    mixed = MixedTokenizer(t_tokenizer, s_tokenizer, cfg.p_student, cfg.max_length)
+
+    # --- teacher: cached states, MLM head, dual training -----------------------------------------
+    cache = cache_masked_batches(bert, t_single, train_x[: cfg.cache_sentences or None], cfg.batch_size, seed=cfg.seed,
+                                 frozen_layers=bert.config.num_hidden_layers - cfg.tuned_layers)
+    s_init, exact_share = init_student_embeddings(t_tokenizer, s_tokenizer, bert.embeddings.word_embeddings.weight)
+    teacher = DualTeacher(bert, s_init, cfg.tuned_layers)
+    head_losses = fit_teacher_head(teacher, cache, cfg.head_epochs, layer_lr=cfg.layer_lr, seed=cfg.seed)
+    t_eval = masked_eval_batches(t_single.encode, t_single.mask_id, held)
+    # the same held-out sentences fed to the teacher in the student's vocabulary (p_student = 1)
+    pure_student = lambda xs: mixed.encode(xs, p_student=1.0)  # noqa: E731
+    ts_eval = masked_eval_batches(pure_student, mixed.teacher.mask_id, held)
+    before = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
+              "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
+    log(f"teacher head fitted; before dual training: {before}")
+    dual_hist = dual_train(teacher, mixed, train_x, cfg.dual_steps, cfg.dual_batch, layer_lr=cfg.layer_lr, seed=cfg.seed)
+    after = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
+             "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
+    log(f"after dual training: {after}")
+
+    # --- shared pieces for the students ------------------------------------------------------------
+    s_eval = masked_eval_batches(s_single.encode, s_single.mask_id, held)
+    lab_x, lab_y = _labelled_subset(train_x, train_y, cfg.label_per_library)
+    test_x, test_y = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
+                                      cfg.test_per_library or len(corpus["held_out"]))
+    teacher_logits = lambda batch: cached_teacher_logits(teacher, batch)  # noqa: E731
+
+    def evaluate(name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
+        t = time.perf_counter()
+        row = {"model": name, **size_report(model, t_params), **mlm_metrics(student_predict(model), eval_batches),
+               "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
+               "probe_accuracy": linear_probe(model.bert, single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
+               "finetune_accuracy": fine_tune(model.bert, single.encode, lab_x, lab_y, test_x, test_y,
+                                              cfg.finetune_epochs, cfg.finetune_lr, seed=cfg.seed)["accuracy"], **extra}
+        log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+                                    if k != "model") + f"  ({time.perf_counter() - t:.0f} s eval)")
+        return row
+
+    curves: dict[str, Any] = {"head_loss": head_losses, "dual": dual_hist}
+
+    def mixed_student(hidden: int, dual: bool, proj_weight: float, tag: str) -> dict:
+        conf = student_config(cfg.student_vocab, hidden, cfg.layers)
+        torch.manual_seed(cfg.seed)
+        student = build_student(conf)
+        table = (teacher.student_embeddings if dual else s_init).detach()
+        proj = SharedProjections.from_teacher(bert, hidden, conf.intermediate_size, pca_projection(table, hidden))
+        with torch.no_grad():
+            student.bert.embeddings.word_embeddings.weight.copy_((table - table.mean(0)) @ proj.hidden)
+        init_student_from_teacher(student.bert, bert, proj)
+        t = time.perf_counter()
+        hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed,
+                                 teacher_bert=bert, projections=proj, projection_weight=proj_weight,
+                                 direction=cfg.direction, desc=tag)
+        curves[tag] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
+        return evaluate(tag, student, s_single, s_eval, {"train_seconds": time.perf_counter() - t,
+                                                        "method": "mixed", "dual": dual, "projection_weight": proj_weight})
+
+    def scratch_student(hidden: int, tag: str) -> dict:
+        torch.manual_seed(cfg.seed)
+        student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers))
+        t = time.perf_counter()
+        hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag)
+        curves[tag] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
+        return evaluate(tag, student, s_single, s_eval, {"train_seconds": time.perf_counter() - t, "method": "scratch"})
+
+    rows = []
+    # the teacher itself: its body with our fitted head
+    rows.append({"model": "teacher: all-MiniLM-L6-v2 (top layer + MLM head tuned)", "method": "teacher",
+                 "parameters": t_params, "embedding_parameters": bert.embeddings.word_embeddings.weight.numel(),
+                 "memory_mb": 4 * t_params / 1e6, "disk_mb": teacher_pack["path"].joinpath("model.safetensors").stat().st_size / 1e6,
+                 "compression": 1.0, "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
+                 **mlm_metrics(teacher_predict(teacher), t_eval),
+                 "probe_accuracy": linear_probe(bert, t_single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
+                 "finetune_accuracy": (fine_tune(bert, t_single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs,
+                                                 cfg.teacher_finetune_lr, seed=cfg.seed)["accuracy"]
+                                       if cfg.teacher_finetune else None)})
+    log(f"teacher row: {rows[-1]}")
+    rows.append(mixed_student(cfg.hidden, True, cfg.projection_weight, "ours: mixed vocab (dual training + projections)"))
+    rows.append(scratch_student(cfg.hidden, "same student from scratch"))
+    # the same student shape on the teacher's vocabulary, trained with plain logit KD
+    torch.manual_seed(cfg.seed)
+    kd_student = build_student(student_config(t_single.vocab_size, cfg.hidden, cfg.layers))
+    t = time.perf_counter()
+    hist = train_student_logit_kd(kd_student, cache, teacher_logits, cfg.student_steps, cfg.lr, cfg.seed,
+                                  cfg.kd_weight, cfg.temperature)
+    curves["logit KD"] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
+    rows.append(evaluate("teacher vocab + logit KD", kd_student, t_single, t_eval,
+                         {"train_seconds": time.perf_counter() - t, "method": "logit-kd"}))
+    if cfg.ablations:
+        rows.append(mixed_student(cfg.hidden, True, 0.0, "ablation: dual training, no projection loss"))
+        rows.append(mixed_student(cfg.hidden, False, cfg.projection_weight, "ablation: projections, no dual training"))
+    sweep = [{k: r[k] for k in ("method", "hidden", "parameters", "disk_mb", "mlm_accuracy", "perplexity",
+                                "probe_accuracy", "finetune_accuracy")} for r in rows[1:3]]
+    for h in cfg.sweep_hidden:
+        if h == cfg.hidden:
+            continue
+        for r in (mixed_student(h, True, cfg.projection_weight, f"mixed h={h}"), scratch_student(h, f"scratch h={h}")):
+            rows_extra = {k: r[k] for k in ("method", "hidden", "parameters", "disk_mb", "mlm_accuracy", "perplexity",
+                                            "probe_accuracy", "finetune_accuracy")}
+            sweep.append(rows_extra)
+    return {"rows": rows, "sweep": sweep, "coverage": coverage, "curves": curves,
+            "teacher_dual": {"before": before, "after": after, "exact_share": exact_share},
+            "corpus": {"train": len(train_x), "held_out": len(corpus["held_out"]), "libraries": corpus["libraries"],
+                       "labelled_train": len(lab_x), "downstream_test": len(test_x), "mlm_eval": len(held)},
+            "config": asdict(cfg), "seconds": time.perf_counter() - t0}
