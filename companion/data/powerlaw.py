@@ -29,6 +29,7 @@ import math
 import torch
 
 from companion.data._registry import register
+from companion.data.sbm import node_classification_data
 
 
 def _rmat_pairs(n: int, m: int, a: float, b: float, c: float, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,8 +108,6 @@ def load_powerlaw_graph(
         num_features, p_topic, p_base: the bag-of-words features (see the module docstring).
         train_per_class, num_val, num_test: split sizes. seed: everything depends on it.
     """
-    from torch_geometric.data import Data
-
     if num_nodes < 2 or num_classes < 2 or num_nodes < num_classes:
         raise ValueError(f"need num_nodes >= max(2, num_classes) and num_classes >= 2, got {num_nodes}, {num_classes}")
     if avg_degree <= 0 or avg_degree >= num_nodes - 1:
@@ -127,21 +126,5 @@ def load_powerlaw_graph(
     y = torch.randint(0, num_classes, (num_nodes,), generator=g)
     edge_index = _powerlaw_edges(y, int(round(num_nodes * avg_degree / 2)), homophily, a, b, c, num_classes, g)
 
-    words = num_features // num_classes
-    rate = torch.full((num_classes, num_features), p_base)
-    for k in range(num_classes):
-        rate[k, k * words:(k + 1) * words] = max(p_topic, p_base)
-    x = (torch.rand(num_nodes, num_features, generator=g) < rate[y]).float()
-
-    perm = torch.randperm(num_nodes, generator=g)
-    train = torch.cat([perm[y[perm] == k][:train_per_class] for k in range(num_classes)])
-    if train.numel() + num_val + num_test > num_nodes:
-        raise ValueError(f"split needs {train.numel() + num_val + num_test} nodes but num_nodes={num_nodes}")
-    rest = perm[~torch.isin(perm, train)]
-    masks = {}
-    for key, idx in (("train", train), ("val", rest[:num_val]), ("test", rest[num_val:num_val + num_test])):
-        m = torch.zeros(num_nodes, dtype=torch.bool)
-        m[idx] = True
-        masks[key] = m
-    return Data(x=x, edge_index=edge_index, y=y, train_mask=masks["train"], val_mask=masks["val"],
-                test_mask=masks["test"])
+    return node_classification_data(y, edge_index, num_classes, num_features, p_topic, p_base,
+                                    train_per_class, num_val, num_test, g)

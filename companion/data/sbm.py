@@ -77,8 +77,6 @@ def load_sbm_features(
         train_per_class, num_val, num_test: sizes of the Planetoid-style split.
         seed: everything is a function of the seed.
     """
-    from torch_geometric.data import Data
-
     if num_classes < 2 or num_nodes < num_classes:
         raise ValueError(f"need num_classes >= 2 and num_nodes >= num_classes, got {num_nodes}, {num_classes}")
     if not 0.0 <= homophily <= 1.0:
@@ -97,6 +95,23 @@ def load_sbm_features(
     y = torch.randint(0, num_classes, (num_nodes,), generator=g)
     edge_index = _sbm_edges(y, int(round(num_nodes * avg_degree / 2)), homophily, num_classes, g)
 
+    return node_classification_data(y, edge_index, num_classes, num_features, p_topic, p_base,
+                                    train_per_class, num_val, num_test, g)
+
+
+def node_classification_data(y: torch.Tensor, edge_index: torch.Tensor, num_classes: int, num_features: int,
+                             p_topic: float, p_base: float, train_per_class: int, num_val: int, num_test: int,
+                             g: torch.Generator):
+    """Class-correlated bag-of-words features and a Planetoid-style split around a generated graph.
+
+    Class ``c`` owns the topic words ``c * F // C .. (c + 1) * F // C - 1``; a node fires its own
+    topic words with probability ``p_topic`` and every word with ``p_base``. The split takes
+    ``train_per_class`` nodes of each class, then ``num_val`` and ``num_test`` of the rest. Shared
+    by the graph generators of this package so that they differ only in their edges.
+    """
+    from torch_geometric.data import Data
+
+    num_nodes = len(y)
     words = num_features // num_classes
     rate = torch.full((num_classes, num_features), p_base)
     for c in range(num_classes):
@@ -105,11 +120,13 @@ def load_sbm_features(
 
     perm = torch.randperm(num_nodes, generator=g)
     train = torch.cat([perm[y[perm] == c][:train_per_class] for c in range(num_classes)])
+    if train.numel() + num_val + num_test > num_nodes:
+        raise ValueError(f"split needs {train.numel() + num_val + num_test} nodes but num_nodes={num_nodes}")
     rest = perm[~torch.isin(perm, train)]
     masks = {}
-    for name, idx in (("train", train), ("val", rest[:num_val]), ("test", rest[num_val:num_val + num_test])):
+    for split, idx in (("train", train), ("val", rest[:num_val]), ("test", rest[num_val:num_val + num_test])):
         m = torch.zeros(num_nodes, dtype=torch.bool)
         m[idx] = True
-        masks[name] = m
+        masks[split] = m
     return Data(x=x, edge_index=edge_index, y=y, train_mask=masks["train"], val_mask=masks["val"],
                 test_mask=masks["test"])
