@@ -33,7 +33,13 @@ def source_headings(md: Path) -> tuple[str, list[str]]:
     """The chapter title (first '# ') and its '## ' headings, from the MyST source."""
     lines = md.read_text().splitlines()
     title = next(line[2:].strip() for line in lines if line.startswith("# "))
-    return title, [line[3:].strip() for line in lines if line.startswith("## ")]
+    return plain(title), [plain(line[3:].strip()) for line in lines if line.startswith("## ")]
+
+
+def plain(heading: str) -> str:
+    """A MyST heading as the browser shows its text: inline code and emphasis without their marks."""
+    heading = re.sub(r"`([^`]*)`", r"\1", heading)
+    return re.sub(r"(\*\*|__|\*)(.+?)\1", r"\2", heading)
 
 
 # Sphinx's smartquotes turns ' " -- into typographic marks: compare both sides without them
