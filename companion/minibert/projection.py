@@ -28,29 +28,28 @@ LAYER_LINEARS: dict[str, tuple[str, str]] = {
 }
 
 
-def project_up(x: torch.Tensor, projections: Sequence[torch.Tensor | None]) -> torch.Tensor:
-    """Map a student tensor to the teacher's shape: axis ``i`` (size ``s_i``) is multiplied by
-    ``projections[i]`` of shape ``(t_i, s_i)``; ``None`` leaves an axis alone."""
+def _map_axes(x: torch.Tensor, projections: Sequence[torch.Tensor | None], down: bool) -> torch.Tensor:
+    """Multiply axis ``i`` of ``x`` by ``projections[i]`` (``(t_i, s_i)``): by ``u`` from the
+    student's size ``s_i`` up to ``t_i``, or by ``u.T`` from ``t_i`` down to ``s_i``."""
     if len(projections) != x.ndim:
         raise ValueError(f"need one projection (or None) per axis: {x.ndim} axes, got {len(projections)}")
     for axis, u in enumerate(projections):
         if u is not None:
-            if u.shape[1] != x.shape[axis]:
+            if u.shape[0 if down else 1] != x.shape[axis]:
                 raise ValueError(f"axis {axis} has size {x.shape[axis]} but its projection is {tuple(u.shape)}")
-            x = torch.movedim(torch.movedim(x, axis, -1) @ u.t(), -1, axis)
+            x = torch.movedim(torch.movedim(x, axis, -1) @ (u if down else u.t()), -1, axis)
     return x
+
+
+def project_up(x: torch.Tensor, projections: Sequence[torch.Tensor | None]) -> torch.Tensor:
+    """Map a student tensor to the teacher's shape: axis ``i`` (size ``s_i``) is multiplied by
+    ``projections[i]`` of shape ``(t_i, s_i)``; ``None`` leaves an axis alone."""
+    return _map_axes(x, projections, down=False)
 
 
 def project_down(x: torch.Tensor, projections: Sequence[torch.Tensor | None]) -> torch.Tensor:
     """Map a teacher tensor to the student's shape with the transposed projections."""
-    if len(projections) != x.ndim:
-        raise ValueError(f"need one projection (or None) per axis: {x.ndim} axes, got {len(projections)}")
-    for axis, u in enumerate(projections):
-        if u is not None:
-            if u.shape[0] != x.shape[axis]:
-                raise ValueError(f"axis {axis} has size {x.shape[axis]} but its projection is {tuple(u.shape)}")
-            x = torch.movedim(torch.movedim(x, axis, -1) @ u, -1, axis)
-    return x
+    return _map_axes(x, projections, down=True)
 
 
 def projection_loss(student: torch.Tensor, teacher: torch.Tensor, projections: Sequence[torch.Tensor | None],
