@@ -13,7 +13,7 @@ from companion.minibert.distill import student_predict, train_student_logit_kd, 
 from companion.minibert.downstream import fine_tune, linear_probe
 from companion.minibert.mixed import MixedTokenizer, SingleTokenizer
 from companion.minibert.projection import SharedProjections, init_student_from_teacher, pca_projection
-from companion.minibert.size import size_report
+from companion.minibert.size import count_parameters, size_report
 from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
                                         fit_teacher_head,
@@ -86,7 +86,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
                             -(-cfg.eval_sentences // n_libs) if cfg.eval_sentences else len(corpus["held_out"]))[0]
     teacher_pack = data.load("minilm")
     bert, t_tokenizer = teacher_pack["model"], teacher_pack["tokenizer"]
-    t_params = sum(p.numel() for p in bert.parameters())
+    t_params = count_parameters(bert)
     log(f"corpus: {len(train_x)} train / {len(corpus['held_out'])} held-out sentences, {len(corpus['libraries'])} libraries")
 
     # --- vocabularies --------------------------------------------------------------------------
