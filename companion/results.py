@@ -1,14 +1,133 @@
-"""Results files: what a chapter CLI writes under ``book/NN_topic/results/`` and the notebook reads."""
+"""Results files: what a chapter CLI writes and the chapter notebook reads.
+
+One schema for every file (``SCHEMA_VERSION``), strict JSON (no NaN or Infinity), written
+atomically (a temporary file, then a rename, so an interrupted run never leaves half a file)::
+
+    {
+      "schema": 1,
+      "command": "python -m companion.diffpool --folds 10 --seeds 0 1 2",   # without --out/--publish
+      "seeds": [0, 1, 2],
+      "packages": {"python": "3.11.7", "torch": "2.13.0", ...},
+      "machine": {"platform": ..., "cpus": 2, "torch_threads": 1},
+      "wall_seconds": 812.4, "date": "2026-12-01 05:10:00",
+      "reproduce_tolerance": 0.0,        # absolute; 0 for a deterministic run
+      "summary": [                       # one row per (setting, method, metric), over seeds
+        {"setting": "noise=0.5", "method": "AliNet", "metric": "hits@1",
+         "mean": 0.41, "std": 0.02, "n": 3, "higher_is_better": true, "timing": false}
+      ],
+      "rows": [                          # every per-seed value
+        {"setting": "noise=0.5", "method": "AliNet", "seed": 0, "hits@1": 0.43, "mrr": 0.52}
+      ],
+      ...                                # anything else the chapter needs (settings, curves)
+    }
+
+``setting`` is a string or a flat dict of scalars (``""`` where a file has one setting).
+``std`` is the population standard deviation over the ``n`` seeds (``numpy.std``, ddof=0).
+Timing metrics (seconds, fps) are marked ``"timing": true``: they depend on the machine, so
+:func:`compare_summaries` and ``python -m companion.reproduce`` skip them.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from companion.utils import machine_info, package_versions
+
+__all__ = ["SCHEMA_VERSION", "save_results", "load_results", "summarize", "compare_summaries",
+           "summary_lookup", "summary_frame", "summary_table", "to_jsonable"]
+
+SCHEMA_VERSION = 1
+REQUIRED_KEYS = ("command", "seeds", "summary", "rows")
+SUMMARY_KEYS = ("setting", "method", "metric", "mean", "std", "n", "higher_is_better", "timing")
+
+
+def to_jsonable(value: Any, where: str = "value") -> Any:
+    """``value`` as plain JSON types: numpy ints stay ints, arrays and tensors become lists.
+
+    Raises ``ValueError`` naming ``where`` (a path like ``rows[3].acc``) for NaN or Infinity,
+    which strict JSON cannot hold, and for objects JSON has no type for.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value}: strict JSON has no NaN/Infinity; "
+                             "fix the metric (an empty split? a division by zero?) or store None")
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    # numpy and torch scalars/arrays without importing either here
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return to_jsonable(value.tolist(), where)
+    if hasattr(value, "item") and callable(value.item):
+        return to_jsonable(value.item(), where)
+    raise ValueError(f"{where} has type {type(value).__name__}, which JSON cannot store")
+
+
+def _setting_key(setting: Any) -> str:
+    return json.dumps(setting, sort_keys=True) if isinstance(setting, Mapping) else str(setting)
+
+
+def summarize(
+    rows: list[dict[str, Any]],
+    metrics: Mapping[str, bool | None],
+    timing: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """Aggregate per-seed ``rows`` into summary rows, one per (setting, method, metric).
+
+    ``metrics`` maps each metric key of the rows to ``higher_is_better`` (``None`` where neither
+    direction is better, e.g. an edge count). Rows lacking a metric (or holding ``None``) are left
+    out of that metric's mean; ``n`` says how many values went in. Groups keep first-seen order.
+    """
+    if not metrics:
+        raise ValueError("metrics must name at least one metric key of the rows")
+    timing = set(timing)
+    unknown = timing - set(metrics)
+    if unknown:
+        raise ValueError(f"timing metrics {sorted(unknown)} are not among metrics {sorted(metrics)}")
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for i, row in enumerate(rows):
+        if "method" not in row:
+            raise ValueError(f"rows[{i}] has no 'method': every row names the method it measures")
+        groups.setdefault((_setting_key(row.get("setting", "")), str(row["method"])), []).append(row)
+    summary = []
+    for group in groups.values():
+        for metric, higher in metrics.items():
+            values = [float(r[metric]) for r in group if r.get(metric) is not None]
+            if not values:
+                continue
+            mean = sum(values) / len(values)
+            std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+            summary.append({"setting": group[0].get("setting", ""), "method": group[0]["method"],
+                            "metric": metric, "mean": mean, "std": std, "n": len(values),
+                            "higher_is_better": higher, "timing": metric in timing})
+    if not summary:
+        raise ValueError(f"no row holds any of the metrics {sorted(metrics)}: nothing to summarize")
+    return summary
+
+
+def _check_summary(summary: list[dict[str, Any]]) -> None:
+    if not isinstance(summary, list) or not summary:
+        raise ValueError("summary must be a non-empty list of rows")
+    for i, row in enumerate(summary):
+        missing = [k for k in ("method", "metric", "mean", "n") if k not in row]
+        if missing:
+            raise ValueError(f"summary[{i}] lacks {missing}; expected keys {list(SUMMARY_KEYS)}")
+        if not isinstance(row["n"], int) or row["n"] < 1:
+            raise ValueError(f"summary[{i}].n must be an int >= 1, got {row['n']!r}")
 
 
 def save_results(
@@ -16,40 +135,157 @@ def save_results(
     rows: list[dict[str, Any]],
     *,
     seeds: Iterable[int],
-    command: str | None = None,
+    command: str,
+    metrics: Mapping[str, bool | None] | None = None,
+    timing: Iterable[str] = (),
+    summary: list[dict[str, Any]] | None = None,
     wall_seconds: float | None = None,
+    reproduce_tolerance: float = 0.0,
     packages: Iterable[str] = ("torch", "numpy", "torch-geometric", "scikit-learn"),
     **extra: Any,
 ) -> Path:
-    """Write ``rows`` (one dict per table row) with the provenance DEVELOPERS.md asks for.
+    """Write a results file in the book's schema (see the module docstring) and return its path.
 
-    The file records the command (default: the current ``sys.argv``), the seeds, package
-    versions, the machine, the wall time and the date, so a reader can rerun it.
+    ``rows`` are per-seed records (``method``, optionally ``setting`` and ``seed``, and metric
+    values). The summary is computed from them with :func:`summarize` over ``metrics``, unless a
+    ready ``summary`` is given (for results that are not per-seed, such as folds of one seed).
+    ``command`` is what reruns the file (``python -m companion.x ...`` without ``--out``).
+    Everything is validated before anything is written: a NaN anywhere is refused with its path.
     """
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ValueError("rows must be a list of dicts, one per table row")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "command": command if command is not None else "python -m " + " ".join(sys.argv),
+        raise ValueError("rows must be a list of dicts, one per seed and method")
+    if not isinstance(command, str) or not command.strip():
+        raise ValueError("command must be the shell command that reruns this file")
+    if reproduce_tolerance < 0:
+        raise ValueError(f"reproduce_tolerance must be >= 0, got {reproduce_tolerance}")
+    if summary is None:
+        if metrics is None:
+            raise ValueError("give metrics (to summarize the rows) or a ready summary")
+        summary = summarize(rows, metrics, timing)
+    reserved = set(extra) & {"schema", "packages", "machine", "date", *REQUIRED_KEYS}
+    if reserved:
+        raise ValueError(f"extra keys {sorted(reserved)} are reserved by the results schema")
+    payload = to_jsonable({
+        "schema": SCHEMA_VERSION,
+        "command": command,
         "seeds": [int(s) for s in seeds],
         "packages": package_versions(packages),
         "machine": machine_info(),
         "wall_seconds": wall_seconds,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "reproduce_tolerance": float(reproduce_tolerance),
         **extra,
+        "summary": summary,
         "rows": rows,
-    }
-    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    }, "results")
+    _check_summary(payload["summary"])
+    text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
 def load_results(path: str | Path) -> dict[str, Any]:
-    """Read a results file written by :func:`save_results`; a clear error if it is missing."""
+    """Read a results file; every failure names the file and what was expected."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no results file at {path}: run the chapter's CLI to create it")
-    payload = json.loads(path.read_text())
-    if "rows" not in payload:
-        raise ValueError(f"{path} has no 'rows': not a results file written by save_results")
+    try:
+        payload = json.loads(path.read_text(), parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a strict-JSON results file: {e}") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{path} holds a {type(payload).__name__}, expected a results object")
+    missing = [k for k in REQUIRED_KEYS if k not in payload]
+    if missing:
+        raise ValueError(f"{path} lacks {missing}: not a results file of schema {SCHEMA_VERSION} "
+                         "(see companion/results.py)")
+    try:
+        _check_summary(payload["summary"])
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
     return payload
+
+
+def summary_lookup(payload: Mapping[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Summary rows keyed by ``(setting, method, metric)`` (a dict setting as sorted JSON)."""
+    return {(_setting_key(r.get("setting", "")), str(r["method"]), str(r["metric"])): r
+            for r in payload["summary"]}
+
+
+def summary_frame(payload: Mapping[str, Any]):
+    """The summary as a long pandas DataFrame (one row per setting, method and metric)."""
+    import pandas as pd  # only the notebooks need pandas
+
+    frame = pd.DataFrame(payload["summary"])
+    frame["setting"] = [_setting_key(s) if isinstance(s, Mapping) else s for s in frame.get("setting", "")]
+    return frame
+
+
+def summary_table(payload: Mapping[str, Any], metrics: Iterable[str] | None = None, digits: int = 3,
+                  scale: float = 1.0):
+    """A reader's table: one row per (setting, method), one ``mean ± std (n)`` column per metric.
+
+    ``metrics`` picks and orders the columns (default: all, in file order); ``scale`` multiplies
+    means and stds (100 for percentages).
+    """
+    frame = summary_frame(payload)
+    order = list(dict.fromkeys(frame["metric"])) if metrics is None else list(metrics)
+    unknown = sorted(set(order) - set(frame["metric"]))
+    if unknown:
+        raise ValueError(f"metrics {unknown} are not in this file's summary; it has {sorted(set(frame['metric']))}")
+    frame = frame[frame["metric"].isin(order)].copy()
+    frame["cell"] = [f"{m * scale:.{digits}f} ± {s * scale:.{digits}f} ({n})" if s is not None
+                     else f"{m * scale:.{digits}f} ({n})"
+                     for m, s, n in zip(frame["mean"], frame["std"], frame["n"])]
+    index = ["setting", "method"] if frame["setting"].astype(str).str.len().any() else ["method"]
+    table = frame.pivot_table(index=index, columns="metric", values="cell", aggfunc="first", sort=False)
+    return table[[m for m in order if m in table.columns]]
+
+
+def compare_summaries(
+    committed: Mapping[str, Any],
+    rerun: Mapping[str, Any],
+    atol: float = 0.0,
+) -> list[str]:
+    """Differences between two results' summaries beyond ``atol`` (timing rows skipped).
+
+    Returns one line per difference: a row missing on either side, or a mean, std or n that
+    moved. An empty list means the rerun reproduces the committed file.
+    """
+    old, new = summary_lookup(committed), summary_lookup(rerun)
+    problems = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        if (a or b).get("timing"):
+            continue
+        label = "/".join(k for k in key if k)
+        if a is None or b is None:
+            problems.append(f"{label}: only in the {'rerun' if a is None else 'committed file'}")
+            continue
+        if a["n"] != b["n"]:
+            problems.append(f"{label}: n {a['n']} -> {b['n']}")
+        for field in ("mean", "std"):
+            x, y = a.get(field), b.get(field)
+            if x is None or y is None:
+                if x != y:
+                    problems.append(f"{label}: {field} {x} -> {y}")
+            elif abs(x - y) > atol:
+                problems.append(f"{label}: {field} {x:.6g} -> {y:.6g} (|diff| {abs(x - y):.3g} > {atol:g})")
+    return sorted(problems)
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick look at a file
+    print(json.dumps(load_results(sys.argv[1])["summary"], indent=1))

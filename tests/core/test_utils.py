@@ -39,19 +39,6 @@ def test_accuracy_and_its_shape_check():
         utils.accuracy(logits, torch.tensor([0, 1]))
 
 
-def test_results_roundtrip_records_provenance(tmp_path):
-    path = results.save_results(tmp_path / "r.json", [{"model": "a", "acc": 0.5}], seeds=[0, 1], command="x")
-    payload = results.load_results(path)
-    assert payload["rows"] == [{"model": "a", "acc": 0.5}]
-    assert payload["seeds"] == [0, 1] and payload["command"] == "x"
-    assert payload["packages"]["torch"].startswith("2.")
-    with pytest.raises(FileNotFoundError, match="run the chapter's CLI"):
-        results.load_results(tmp_path / "missing.json")
-    (tmp_path / "bad.json").write_text(json.dumps({"x": 1}))
-    with pytest.raises(ValueError, match="rows"):
-        results.load_results(tmp_path / "bad.json")
-
-
 def test_normalized_adjacency_hand_case():
     # path 0-1: A+I = [[1,1],[1,1]], degrees 2 -> every entry 1/2
     a = normalized_adjacency(torch.tensor([[0], [1]]), 2)

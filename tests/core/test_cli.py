@@ -1,0 +1,80 @@
+"""The shared CLI helper: checked flags, output paths validated before work, rerunnable commands."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from companion import cli
+from companion.reproduce import rerun_argv
+
+
+def parser():
+    p = cli.chapter_parser("python -m companion.toy", "toy")
+    p.add_argument("--epochs", type=cli.int_at_least(1), default=3)
+    p.add_argument("--rate", type=cli.float_in(0, 1, high_open=True), default=0.5)
+    p.add_argument("--noises", type=cli.float_list(0, 1), default=[0.0])
+    return p
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: expected an integer >= 1, got 0"),
+    (["--epochs", "two"], "argument --epochs: expected an integer >= 1, got 'two'"),
+    (["--rate", "1"], r"argument --rate: expected a number in \[0, 1\), got 1"),
+    (["--rate", "nan"], "argument --rate: expected a number"),
+    (["--threads", "0"], "argument --threads: expected an integer >= 1, got 0"),
+    (["--seeds", "-1"], "argument --seeds: expected an integer >= 0, got -1"),
+    (["--noises", "0,2"], r"argument --noises: expected a number in \[0, 1\], got 2"),
+])
+def test_bad_flags_fail_naming_the_flag_and_range(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        parser().parse_args(argv)
+    assert e.value.code == 2
+    assert pytest.importorskip("re").search(message, capsys.readouterr().err)
+
+
+def test_default_output_is_the_current_folder_not_the_book(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    p = parser()
+    args = p.parse_args(["--epochs", "2"])
+    run = cli.start_run(p, args, module="companion.toy", chapter="99_toy", argv=["--epochs", "2"])
+    assert run.out_dir == tmp_path / "results" and run.path("t.json") == tmp_path / "results" / "t.json"
+    assert run.command == "python -m companion.toy --epochs 2" and run.seeds == [0]
+
+
+def test_out_json_and_folder_and_publish_are_exclusive(tmp_path, capsys):
+    p = parser()
+    argv = ["--out", str(tmp_path / "x.json"), "--seeds", "1", "2"]
+    run = cli.start_run(p, p.parse_args(argv), module="companion.toy", chapter="99_toy", argv=argv)
+    assert run.path("ignored.json") == tmp_path / "x.json" and run.seeds == [1, 2]
+    assert "--out" not in run.command and str(tmp_path) not in run.command
+    with pytest.raises(SystemExit):
+        cli.start_run(p, p.parse_args(["--out", str(tmp_path / "x.json")]), module="m", chapter="c",
+                      one_file=False)
+    assert "writes several files" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.start_run(p, p.parse_args(["--publish", "--out", str(tmp_path)]), module="m", chapter="c")
+    assert "exclusive" in capsys.readouterr().err
+
+
+def test_unwritable_out_fails_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    p = parser()
+    with pytest.raises(SystemExit) as e:
+        cli.start_run(p, p.parse_args(["--out", str(blocker / "sub")]), module="m", chapter="c")
+    assert e.value.code == 2 and "--out: cannot write into" in capsys.readouterr().err
+
+
+def test_recorded_command_drops_output_flags():
+    argv = ["--epochs", "2", "--out", "a", "--out=b", "--publish", "--seeds", "0", "1"]
+    assert cli.recorded_command("companion.toy", argv) == "python -m companion.toy --epochs 2 --seeds 0 1"
+
+
+def test_rerun_argv_understands_python_and_torchrun(tmp_path):
+    argv = rerun_argv("python -m companion.diffpool --folds 2 --out old", tmp_path)
+    assert argv == [sys.executable, "-m", "companion.diffpool", "--folds", "2", "--out", str(tmp_path)]
+    argv = rerun_argv("torchrun --nproc-per-node 2 -m companion.distgnn --mode minibatch", tmp_path)
+    assert argv[:3] == [sys.executable, "-m", "torch.distributed.run"] and argv[-2:] == ["--out", str(tmp_path)]
+    with pytest.raises(ValueError, match="cannot rerun"):
+        rerun_argv("bash -c 'rm -rf /'", tmp_path)

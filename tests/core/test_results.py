@@ -1,0 +1,127 @@
+"""The results schema: summaries over seeds, strict JSON, atomic writes, clear load errors."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from companion import results
+
+
+def per_seed_rows():
+    return [
+        {"setting": "noise=0", "method": "a", "seed": 0, "acc": 0.5, "sec": 1.0},
+        {"setting": "noise=0", "method": "a", "seed": 1, "acc": 0.7, "sec": 2.0},
+        {"setting": "noise=0", "method": "b", "seed": 0, "acc": 0.1, "sec": None},
+    ]
+
+
+def test_summary_mean_std_n_over_seeds():
+    s = results.summarize(per_seed_rows(), {"acc": True, "sec": False}, timing=["sec"])
+    a_acc = next(r for r in s if r["method"] == "a" and r["metric"] == "acc")
+    assert a_acc["mean"] == pytest.approx(0.6) and a_acc["std"] == pytest.approx(0.1) and a_acc["n"] == 2
+    assert a_acc["higher_is_better"] is True and a_acc["timing"] is False
+    # b has no timing value: no summary row for it rather than a NaN
+    assert [r["metric"] for r in s if r["method"] == "b"] == ["acc"]
+    assert next(r for r in s if r["metric"] == "sec")["timing"] is True
+
+
+def test_summary_errors_name_the_problem():
+    with pytest.raises(ValueError, match="no 'method'"):
+        results.summarize([{"acc": 1.0}], {"acc": True})
+    with pytest.raises(ValueError, match="nothing to summarize"):
+        results.summarize([{"method": "a"}], {"acc": True})
+    with pytest.raises(ValueError, match="not among metrics"):
+        results.summarize(per_seed_rows(), {"acc": True}, timing=["sec"])
+
+
+def test_roundtrip_keeps_types_and_provenance(tmp_path):
+    rows = [{"method": "a", "seed": np.int64(3), "acc": np.float32(0.5), "curve": torch.tensor([1, 2]),
+             "flag": np.bool_(True)}]
+    path = results.save_results(tmp_path / "sub" / "r.json", rows, seeds=[np.int64(3)], command="python -m x",
+                                metrics={"acc": True}, settings={"lr": 0.1})
+    payload = results.load_results(path)
+    row = payload["rows"][0]
+    assert row["seed"] == 3 and isinstance(row["seed"], int)
+    assert row["curve"] == [1, 2] and row["flag"] is True
+    assert payload["schema"] == results.SCHEMA_VERSION and payload["seeds"] == [3]
+    assert payload["packages"]["torch"].startswith("2.") and payload["settings"] == {"lr": 0.1}
+    assert payload["summary"][0]["n"] == 1
+    assert not list(tmp_path.glob("sub/.*.tmp")), "the temporary file must be renamed away"
+
+
+def test_nan_is_refused_with_its_path_and_nothing_is_written(tmp_path):
+    rows = [{"method": "a", "acc": 0.5, "extra": [1.0, float("nan")]}]
+    with pytest.raises(ValueError, match=r"rows\[0\]\.extra\[1\] is nan"):
+        results.save_results(tmp_path / "r.json", rows, seeds=[0], command="c", metrics={"acc": True})
+    assert not (tmp_path / "r.json").exists()
+    with pytest.raises(ValueError, match="nan"):
+        results.save_results(tmp_path / "r.json", [{"method": "a", "acc": np.float64("nan")}],
+                             seeds=[0], command="c", metrics={"acc": True})
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = results.save_results(tmp_path / "r.json", [{"method": "a", "acc": 0.5}], seeds=[0], command="c",
+                                metrics={"acc": True})
+    before = path.read_text()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(results.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        results.save_results(path, [{"method": "a", "acc": 0.9}], seeds=[0], command="c", metrics={"acc": True})
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_save_requires_command_and_summary_source(tmp_path):
+    with pytest.raises(ValueError, match="command"):
+        results.save_results(tmp_path / "r.json", [], seeds=[0], command="", metrics={"acc": True})
+    with pytest.raises(ValueError, match="give metrics"):
+        results.save_results(tmp_path / "r.json", [{"method": "a"}], seeds=[0], command="c")
+    with pytest.raises(ValueError, match="reserved"):
+        results.save_results(tmp_path / "r.json", [{"method": "a", "acc": 1.0}], seeds=[0], command="c",
+                             metrics={"acc": True}, machine="mine")
+
+
+def test_load_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run the chapter's CLI"):
+        results.load_results(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"command": "c", "acc": NaN}')
+    with pytest.raises(ValueError, match=r"bad\.json is not a strict-JSON"):
+        results.load_results(bad)
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"command": "c", "seeds": [0], "rows": []}))
+    with pytest.raises(ValueError, match=r"old\.json lacks \['summary'\]"):
+        results.load_results(old)
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"command": "c", "seeds": [0], "rows": [], "summary": []}))
+    with pytest.raises(ValueError, match=r"empty\.json: summary must be a non-empty"):
+        results.load_results(empty)
+
+
+def test_compare_summaries_skips_timing_and_reports_moves():
+    rows = per_seed_rows()
+    a = {"summary": results.summarize(rows, {"acc": True, "sec": False}, timing=["sec"])}
+    moved = [dict(r, sec=r["sec"] and r["sec"] * 10) for r in rows]
+    b = {"summary": results.summarize(moved, {"acc": True, "sec": False}, timing=["sec"])}
+    assert results.compare_summaries(a, b) == []
+    moved[0]["acc"] = 0.52
+    c = {"summary": results.summarize(moved, {"acc": True, "sec": False}, timing=["sec"])}
+    problems = results.compare_summaries(a, c)
+    assert any("noise=0/a/acc: mean" in p for p in problems)
+    assert results.compare_summaries(a, c, atol=0.05) == []
+    d = {"summary": [r for r in a["summary"] if r["method"] != "b"]}
+    assert results.compare_summaries(a, d) == ["noise=0/b/acc: only in the committed file"]
+
+
+def test_summary_table_for_readers():
+    payload = {"summary": results.summarize(per_seed_rows(), {"acc": True, "sec": False})}
+    table = results.summary_table(payload, metrics=["acc"], digits=2, scale=100)
+    assert list(table.columns) == ["acc"]
+    assert table.loc[("noise=0", "a"), "acc"] == "60.00 ± 10.00 (2)"
+    with pytest.raises(ValueError, match=r"\['f1'\] are not in"):
+        results.summary_table(payload, metrics=["f1"])
