@@ -19,11 +19,13 @@ def available_opencv_trackers() -> list[str]:
     return [n for n, f in OPENCV_TRACKERS.items() if hasattr(cv2, f)]
 
 
-def run_opencv_tracker(name: str, frames: np.ndarray, first_box) -> dict:
+def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | None = 0) -> dict:
     """Run OpenCV tracker ``name`` (MIL, KCF, CSRT) over RGB frames (T, H, W, 3) uint8.
 
     A frame where the tracker reports a loss keeps the last box (as OTB's one-pass evaluation
-    does for trackers that give no box). Returns boxes (T, 4) and frames per second.
+    does for trackers that give no box). ``seed`` seeds OpenCV's global RNG first (MIL samples
+    with it), so a run does not depend on what ran before it in the process; ``None`` leaves it.
+    Returns boxes (T, 4) and frames per second.
     """
     import cv2
 
@@ -32,6 +34,8 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box) -> dict:
     if not hasattr(cv2, OPENCV_TRACKERS[name]):
         raise ValueError(f"this OpenCV build has no {name} tracker (install opencv-contrib-python-headless)")
     box = check_box_in_frame(first_box, frames[0].shape)
+    if seed is not None:
+        cv2.setRNGSeed(int(seed))
     tracker = getattr(cv2, OPENCV_TRACKERS[name])()
     start = time.perf_counter()
     bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]

@@ -1,11 +1,8 @@
-import json
-
 import numpy as np
 import pytest
 
 from companion import data
 from companion.carried import DetectorConfig, box_iou, detect, fit_codebooks, foreground_mask
-from companion.carried.__main__ import main
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +44,3 @@ def test_detect_rejects_wrong_dtype_and_shape(codebooks):
     assert detect(f, f, codebooks) == []  # an empty scene has nothing to carry
     assert not foreground_mask(f, f).any()
 
-
-def test_cli_end_to_end_on_a_tiny_setting(tmp_path, capsys):
-    out = tmp_path / "ablation.json"
-    rows = main(["--data", "walkers", "--frames", "6", "--train-frames", "30", "--seeds", "2", "--out", str(out)])
-    payload = json.loads(out.read_text())
-    assert [r["variant"] for r in payload["rows"]] == [r["variant"] for r in rows]
-    assert len(rows) == 5 and all(0.0 <= r["box_f1"] <= 1.0 for r in rows)
-    assert payload["seeds"] == [2] and "companion.carried" in payload["command"]
-    assert "baseline" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="walkers"):
-        main(["--data", "digits", "--out", str(out)])

@@ -1,0 +1,112 @@
+"""The chapter's CLI: flags checked before any tracking, output under ./results, reruns reproduce."""
+
+import json
+
+import numpy as np
+import pytest
+
+import companion.tracking.__main__ as cli
+from companion.reproduce import reproduce_file
+from companion.tracking.evaluate import ALL
+from companion.utils import repo_path
+
+TINY = ["--sequence", "cup_scale", "--frames", "3", "--no-progress"]
+BOOK_RESULTS = repo_path("book", "11_tracking", "results")
+OURS = "ours (tree RNN + sparse coding)"
+
+
+def _snapshot():
+    return {p.name: p.stat().st_mtime_ns for p in BOOK_RESULTS.iterdir()}
+
+
+def test_cli_writes_per_sequence_rows_under_results_of_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = _snapshot()
+    cli.main(["--sequence", "cup_scale,cat_occlusion", "--frames", "3", "--opencv", "KCF", "--no-progress"])
+    assert _snapshot() == before, "the CLI wrote into book/ without --publish"
+    payload = json.loads((tmp_path / "results" / cli.FILENAME).read_text())
+    settings = {(r["setting"], r["method"]) for r in payload["rows"]}
+    trackers = [OURS, "ours without online update", "ours with raw-pixel features", "OpenCV KCF"]
+    assert settings == {(s, t) for s in ("cup_scale", "cat_occlusion", ALL) for t in trackers}
+    assert payload["seeds"] == [0] and {r["seed"] for r in payload["rows"]} == {0}
+    fps = [s for s in payload["summary"] if s["metric"] == "fps"]
+    assert fps and all(s["timing"] for s in fps)
+    assert not any(s["timing"] for s in payload["summary"] if s["metric"] != "fps")
+    # the 'all' rows are the means of the per-sequence rows
+    rows = {(r["setting"], r["method"]): r for r in payload["rows"]}
+    for t in trackers:
+        for m in ("success_auc", "precision@20", "fps"):
+            assert rows[ALL, t][m] == pytest.approx(np.mean([rows[s, t][m] for s in ("cup_scale", "cat_occlusion")]))
+    assert len(rows["cup_scale", OURS]["success_curve"]) == 21 and len(payload["curves"][OURS]["precision"]) == 51
+    assert payload["frames"] == {"cup_scale": 3, "cat_occlusion": 3}
+
+
+def test_cli_rerun_reproduces_its_file(tmp_path):
+    # every kind of row: our three variants and all three OpenCV trackers (MIL draws random
+    # samples); 6 frames, so that the online update (every 5th frame) runs once
+    cli.main([*TINY, "--frames", "6", "--opencv", "MIL,KCF,CSRT", "--out", str(tmp_path / "a" / "tiny.json")])
+    assert reproduce_file(tmp_path / "a" / "tiny.json", tmp_path / "b") == []
+
+
+def test_cli_reads_a_local_otb_sequence(tmp_path, monkeypatch):
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(0)
+    bg = rng.integers(0, 120, (90, 120, 3)).astype(np.uint8)
+    obj = np.kron(rng.integers(120, 255, (6, 6, 3)), np.ones((4, 4, 1))).astype(np.uint8)
+    img = tmp_path / "otb" / "Square" / "img"
+    img.mkdir(parents=True)
+    boxes = []
+    for t in range(4):
+        f = bg.copy()
+        f[30:54, 20 + 2 * t:44 + 2 * t] = obj
+        cv2.imwrite(str(img / f"{t + 1:04d}.jpg"), f)
+        boxes.append(f"{20 + 2 * t},30,24,24")
+    (tmp_path / "otb" / "Square" / "groundtruth_rect.txt").write_text("\n".join(boxes) + "\n")
+    monkeypatch.chdir(tmp_path)
+    cli.main(["--otb-root", str(tmp_path / "otb"), "--sequence", "all", "--opencv", "none", "--no-progress"])
+    payload = json.loads((tmp_path / "results" / cli.FILENAME).read_text())
+    assert payload["sequences"] == ["Square"] and payload["frames"] == {"Square": 4}
+    assert payload["source"] == "otb" and {r["setting"] for r in payload["rows"]} == {"Square", ALL}
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--opencv", "KFC"], "--opencv"),                 # a mistyped tracker name
+    (["--opencv", "MIL,MIL"], "--opencv"),
+    (["--sequence", "cup_scael"], "--sequence"),
+    (["--sequence", "cup_scale,cup_scale"], "--sequence"),
+    (["--frames", "1"], "--frames"),
+    (["--frames", "ten"], "--frames"),
+    (["--threads", "0"], "--threads"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--otb-root", "/no/such/folder"], "--otb-root"),
+])
+def test_bad_flags_fail_fast_naming_the_flag(args, flag, tmp_path, monkeypatch, capsys):
+    def no_work(*a, **k):
+        raise AssertionError("work started before the flags were checked")
+
+    monkeypatch.setattr(cli, "track_all", no_work)
+    monkeypatch.setattr(cli, "_load_sequences", no_work)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*TINY, *args])
+    assert exit_.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_otb_sequence_and_missing_opencv_tracker_fail_fast(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "track_all", lambda *a, **k: pytest.fail("work started"))
+    (tmp_path / "otb").mkdir()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--otb-root", str(tmp_path / "otb"), "--sequence", "Basketball"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--sequence" in err and "Basketball" in err
+    with pytest.raises(SystemExit):
+        cli.main(["--otb-root", str(tmp_path / "otb")])   # 'all' of an empty folder
+    assert "no sequence in" in capsys.readouterr().err
+    # an OpenCV build without contrib has MIL only: KCF and CSRT are refused before any work
+    monkeypatch.setattr(cli, "available_opencv_trackers", lambda: ["MIL"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(TINY)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--opencv" in err and "KCF, CSRT" in err
