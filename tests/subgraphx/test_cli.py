@@ -1,0 +1,85 @@
+"""The SubgraphX CLI: checked flags (exit 2 before any work), ./results output, per-seed rows, reproduce."""
+
+from pathlib import Path
+
+import pytest
+
+from companion.reproduce import reproduce_file
+from companion.results import load_results, summary_lookup
+from companion.subgraphx import __main__ as cli
+
+TINY = ["--graphs", "2", "--num-graphs", "20", "--epochs", "3", "--rollout", "2", "--sample-num", "5",
+        "--ks", "5,7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-train", "2", "--no-progress"]
+METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random")
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--dataset", "mutag"], "--dataset"),
+    (["--graphs", "0"], "--graphs"),
+    (["--ks", "0,5"], "--ks"),
+    (["--ks", "5,30"], "--ks"),  # a BA-2Motifs graph has 25 nodes
+    (["--ks", "5,5"], "--ks"),
+    (["--rollout", "0"], "--rollout"),
+    (["--sample-num", "-1"], "--sample-num"),
+    (["--num-graphs", "4"], "--num-graphs"),
+    (["--dataset", "ba_shapes", "--num-graphs", "100"], "--num-graphs"),
+    (["--num-graphs", "20", "--graphs", "5"], "--graphs"),  # 20 graphs hold 4 test graphs
+    (["--epochs", "0"], "--epochs"),
+    (["--gnnexplainer-epochs", "0"], "--gnnexplainer-epochs"),
+    (["--pg-epochs", "0"], "--pg-epochs"),
+    (["--pg-train", "0"], "--pg-train"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--threads", "0"], "--threads"),
+])
+def test_bad_flag_fails_fast_naming_it(argv, flag, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "run_seed", lambda *a: pytest.fail("work started before the flags were checked"))
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2 and flag in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_unwritable_out_fails_fast(tmp_path, monkeypatch, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setattr(cli, "run_seed", lambda *a: pytest.fail("work started before --out was checked"))
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--out", str(blocker / "sub")])
+    assert e.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    book = Path(cli.__file__).resolve().parents[2] / "book" / "03_subgraphx" / "results"
+    before = {p: p.stat().st_mtime_ns for p in book.glob("*")}
+    path = cli.main([*TINY, "--seeds", "0", "1"])
+    assert path == tmp_path / "results" / "ba2motifs.json"
+    assert {p: p.stat().st_mtime_ns for p in book.glob("*")} == before
+    payload = load_results(path)
+    assert payload["command"] == "python -m companion.subgraphx " + " ".join([*TINY, "--seeds", "0", "1"])
+    assert payload["seeds"] == [0, 1]
+    explained = [r for r in payload["rows"] if isinstance(r["setting"], dict)]
+    assert len(explained) == 2 * 2 * 4  # seeds x ks x methods
+    assert {(r["setting"]["k"], r["method"]) for r in explained} == {(k, m) for k in (5, 7) for m in METHODS}
+    assert all(r["items"] == 2 and 0.0 <= r["sparsity"] < 1.0 for r in explained)
+    assert len(payload["items"]) == 2 * 2 * 2 * 4  # seeds x graphs x ks x methods
+    lookup = summary_lookup(payload)
+    assert lookup[("model", "GNN", "test_acc")]["n"] == 2
+    assert lookup[('{"k": 5}', "SubgraphX", "prob_fid_plus")]["n"] == 2
+    assert lookup[('{"k": 5}', "SubgraphX", "seconds")]["timing"]
+    assert lookup[("training", "PGExplainer", "train_seconds")]["timing"]
+
+
+def test_ba_shapes_run_reproduces(tmp_path):
+    argv = ["--dataset", "ba_shapes", "--graphs", "1", "--epochs", "3", "--rollout", "1", "--sample-num", "2",
+            "--ks", "5,6", "--gnnexplainer-epochs", "2", "--pg-epochs", "1", "--pg-train", "1", "--no-progress"]
+    path = cli.main([*argv, "--out", str(tmp_path / "a")])
+    assert path.name == "ba_shapes.json"
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_ba2motifs_run_reproduces(tmp_path):
+    path = cli.main([*TINY, "--out", str(tmp_path / "a" / "tiny.json")])
+    assert path == tmp_path / "a" / "tiny.json"
+    assert reproduce_file(path, tmp_path / "b") == []
