@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
 NBDIR := _build/nbval
 
-.PHONY: test unit notebooks book clean venv
+.PHONY: test unit notebooks book clean venv reproduce results bench-load
 
 venv: $(STAMP)
 
@@ -41,6 +41,25 @@ notebooks: $(STAMP) $(NBDIR)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# Results files of one chapter (CH=diffpool; FILE=name.json narrows to one file).
+CH_RESULTS = $(sort $(wildcard book/[0-9][0-9]_$(CH)/results/$(or $(FILE),*.json)))
+
+# Rerun each recorded command into a temporary folder and compare the summaries (never writes book/).
+reproduce: $(STAMP)
+	@test -n "$(CH)" || { echo "usage: make reproduce CH=<chapter module, e.g. diffpool> [FILE=name.json]"; exit 2; }
+	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }
+	$(BIN)/python -m companion.reproduce $(CH_RESULTS)
+
+# Regenerate the book's results files of one chapter: the recorded commands with --publish.
+results: $(STAMP)
+	@test -n "$(CH)" || { echo "usage: make results CH=<chapter module, e.g. diffpool> [FILE=name.json]"; exit 2; }
+	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }
+	$(BIN)/python -m companion.reproduce --publish $(CH_RESULTS)
+
+# Every notebook idle and beside two CPU-bound background processes: prints the slow-down ratios.
+bench-load: $(STAMP)
+	$(BIN)/python tools/bench_load.py --out _build/bench_load.json
 
 clean:
 	rm -rf _build

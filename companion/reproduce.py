@@ -2,11 +2,13 @@
 
     python -m companion.reproduce book/08_diffpool/results/*.json
     make reproduce CH=diffpool            # the same, for every results file of that chapter
+    make results CH=diffpool              # rerun them with --publish: regenerate the book's files
 
 Each file's ``command`` is rerun with ``--out`` pointing into a temporary folder (the book's
 files are never touched), then :func:`companion.results.compare_summaries` checks every summary
 row: equal within the file's ``reproduce_tolerance`` (0 for a deterministic run) or ``--atol``,
 whichever is larger. Timing rows are skipped. Exit status 1 when any file does not reproduce.
+With ``--publish`` each command is rerun with ``--publish`` instead, overwriting the book's file.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from companion.results import compare_summaries, load_results
 __all__ = ["rerun_argv", "reproduce_file", "main"]
 
 
-def rerun_argv(command: str, out_dir: Path) -> list[str]:
-    """The argv that reruns ``command`` with this interpreter, writing into ``out_dir``.
+def rerun_argv(command: str, out_dir: Path | None) -> list[str]:
+    """The argv that reruns ``command`` with this interpreter, writing into ``out_dir``
+    (``None``: into the book's results folder, with ``--publish``).
 
     ``python -m companion.x ...`` and ``torchrun ... -m companion.x ...`` are understood; any
     other command is refused, since a results file must be rerunnable from the package alone.
@@ -40,26 +43,40 @@ def rerun_argv(command: str, out_dir: Path) -> list[str]:
     else:
         raise ValueError(f"cannot rerun {command!r}: expected 'python -m companion.<chapter> ...' "
                          "or 'torchrun ... -m companion.<chapter> ...'")
-    return [*strip_output_flags(argv), "--out", str(out_dir)]
+    tail = ["--publish"] if out_dir is None else ["--out", str(out_dir)]
+    return [*strip_output_flags(argv), *tail]
 
 
-def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: float | None = None) -> list[str]:
-    """Rerun one results file's command into ``work``; return the differences (empty: reproduced)."""
-    path = Path(path)
-    committed = load_results(path)
-    out_dir = work / path.stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    argv = rerun_argv(committed["command"], out_dir)
-    print(f"$ {committed['command']}  # -> {out_dir}", flush=True)
-    proc = subprocess.run(argv, timeout=timeout)
-    if proc.returncode != 0:
-        return [f"the command exited with status {proc.returncode}"]
+def _compare(path: Path, committed: dict, out_dir: Path, atol: float) -> list[str]:
     candidates = [out_dir / path.name] if (out_dir / path.name).is_file() else sorted(out_dir.glob("*.json"))
     if len(candidates) != 1:
         return [f"expected the rerun to write {path.name} into {out_dir}, found "
                 f"{[c.name for c in candidates] or 'nothing'}"]
     tolerance = max(atol, float(committed.get("reproduce_tolerance", 0.0)))
     return compare_summaries(committed, load_results(candidates[0]), atol=tolerance)
+
+
+def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: float | None = None,
+                   _ran: dict[str, Path] | None = None) -> list[str]:
+    """Rerun one results file's command into ``work``; return the differences (empty: reproduced).
+
+    ``_ran`` maps commands already rerun to their output folders, so files written by one
+    command (a CLI that writes several files) share one rerun.
+    """
+    path = Path(path)
+    committed = load_results(path)
+    command = committed["command"]
+    if _ran is not None and command in _ran:
+        return _compare(path, committed, _ran[command], atol)
+    out_dir = work / f"{len(_ran or {}):02d}-{path.stem}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"$ {command}  # -> {out_dir}", flush=True)
+    code = subprocess.run(rerun_argv(command, out_dir), timeout=timeout).returncode
+    if code != 0:
+        return [f"the command exited with status {code}"]
+    if _ran is not None:
+        _ran[command] = out_dir
+    return _compare(path, committed, out_dir, atol)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--keep", default=None, help="folder for the rerun files (default: a temporary one)")
     p.add_argument("--timeout", type=float_in(0, float("inf"), low_open=True), default=None,
                    help="seconds each rerun may take")
+    p.add_argument("--publish", action="store_true",
+                   help="rerun each command with --publish (regenerates the book's files; no comparison)")
     args = p.parse_args(argv)
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -79,11 +98,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_results(f)
         except ValueError as e:
             p.error(str(e))
-    failed = 0
+    if args.publish:
+        for command in dict.fromkeys(load_results(f)["command"] for f in args.files):
+            print(f"$ {command} --publish", flush=True)
+            code = subprocess.run(rerun_argv(command, None), timeout=args.timeout).returncode
+            if code != 0:
+                print(f"FAILED (exit status {code}): {command}")
+                return 1
+        return 0
+    failed, ran = 0, {}
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)
         for f in args.files:
-            problems = reproduce_file(f, work, atol=args.atol, timeout=args.timeout)
+            problems = reproduce_file(f, work, atol=args.atol, timeout=args.timeout, _ran=ran)
             if problems:
                 failed += 1
                 print(f"NOT REPRODUCED {f}:\n  " + "\n  ".join(problems), flush=True)

@@ -78,3 +78,8 @@ def test_rerun_argv_understands_python_and_torchrun(tmp_path):
     assert argv[:3] == [sys.executable, "-m", "torch.distributed.run"] and argv[-2:] == ["--out", str(tmp_path)]
     with pytest.raises(ValueError, match="cannot rerun"):
         rerun_argv("bash -c 'rm -rf /'", tmp_path)
+
+
+def test_rerun_argv_publish_replaces_out():
+    argv = rerun_argv("python -m companion.lds --dataset wine --out x.json", None)
+    assert argv[-1] == "--publish" and "--out" not in argv
