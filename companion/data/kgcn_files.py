@@ -14,6 +14,7 @@ Nothing is downloaded here: run the official preprocessing, then put the two fil
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +27,29 @@ HINT = ("Clone https://github.com/hwwang55/KGNN-LS, run `python src/preprocess.p
         "folder (or set COMPANION_DATA so that $COMPANION_DATA/kgcn_<dataset>/ holds them).")
 
 
-def _read_int_table(path: Path, name: str) -> np.ndarray:
+def _read_int_table(path: Path, columns: str) -> np.ndarray:
+    """The ``(N, 3)`` integer table of ``path``; every failure names the file and the expected format."""
+    expected = f"expected lines of 3 tab-separated non-negative integers ({columns}), as written by preprocess.py"
     if not path.is_file():
         raise FileNotFoundError(f"kgcn_files: {path} is missing. {HINT}")
-    table = np.loadtxt(path, dtype=np.int64, ndmin=2)
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty; {expected}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy only warns about a file without data lines
+            table = np.loadtxt(path, dtype=np.int64, ndmin=2)
+    except UserWarning:
+        raise ValueError(f"{path}: no data lines; {expected}") from None
+    except ValueError as e:  # UnicodeDecodeError is a ValueError too
+        reason = " ".join(str(e).split())[:200]
+        raise ValueError(f"{path}: {expected}; got unreadable content ({type(e).__name__}: {reason})") from None
+    if table.shape[0] == 0:
+        raise ValueError(f"{path}: no data lines; {expected}")
     if table.shape[1] != 3:
-        raise ValueError(f"{path}: expected 3 tab-separated integer columns ({name}), got {table.shape[1]}")
+        raise ValueError(f"{path}: {expected}; got {table.shape[1]} columns")
+    if table.min() < 0:
+        row = int(np.argwhere(table < 0)[0, 0])
+        raise ValueError(f"{path}: {expected}; got a negative id on data line {row + 1}: {table[row].tolist()}")
     return table
 
 
@@ -46,12 +64,10 @@ def load_kgcn_files(root: str | Path | None = None, dataset: str = "movie") -> K
     folder = local_root(root, f"kgcn_{dataset}", HINT)
     ratings = _read_int_table(folder / "ratings_final.txt", "user, item, label")
     kg = _read_int_table(folder / "kg_final.txt", "head, relation, tail")
-    if len(ratings) == 0 or len(kg) == 0:
-        raise ValueError(f"kgcn_files: empty ratings_final.txt or kg_final.txt in {folder}")
-    if not np.isin(ratings[:, 2], (0, 1)).all():
-        raise ValueError(f"{folder / 'ratings_final.txt'}: labels (third column) must be 0 or 1")
-    if ratings.min() < 0 or kg.min() < 0:
-        raise ValueError(f"kgcn_files: negative ids in {folder}")
+    bad = np.flatnonzero(~np.isin(ratings[:, 2], (0, 1)))
+    if len(bad):
+        raise ValueError(f"{folder / 'ratings_final.txt'}: labels (third column) must be 0 or 1; "
+                         f"data line {bad[0] + 1} is {ratings[bad[0]].tolist()}")
     n_items = int(ratings[:, 1].max()) + 1
     n_entities = max(int(kg[:, [0, 2]].max()) + 1, n_items)
     n_relations = int(kg[:, 1].max()) + 1

@@ -1,90 +1,114 @@
-"""CLI: ``python -m companion.kgcn --data kg_recsys --aggregator sum --ls-weight 1.0``.
+"""CLI: ``python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 1.0 --seeds 0 1 2``.
 
 Trains BPR-MF, KGCN (no LS) and KGCN-LS for every training fraction and seed, prints a table of
-AUC, F1 and Recall@{5,10,20} (mean and std over seeds) and writes every run with
-:func:`companion.results.save_results`.
+AUC, F1 and Recall@{5,10,20} (mean and std over seeds) and writes one results file (schema of
+:mod:`companion.results`, one row per fraction, model and seed) under ``./results/``:
+``sparsity.json`` for several fractions, ``kgcn.json`` for one (``_kgcn_files`` added for the
+paper's files).
 """
 
 from __future__ import annotations
 
-import argparse
-import time
+import json
+import os
 from dataclasses import asdict
-
-import numpy as np
-import torch
+from pathlib import Path
 
 from companion import data as datasets
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.kgcn.train import MODELS, KGCNConfig, run_comparison
-from companion.results import save_results
-from companion.utils import repo_path
+from companion.results import load_results, save_results, summary_lookup
 
-METRICS = ("auc", "f1", "recall@5", "recall@10", "recall@20")
+METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
+GENERATED_ONLY = ("density", "n_users", "n_items")   # knobs of the generated kg_recsys world
 
 
-def summarize(rows: list[dict]) -> list[dict]:
-    """Mean and std over seeds per (fraction, model)."""
-    out = []
-    keys = sorted({(r["fraction"], r["model"]) for r in rows}, key=lambda k: (-k[0], MODELS.index(k[1])))
-    for fraction, model in keys:
-        group = [r for r in rows if r["fraction"] == fraction and r["model"] == model]
-        entry = {"fraction": fraction, "model": model, "n_seeds": len(group)}
-        for m in METRICS:
-            vals = np.array([r[m] for r in group])
-            entry[m], entry[m + "_std"] = float(vals.mean()), float(vals.std())
-        out.append(entry)
-    return out
+def default_filename(fractions: list[float], data: str) -> str:
+    """The file a run writes: ``sparsity`` for a sweep over fractions, else ``kgcn``; the data set
+    is named unless it is the generated world."""
+    stem = "sparsity" if len(fractions) > 1 else "kgcn"
+    return f"{stem}.json" if data == "kg_recsys" else f"{stem}_{data}.json"
+
+
+def build_parser():
+    p = chapter_parser("python -m companion.kgcn", __doc__.split("\n\n")[0])
+    d = p.add_argument_group("data")
+    d.add_argument("--data", default="kg_recsys", choices=["kg_recsys", "kgcn_files"],
+                   help="kg_recsys (generated) or kgcn_files (the paper's preprocessed files; needs --root)")
+    d.add_argument("--root", default=None,
+                   help="kgcn_files: folder with ratings_final.txt and kg_final.txt "
+                        "(default $COMPANION_DATA/kgcn_movie)")
+    d.add_argument("--density", type=float_in(0, 0.5, low_open=True), default=None,
+                   help="kg_recsys: share of movies a user watches")
+    d.add_argument("--n-users", type=int_at_least(2), default=None, help="kg_recsys: number of users")
+    d.add_argument("--n-items", type=int_at_least(20), default=None, help="kg_recsys: number of movies")
+    m = p.add_argument_group("model and training")
+    m.add_argument("--aggregator", default="sum", choices=["sum", "concat", "neighbor"])
+    m.add_argument("--ls-weight", type=float_in(0, float("inf")), default=KGCNConfig.ls_weight)
+    m.add_argument("--l2-weight", type=float_in(0, float("inf")), default=KGCNConfig.l2_weight)
+    m.add_argument("--n-iter", type=int_at_least(1), default=KGCNConfig.n_iter, help="hops")
+    m.add_argument("--neighbor-sample-size", type=int_at_least(1), default=KGCNConfig.neighbor_sample_size)
+    m.add_argument("--dim", type=int_at_least(1), default=KGCNConfig.dim)
+    m.add_argument("--lr", type=float_in(0, float("inf"), low_open=True), default=KGCNConfig.lr)
+    m.add_argument("--batch-size", type=int_at_least(1), default=KGCNConfig.batch_size)
+    m.add_argument("--epochs", type=int_at_least(1), default=KGCNConfig.n_epochs)
+    e = p.add_argument_group("experiment")
+    e.add_argument("--fractions", type=float_in(0, 1, low_open=True), nargs="+", default=[1.0],
+                   help="shares of training rows kept")
+    e.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    e.add_argument("--topk-users", type=int_at_least(1), default=100,
+                   help="users (at most) over whom Recall@K is averaged")
+    return p
+
+
+def validate(p, args) -> None:
+    """Cross-flag checks, before any work (``parser.error``: exit status 2, the flag named)."""
+    for flag, values in (("--seeds", args.seeds), ("--fractions", args.fractions), ("--models", args.models)):
+        if len(set(values)) != len(values):
+            p.error(f"{flag}: each value once, got {values}")
+    if args.data == "kgcn_files":
+        given = [f"--{k.replace('_', '-')}" for k in GENERATED_ONLY if getattr(args, k) is not None]
+        if given:
+            p.error(f"{', '.join(given)}: only for --data kg_recsys (the files fix users, items and density)")
+        if args.root is None and "COMPANION_DATA" not in os.environ:
+            p.error("--root: --data kgcn_files needs --root (a folder with ratings_final.txt and kg_final.txt) "
+                    "or COMPANION_DATA")
+        if args.root is not None and not Path(args.root).is_dir():
+            p.error(f"--root: {args.root} is not a folder")
+    elif args.root is not None:
+        p.error("--root: only for --data kgcn_files")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = argparse.ArgumentParser(prog="python -m companion.kgcn", description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="kg_recsys", help="kg_recsys (generated) or kgcn_files (needs --root)")
-    parser.add_argument("--root", default=None, help="folder with ratings_final.txt and kg_final.txt (kgcn_files)")
-    parser.add_argument("--density", type=float, default=None, help="kg_recsys: share of movies a user watches")
-    parser.add_argument("--n-users", type=int, default=None, help="kg_recsys: number of users")
-    parser.add_argument("--n-items", type=int, default=None, help="kg_recsys: number of movies")
-    parser.add_argument("--aggregator", default="sum", choices=["sum", "concat", "neighbor"])
-    parser.add_argument("--ls-weight", type=float, default=KGCNConfig.ls_weight)
-    parser.add_argument("--l2-weight", type=float, default=KGCNConfig.l2_weight)
-    parser.add_argument("--n-iter", type=int, default=KGCNConfig.n_iter)
-    parser.add_argument("--neighbor-sample-size", type=int, default=KGCNConfig.neighbor_sample_size)
-    parser.add_argument("--dim", type=int, default=KGCNConfig.dim)
-    parser.add_argument("--lr", type=float, default=KGCNConfig.lr)
-    parser.add_argument("--batch-size", type=int, default=KGCNConfig.batch_size)
-    parser.add_argument("--epochs", type=int, default=KGCNConfig.n_epochs)
-    parser.add_argument("--fractions", type=float, nargs="+", default=[1.0], help="shares of training rows kept")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--topk-users", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads for this run")
-    parser.add_argument("--out", default=str(repo_path("book", "06_kgcn", "results", "kgcn.json")))
+    parser = build_parser()
     args = parser.parse_args(argv)
-
-    if args.threads:
-        torch.set_num_threads(args.threads)  # a run-level choice of the CLI user, not of the library
-    kwargs = {}
+    validate(parser, args)
     if args.data == "kgcn_files":
-        kwargs["root"] = args.root
+        kwargs = {"root": args.root}
     else:
-        for key in ("density", "n_users", "n_items"):
-            if getattr(args, key) is not None:
-                kwargs[key] = getattr(args, key)
-    data = datasets.load(args.data, **kwargs)
+        kwargs = {k: getattr(args, k) for k in GENERATED_ONLY if getattr(args, k) is not None}
+    try:  # reading the files is part of checking --root: a bad file fails here, before training
+        data = datasets.load(args.data, **kwargs)
+    except (FileNotFoundError, ValueError) as e:
+        parser.error(f"--root: {e}" if args.data == "kgcn_files" else f"--data {args.data}: {e}")
+    run = start_run(parser, args, module="companion.kgcn", chapter="06_kgcn", argv=argv)
     config = KGCNConfig(dim=args.dim, n_iter=args.n_iter, neighbor_sample_size=args.neighbor_sample_size,
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
-    start = time.perf_counter()
-    rows = run_comparison(data, args.fractions, args.seeds, config, args.models, topk_users=args.topk_users)
-    wall = time.perf_counter() - start
-    summary = summarize(rows)
+    runs = run_comparison(data, args.fractions, run.seeds, config, args.models, topk_users=args.topk_users)
+    rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
+             **{m: r[m] for m in METRICS}} for r in runs]
+    path = save_results(run.path(default_filename(args.fractions, args.data)), rows, seeds=run.seeds,
+                        command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,
+                        config=asdict(config), data=args.data,
+                        data_kwargs={k: str(v) if k == "root" else v for k, v in kwargs.items()})
+    summary = summary_lookup(load_results(path))
     print(f"{'fraction':>8s} {'model':8s} " + " ".join(f"{m:>15s}" for m in METRICS))
-    for s in summary:
-        print(f"{s['fraction']:8.2f} {s['model']:8s} " +
-              " ".join(f"{s[m]:8.3f} ±{s[m + '_std']:.3f}" for m in METRICS))
-    command = "python -m companion.kgcn " + " ".join(argv if argv is not None else __import__("sys").argv[1:])
-    save_results(args.out, rows, seeds=args.seeds, command=command, wall_seconds=wall,
-                 config=asdict(config), data=args.data, data_kwargs=kwargs, summary=summary)
-    print(f"wrote {args.out} ({wall:.0f} s)")
+    for fraction in args.fractions:
+        for name in args.models:
+            cells = [summary[(json.dumps({"fraction": fraction}), name, m)] for m in METRICS]
+            print(f"{fraction:8.2f} {name:8s} " + " ".join(f"{c['mean']:8.3f} ±{c['std']:.3f}" for c in cells))
+    print(f"wrote {path} ({run.wall_seconds:.0f} s)")
     return rows
 
 

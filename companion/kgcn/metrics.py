@@ -71,6 +71,8 @@ def recall_at_k(score_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
     """
     if n_items < 1 or not ks or min(ks) < 1:
         raise ValueError(f"need n_items >= 1 and every K >= 1, got n_items={n_items}, ks={list(ks)}")
+    if n_users < 1:  # no user to average over would make every Recall@K a NaN
+        raise ValueError(f"n_users must be >= 1, got {n_users}")
     train_rec, test_rec = user_records(train, False), user_records(test, True)
     users = sorted(set(train_rec) & set(test_rec))
     if not users:

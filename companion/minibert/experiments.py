@@ -69,9 +69,25 @@ def _labelled_subset(sentences: list[str], labels: list[int], per_class: int) ->
     return xs, ys
 
 
+class VocabTooLarge(ValueError):
+    """``student_vocab`` asks for more pieces than the training sentences give."""
+
+
+def curve(history: dict[str, list[float]], points: int = 200) -> dict[str, list[float]]:
+    """A training history thinned to about ``points`` values per series (for the results file)."""
+    return {k: v[:: max(1, len(v) // points)] for k, v in history.items()}
+
+
 def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run everything; returns ``rows`` (the table), ``sweep`` (size vs accuracy), ``coverage``
-    and ``curves`` (training curves), each JSON-ready."""
+    """Run everything for the seed ``cfg.seed``; returns JSON-ready ``rows``, ``coverage``,
+    ``corpus`` and ``config``.
+
+    One row per trained model: ``method`` (``teacher``, ``ours``, ``scratch``, ``teacher-vocab
+    KD``, the two ablations), ``setting`` ``{"hidden": h}`` (the hidden-size sweep repeats ``ours``
+    and ``scratch``), ``model`` (a longer label), the size and quality metrics, and its training
+    ``curve``; the teacher's row also holds ``dual_training`` (its masked-LM quality before and
+    after dual training).
+    """
     seed_everything(cfg.seed)
     t0 = time.perf_counter()
     corpus = data.load("docstring_corpus", max_per_library=cfg.max_per_library)
@@ -84,13 +100,16 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     n_libs = len(corpus["libraries"])
     held = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
                             -(-cfg.eval_sentences // n_libs) if cfg.eval_sentences else len(corpus["held_out"]))[0]
+    log(f"corpus: {len(train_x)} train / {len(corpus['held_out'])} held-out sentences, {len(corpus['libraries'])} libraries")
+
+    # --- vocabularies (the student's first: a too-large vocab_size fails before the teacher loads) ---
+    s_tokenizer = train_student_vocab(train_x, cfg.student_vocab)
+    if s_tokenizer.get_vocab_size() != cfg.student_vocab:
+        raise VocabTooLarge(f"student_vocab={cfg.student_vocab}, but the {len(train_x)} training sentences give "
+                            f"only {s_tokenizer.get_vocab_size()} word pieces: choose at most that many")
     teacher_pack = data.load("minilm")
     bert, t_tokenizer = teacher_pack["model"], teacher_pack["tokenizer"]
     t_params = count_parameters(bert)
-    log(f"corpus: {len(train_x)} train / {len(corpus['held_out'])} held-out sentences, {len(corpus['libraries'])} libraries")
-
-    # --- vocabularies --------------------------------------------------------------------------
-    s_tokenizer = train_student_vocab(train_x, cfg.student_vocab)
     coverage = [{"vocab": "teacher (MiniLM)", **vocab_coverage(t_tokenizer, held)}]
     for v in cfg.coverage_sizes:
         coverage.append({"vocab": f"student {v}", **vocab_coverage(train_student_vocab(train_x, v), held)})
@@ -123,20 +142,19 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
                                       cfg.test_per_library or len(corpus["held_out"]))
     teacher_logits = lambda batch: cached_teacher_logits(teacher, batch)  # noqa: E731
 
-    def evaluate(name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
+    def evaluate(method: str, name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
         t = time.perf_counter()
-        row = {"model": name, **size_report(model, t_params), **mlm_metrics(student_predict(model), eval_batches),
+        row = {"setting": {"hidden": model.config.hidden_size}, "method": method, "seed": cfg.seed, "model": name,
+               **size_report(model, t_params), **mlm_metrics(student_predict(model), eval_batches),
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
                "probe_accuracy": linear_probe(model.bert, single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
                "finetune_accuracy": fine_tune(model.bert, single.encode, lab_x, lab_y, test_x, test_y,
                                               cfg.finetune_epochs, cfg.finetune_lr, seed=cfg.seed)["accuracy"], **extra}
         log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
-                                    if k != "model") + f"  ({time.perf_counter() - t:.0f} s eval)")
+                                    if k not in ("model", "curve", "setting")) + f"  ({time.perf_counter() - t:.0f} s eval)")
         return row
 
-    curves: dict[str, Any] = {"head_loss": head_losses, "dual": dual_hist}
-
-    def mixed_student(hidden: int, dual: bool, proj_weight: float, tag: str) -> dict:
+    def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str) -> dict:
         conf = student_config(cfg.student_vocab, hidden, cfg.layers)
         torch.manual_seed(cfg.seed)
         student = build_student(conf)
@@ -149,21 +167,22 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed,
                                  teacher_bert=bert, projections=proj, projection_weight=proj_weight,
                                  direction=cfg.direction, desc=tag)
-        curves[tag] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
-        return evaluate(tag, student, s_single, s_eval, {"train_seconds": time.perf_counter() - t,
-                                                        "method": "mixed", "dual": dual, "projection_weight": proj_weight})
+        return evaluate(method, tag, student, s_single, s_eval,
+                        {"train_seconds": time.perf_counter() - t, "kind": "mixed", "dual": dual,
+                         "projection_weight": proj_weight, "curve": curve(hist)})
 
     def scratch_student(hidden: int, tag: str) -> dict:
         torch.manual_seed(cfg.seed)
         student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers))
         t = time.perf_counter()
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag)
-        curves[tag] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
-        return evaluate(tag, student, s_single, s_eval, {"train_seconds": time.perf_counter() - t, "method": "scratch"})
+        return evaluate("scratch", tag, student, s_single, s_eval,
+                        {"train_seconds": time.perf_counter() - t, "kind": "scratch", "curve": curve(hist)})
 
     rows = []
     # the teacher itself: its body with our fitted head
-    rows.append({"model": "teacher: all-MiniLM-L6-v2 (top layer + MLM head tuned)", "method": "teacher",
+    rows.append({"setting": {"hidden": bert.config.hidden_size}, "method": "teacher", "seed": cfg.seed,
+                 "model": "teacher: all-MiniLM-L6-v2 (top layer + MLM head tuned)", "kind": "teacher",
                  "parameters": t_params, "embedding_parameters": bert.embeddings.word_embeddings.weight.numel(),
                  "memory_mb": 4 * t_params / 1e6, "disk_mb": teacher_pack["path"].joinpath("model.safetensors").stat().st_size / 1e6,
                  "compression": 1.0, "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
@@ -171,9 +190,12 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
                  "probe_accuracy": linear_probe(bert, t_single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
                  "finetune_accuracy": (fine_tune(bert, t_single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs,
                                                  cfg.teacher_finetune_lr, seed=cfg.seed)["accuracy"]
-                                       if cfg.teacher_finetune else None)})
-    log(f"teacher row: {rows[-1]}")
-    rows.append(mixed_student(cfg.hidden, True, cfg.projection_weight, "ours: mixed vocab (dual training + projections)"))
+                                       if cfg.teacher_finetune else None),
+                 "curve": {"head_loss": head_losses, "dual": dual_hist},
+                 "dual_training": {"before": before, "after": after, "exact_share": exact_share}})
+    log(f"teacher row: { {k: v for k, v in rows[-1].items() if k != 'curve'} }")
+    rows.append(mixed_student(cfg.hidden, True, cfg.projection_weight, "ours",
+                              "ours: mixed vocab (dual training + projections)"))
     rows.append(scratch_student(cfg.hidden, "same student from scratch"))
     # the same student shape on the teacher's vocabulary, trained with plain logit KD
     torch.manual_seed(cfg.seed)
@@ -181,23 +203,18 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     t = time.perf_counter()
     hist = train_student_logit_kd(kd_student, cache, teacher_logits, cfg.student_steps, cfg.lr, cfg.seed,
                                   cfg.kd_weight, cfg.temperature)
-    curves["logit KD"] = {k: v[:: max(1, len(v) // 200)] for k, v in hist.items()}
-    rows.append(evaluate("teacher vocab + logit KD", kd_student, t_single, t_eval,
-                         {"train_seconds": time.perf_counter() - t, "method": "logit-kd"}))
+    rows.append(evaluate("teacher-vocab KD", "teacher vocab + logit KD", kd_student, t_single, t_eval,
+                         {"train_seconds": time.perf_counter() - t, "kind": "logit-kd", "curve": curve(hist)}))
     if cfg.ablations:
-        rows.append(mixed_student(cfg.hidden, True, 0.0, "ablation: dual training, no projection loss"))
-        rows.append(mixed_student(cfg.hidden, False, cfg.projection_weight, "ablation: projections, no dual training"))
-    sweep = [{k: r[k] for k in ("method", "hidden", "parameters", "disk_mb", "mlm_accuracy", "perplexity",
-                                "probe_accuracy", "finetune_accuracy")} for r in rows[1:3]]
-    for h in cfg.sweep_hidden:
-        if h == cfg.hidden:
-            continue
-        for r in (mixed_student(h, True, cfg.projection_weight, f"mixed h={h}"), scratch_student(h, f"scratch h={h}")):
-            rows_extra = {k: r[k] for k in ("method", "hidden", "parameters", "disk_mb", "mlm_accuracy", "perplexity",
-                                            "probe_accuracy", "finetune_accuracy")}
-            sweep.append(rows_extra)
-    return {"rows": rows, "sweep": sweep, "coverage": coverage, "curves": curves,
-            "teacher_dual": {"before": before, "after": after, "exact_share": exact_share},
+        rows.append(mixed_student(cfg.hidden, True, 0.0, "ablation: no projection loss",
+                                  "ablation: dual training, no projection loss"))
+        rows.append(mixed_student(cfg.hidden, False, cfg.projection_weight, "ablation: no dual training",
+                                  "ablation: projections, no dual training"))
+    for h in dict.fromkeys(cfg.sweep_hidden):  # the size sweep: ours and scratch at other hidden sizes
+        if h != cfg.hidden:
+            rows.append(mixed_student(h, True, cfg.projection_weight, "ours", f"mixed h={h}"))
+            rows.append(scratch_student(h, f"scratch h={h}"))
+    return {"rows": rows, "coverage": [{"seed": cfg.seed, **c} for c in coverage],
             "corpus": {"train": len(train_x), "held_out": len(corpus["held_out"]), "libraries": corpus["libraries"],
                        "labelled_train": len(lab_x), "downstream_test": len(test_x), "mlm_eval": len(held)},
-            "config": asdict(cfg), "seconds": time.perf_counter() - t0}
+            "config": {k: v for k, v in asdict(cfg).items() if k != "seed"}, "seconds": time.perf_counter() - t0}

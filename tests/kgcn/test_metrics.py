@@ -40,3 +40,5 @@ def test_recall_at_k_hand_case():
     assert rec == {1: 0.0, 2: 0.5, 4: 1.0}
     with pytest.raises(ValueError, match="no user"):
         recall_at_k(score, train, np.array([[1, 2, 1]]), n_items=6)
+    with pytest.raises(ValueError, match="n_users must be >= 1"):
+        recall_at_k(score, train, test, n_items=6, n_users=0)  # was a NaN for every K

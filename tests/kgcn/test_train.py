@@ -1,11 +1,8 @@
-import json
-
 import numpy as np
 import pytest
 
 from companion import data
 from companion.kgcn import KGCNConfig, evaluate_ctr, fit_bprmf, fit_kgcn, split_ratings, subsample
-from companion.kgcn.__main__ import main
 
 
 def test_split_and_subsample():
@@ -31,14 +28,3 @@ def test_seeded_kgcn_and_bprmf_learn_above_chance():
     assert len(hist["loss"]) == 8
     assert evaluate_ctr(kgcn, te)["auc"] > 0.6
     assert evaluate_ctr(bpr, te)["auc"] > 0.6
-
-
-def test_cli_end_to_end_on_a_tiny_setting(tmp_path, capsys):
-    out = tmp_path / "r.json"
-    rows = main(["--n-users", "30", "--n-items", "40", "--density", "0.2", "--epochs", "1", "--n-iter", "2",
-                 "--fractions", "1.0", "0.5", "--seeds", "0", "--topk-users", "5", "--out", str(out)])
-    assert len(rows) == 6 and {r["model"] for r in rows} == {"BPR-MF", "KGCN", "KGCN-LS"}
-    payload = json.loads(out.read_text())
-    assert payload["command"].startswith("python -m companion.kgcn")
-    assert payload["seeds"] == [0] and len(payload["summary"]) == 6
-    assert "KGCN-LS" in capsys.readouterr().out

@@ -1,6 +1,6 @@
 import pytest
 
-from companion.minibert import SPECIAL_TOKENS, train_student_vocab, vocab_coverage
+from companion.minibert import SPECIAL_TOKENS, train_student_vocab, vocab_coverage, wordpiece_vocab
 
 
 def test_student_vocab_has_size_and_specials(corpus):
@@ -23,3 +23,22 @@ def test_vocab_rejects_bad_input(corpus):
         train_student_vocab(corpus["train"], 10)
     with pytest.raises(ValueError, match="at least one"):
         train_student_vocab([], 100)
+
+
+def test_wordpiece_vocab_by_hand():
+    # words "aab" (3x) and "ab" (2x): pieces a, b, ##a, ##b; pairs (a,##a)=3, (##a,##b)=3, (a,##b)=2
+    counts = {"ab": 2, "aab": 3}
+    vocab = wordpiece_vocab(counts, 12)
+    pieces = sorted(vocab, key=vocab.get)[len(SPECIAL_TOKENS):]
+    # the tie at 3 goes to the pair of smaller ids, (a, ##a) -> "aa"; then (aa, ##b) -> "aab", then (a, ##b) -> "ab"
+    assert pieces == ["a", "b", "##a", "##b", "aa", "aab", "ab"]
+    assert len(wordpiece_vocab(counts, 12, min_frequency=3)) == 11  # "ab" occurs only twice
+    assert wordpiece_vocab(counts, 12) == vocab  # deterministic
+
+
+def test_trained_vocabulary_encodes_with_its_pieces(corpus):
+    tok = train_student_vocab(corpus["train"], 400)
+    again = train_student_vocab(list(reversed(corpus["train"])), 400)
+    assert tok.get_vocab() == again.get_vocab()  # the sentence order does not matter
+    enc = tok.encode("the array is [MASK] here", add_special_tokens=False)
+    assert "[MASK]" in enc.tokens and "[UNK]" not in enc.tokens

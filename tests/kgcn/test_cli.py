@@ -1,0 +1,99 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from companion.kgcn import __main__ as cli
+from companion.reproduce import reproduce_file
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--n-users", "30", "--n-items", "40", "--density", "0.2", "--epochs", "2", "--topk-users", "5", "--no-progress"]
+
+
+def _book_results() -> set[Path]:
+    return set((REPO / "book" / "06_kgcn" / "results").glob("*"))
+
+
+def test_cli_writes_one_file_under_cwd_and_reproduces(tmp_path, monkeypatch, capsys):
+    before = _book_results()
+    monkeypatch.chdir(tmp_path)
+    rows = cli.main([*TINY, "--fractions", "1.0", "0.5", "--seeds", "0", "1"])
+    assert _book_results() == before  # nothing written into the book
+    path = tmp_path / "results" / "sparsity.json"  # several fractions: the sparsity sweep's name
+    payload = json.loads(path.read_text())
+    assert payload["schema"] == 1 and payload["seeds"] == [0, 1] and len(rows) == len(payload["rows"]) == 12
+    assert payload["command"] == "python -m companion.kgcn " + " ".join(
+        [*TINY, "--fractions", "1.0", "0.5", "--seeds", "0", "1"])
+    assert {(r["setting"]["fraction"], r["method"]) for r in rows} == {
+        (f, m) for f in (1.0, 0.5) for m in ("BPR-MF", "KGCN", "KGCN-LS")}
+    auc = {(s["setting"]["fraction"], s["method"]): s for s in payload["summary"] if s["metric"] == "auc"}
+    assert auc[(0.5, "KGCN-LS")]["n"] == 2 and auc[(0.5, "KGCN-LS")]["higher_is_better"] is True
+    assert all(0 <= r["recall@20"] <= 1 for r in rows)
+    assert "KGCN-LS" in capsys.readouterr().out
+    assert reproduce_file(path, tmp_path / "rerun") == []  # tolerance 0, in a fresh process
+
+
+def test_seeds_in_one_process_equal_one_process_per_seed(tmp_path):
+    # the committed sweep was run one seed per process; one process for all seeds gives the same rows
+    both = cli.main([*TINY, "--models", "KGCN-LS", "BPR-MF", "--seeds", "0", "1", "--out", str(tmp_path / "a.json")])
+    apart = [row for s in ("0", "1") for row in
+             cli.main([*TINY, "--models", "KGCN-LS", "BPR-MF", "--seeds", s, "--out", str(tmp_path / f"{s}.json")])]
+    assert both == apart
+    assert (tmp_path / "a.json").is_file()  # a .json --out is the file itself
+
+
+def test_default_filename():
+    assert cli.default_filename([0.2, 1.0], "kg_recsys") == "sparsity.json"
+    assert cli.default_filename([1.0], "kg_recsys") == "kgcn.json"
+    assert cli.default_filename([1.0], "kgcn_files") == "kgcn_kgcn_files.json"
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["--topk-users", "0"], "--topk-users"),     # used to write NaN Recall@K into the file
+    (["--fractions", "0"], "--fractions"),
+    (["--fractions", "1.5"], "--fractions"),
+    (["--fractions", "0.5", "0.5"], "--fractions"),
+    (["--density", "0"], "--density"),
+    (["--density", "0.7"], "--density"),
+    (["--n-users", "1"], "--n-users"),
+    (["--n-items", "5"], "--n-items"),
+    (["--lr", "0"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+    (["--ls-weight", "-1"], "--ls-weight"),
+    (["--l2-weight", "-1e-3"], "--l2-weight"),
+    (["--n-iter", "0"], "--n-iter"),
+    (["--neighbor-sample-size", "0"], "--neighbor-sample-size"),
+    (["--dim", "0"], "--dim"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--epochs", "0"], "--epochs"),
+    (["--aggregator", "max"], "--aggregator"),
+    (["--models", "LightGCN"], "--models"),
+    (["--data", "movielens"], "--data"),
+    (["--seeds", "0", "0"], "--seeds"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--threads", "0"], "--threads"),
+    (["--root", "."], "--root"),                                      # --root without kgcn_files
+    (["--data", "kgcn_files", "--root", "/no/such/folder"], "--root"),
+    (["--data", "kgcn_files", "--root", ".", "--density", "0.1"], "--density"),
+])
+def test_bad_flag_fails_fast_naming_it(args, flag, monkeypatch, capsys):
+    monkeypatch.delenv("COMPANION_DATA", raising=False)
+    monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("training started despite a bad flag"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(args)
+    assert exit_info.value.code == 2
+    assert flag in capsys.readouterr().err
+
+
+def test_kgcn_files_without_root_and_with_a_corrupt_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("COMPANION_DATA", raising=False)
+    monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("training started"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", "kgcn_files"])
+    assert exit_info.value.code == 2 and "--root" in capsys.readouterr().err
+    (tmp_path / "ratings_final.txt").write_text("0\t0\t1\n")
+    (tmp_path / "kg_final.txt").write_text("")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--data", "kgcn_files", "--root", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--root" in err and "kg_final.txt" in err
