@@ -9,9 +9,9 @@ the two workflows (:mod:`.train`) and launchers (:mod:`.launch`; CLI: ``python -
 from companion.distgnn.cache import CACHE_POLICIES, FeatureCache, FeatureStore, degree_policy, halo_degree_policy, random_policy
 from companion.distgnn.comm import CommMeter, tensor_bytes
 from companion.distgnn.halo import HaloPlan, build_halo_plan, gcn_edge_weight, halo_exchange
-from companion.distgnn.launch import free_port, init_process_group, run_workers
+from companion.distgnn.launch import check_training_nodes, free_port, init_process_group, run_function, run_workers
 from companion.distgnn.models import GCN, SAGE
-from companion.distgnn.partition import (PARTITIONERS, edge_cut, halo_nodes, metis_partition, partition,
+from companion.distgnn.partition import (PARTITIONERS, edge_cut, empty_parts, halo_nodes, metis_partition, partition,
                                          partition_quality, random_partition)
 from companion.distgnn.sampler import NeighborSampler, SampledSubgraph
 from companion.distgnn.train import DistConfig, summarise, train_full_graph, train_minibatch
@@ -19,7 +19,8 @@ from companion.distgnn.train import DistConfig, summarise, train_full_graph, tra
 __all__ = [
     "CACHE_POLICIES", "FeatureCache", "FeatureStore", "degree_policy", "halo_degree_policy", "random_policy",
     "CommMeter", "tensor_bytes", "HaloPlan", "build_halo_plan", "gcn_edge_weight", "halo_exchange",
-    "free_port", "init_process_group", "run_workers", "GCN", "SAGE", "PARTITIONERS", "edge_cut", "halo_nodes",
+    "check_training_nodes", "free_port", "init_process_group", "run_function", "run_workers", "GCN", "SAGE",
+    "PARTITIONERS", "edge_cut", "empty_parts", "halo_nodes",
     "metis_partition", "partition", "partition_quality", "random_partition", "NeighborSampler",
     "SampledSubgraph", "DistConfig", "summarise", "train_full_graph", "train_minibatch",
 ]

@@ -1,35 +1,46 @@
 """CLI of the distributed-training chapter.
 
-Under ``torchrun`` (one process per worker; the same command runs across machines)::
-
-    torchrun --nproc-per-node 4 -m companion.distgnn --mode minibatch
-
-runs one workflow on ``WORLD_SIZE`` workers: rank 0 partitions the graph and broadcasts the
-partition, every worker trains, rank 0 prints the merged row and writes JSON.
-
 Without ``torchrun`` it sweeps worker counts and workflows with local processes
 (``torch.multiprocessing``) and writes the table the chapter reads::
 
     python -m companion.distgnn --sweep --workers 1 2 4 --num-nodes 200000
 
-Results go to ``book/02_distgnn/results/`` through :func:`companion.results.save_results`.
+``--cache-sweep`` varies the cache size and policy instead, and with neither flag it runs one
+workflow (``--mode``, ``--partition``) on ``--workers`` local processes.
+
+Under ``torchrun`` (one process per worker; the same command runs across machines)::
+
+    torchrun --standalone --nproc-per-node 4 -m companion.distgnn --mode minibatch
+
+runs one workflow on ``WORLD_SIZE`` workers: rank 0 partitions the graph and broadcasts the
+partition, every worker trains, and rank 0 prints the merged row and writes the JSON file.
+
+Results go to ``./results/`` (``--out`` to choose, ``--publish`` for the book's folder), one
+row per seed, workflow and worker count; the summary aggregates the rows over ``--seeds``.
+A worker that fails stops all the others, and so does Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
+import shlex
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import dataclass
 
 import torch
 
-from companion.distgnn.launch import WORKFLOWS, init_process_group, load_graph, run_workers
+from companion.cli import chapter_parser, float_in, int_at_least, start_run, strip_output_flags
+from companion.distgnn.cache import CACHE_POLICIES
+from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
+                                      leave_process_group, load_graph, run_workers)
 from companion.distgnn.partition import partition, partition_quality
 from companion.distgnn.train import DistConfig, summarise
 from companion.results import save_results
-from companion.utils import repo_path
+
+MODULE, CHAPTER = "companion.distgnn", "02_distgnn"
 
 NOTE = ("epoch times measured with every worker process on this one machine over loopback; with more processes "
         "than cores they share the cores, and separate machines would have more cores but a slower network, so "
@@ -45,175 +56,305 @@ SWEEP_WORKFLOWS = {
     "minibatch/metis+cache": ("minibatch", "metis", False, None),  # None: --cache-fraction
 }
 
+# metric -> higher_is_better (None: neither); every row of every experiment holds a subset
+METRICS = {
+    "test_acc": True, "val_acc": True, "final_loss": False, "bytes_per_epoch": False,
+    "max_data_mb_per_worker": False, "edge_cut": False, "cut_fraction": False, "total_halo": False,
+    "cache_hit_rate": True, "remote_lookups_per_epoch": None, "fetched_rows_per_epoch": False,
+    "epoch_time_s": False, "wall_seconds": False, "cpu_seconds": False,
+}
+# wall-clock and CPU time depend on the machine and its load: reported, never compared on rerun
+TIMING = ["epoch_time_s", "wall_seconds", "cpu_seconds"]
+
+
+def _num_classes(dataset: str) -> int:
+    """Classes of a generated dataset (its loader's default), for the split-size check."""
+    from companion.data.powerlaw import load_powerlaw_graph
+    from companion.data.sbm import load_sbm_features
+
+    loader = {"sbm_features": load_sbm_features, "powerlaw_graph": load_powerlaw_graph}[dataset]
+    return int(inspect.signature(loader).parameters["num_classes"].default)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m companion.distgnn", description=__doc__.split("\n\n")[0])
-    p.add_argument("--mode", choices=sorted(WORKFLOWS), default="minibatch", help="workflow (torchrun / single run)")
-    p.add_argument("--partition", choices=["metis", "random"], default="metis")
-    p.add_argument("--stale", action="store_true", help="full-graph: historical halo embeddings")
-    p.add_argument("--sweep", action="store_true", help="sweep --workers x --workflows with local processes")
-    p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts of the sweep")
-    p.add_argument("--workflows", nargs="+", default=list(SWEEP_WORKFLOWS), choices=list(SWEEP_WORKFLOWS))
-    p.add_argument("--cache-sweep", action="store_true",
-                   help="sweep cache fraction x policy (minibatch/metis) at the largest --workers")
-    p.add_argument("--cache-fractions", type=float, nargs="+", default=[0.0, 0.01, 0.05, 0.2])
-    p.add_argument("--cache-policies", nargs="+", default=["degree", "random"])
-    p.add_argument("--dataset", default="sbm_features", choices=["sbm_features", "powerlaw_graph"])
-    p.add_argument("--num-nodes", type=int, default=3000)
-    p.add_argument("--train-per-class", type=int, default=20)
-    p.add_argument("--num-val", type=int, default=500)
-    p.add_argument("--num-test", type=int, default=1000)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--minibatch-epochs", type=int, default=None, help="epochs of the mini-batch workflow")
-    p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--full-lr", type=float, default=None, help="learning rate of full-graph runs (default --lr)")
-    p.add_argument("--batch-size", type=int, default=256, help="global mini-batch size")
-    p.add_argument("--fanouts", type=int, nargs="+", default=[10, 5])
-    p.add_argument("--cache-fraction", type=float, default=0.1)
-    p.add_argument("--cache-policy", default="degree")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default=None, help="JSON path (default: book/02_distgnn/results/...)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads per worker process")
+    p = chapter_parser("python -m companion.distgnn", __doc__.split("\n\n")[0], seeds=(0,), threads=1)
+    g = p.add_argument_group("what to run")
+    g.add_argument("--sweep", action="store_true", help="sweep --workers x --workflows with local processes")
+    g.add_argument("--cache-sweep", action="store_true",
+                   help="sweep --cache-fractions x --cache-policies (minibatch/metis) on --workers local processes")
+    g.add_argument("--mode", choices=sorted(WORKFLOWS), default="minibatch", help="workflow of a single run")
+    g.add_argument("--partition", choices=["metis", "random"], default="metis", help="partitioner of a single run")
+    g.add_argument("--stale", action="store_true", help="single full-graph run: historical halo embeddings")
+    g.add_argument("--workers", type=int_at_least(1), nargs="+", default=None,
+                   help="local worker counts (default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single "
+                        "run; under torchrun the count is WORLD_SIZE)")
+    g.add_argument("--workflows", nargs="+", default=list(SWEEP_WORKFLOWS), choices=list(SWEEP_WORKFLOWS),
+                   help="workflows of --sweep")
+    g.add_argument("--cache-fractions", type=float_in(0, 1), nargs="+", default=[0.0, 0.01, 0.05, 0.2],
+                   help="cache sizes of --cache-sweep (share of the nodes a worker owns)")
+    g.add_argument("--cache-policies", nargs="+", choices=sorted(CACHE_POLICIES), default=["degree", "random"],
+                   help="cache policies of --cache-sweep")
+    g.add_argument("--collective-timeout", type=int_at_least(1), default=DEFAULT_TIMEOUT_S,
+                   help="seconds a collective waits for the other workers before the run fails")
+    d = p.add_argument_group("data")
+    d.add_argument("--dataset", default="sbm_features", choices=["sbm_features", "powerlaw_graph"])
+    d.add_argument("--num-nodes", type=int_at_least(10), default=3000)
+    d.add_argument("--train-per-class", type=int_at_least(1), default=20)
+    d.add_argument("--num-val", type=int_at_least(1), default=500)
+    d.add_argument("--num-test", type=int_at_least(1), default=1000)
+    d.add_argument("--graph-seed", type=int_at_least(0), default=0,
+                   help="seed of the generated graph (--seeds vary partition, weights and sampling)")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int_at_least(1), default=30)
+    t.add_argument("--minibatch-epochs", type=int_at_least(1), default=None, help="epochs of the mini-batch workflow")
+    t.add_argument("--hidden", type=int_at_least(1), default=32)
+    t.add_argument("--lr", type=float_in(0, 10, low_open=True), default=0.01)
+    t.add_argument("--full-lr", type=float_in(0, 10, low_open=True), default=None,
+                   help="learning rate of full-graph runs (default --lr)")
+    t.add_argument("--batch-size", type=int_at_least(1), default=256, help="global mini-batch size")
+    t.add_argument("--fanouts", type=int_at_least(1), nargs="+", default=[10, 5], help="one per layer (2 layers)")
+    t.add_argument("--cache-fraction", type=float_in(0, 1), default=0.1,
+                   help="cache size of minibatch/metis+cache and of a single mini-batch run")
+    t.add_argument("--cache-policy", choices=sorted(CACHE_POLICIES), default="degree")
     return p
+
+
+def _under_torchrun() -> bool:
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every cross-flag constraint, through ``parser.error`` (exit 2) before any work."""
+    if len(set(args.seeds)) != len(args.seeds):
+        parser.error(f"--seeds: repeated seed in {args.seeds}")
+    if args.sweep and args.cache_sweep:
+        parser.error("--sweep and --cache-sweep are exclusive: run them one after the other")
+    sweeping = args.sweep or args.cache_sweep
+    if _under_torchrun():
+        if sweeping:
+            parser.error("--sweep/--cache-sweep start their own local processes: run them without torchrun")
+        if args.workers is not None:
+            parser.error("--workers: under torchrun the number of workers is WORLD_SIZE (--nproc-per-node)")
+    if args.workers is None:
+        args.workers = ([int(os.environ["WORLD_SIZE"])] if _under_torchrun() else
+                        [1, 2, 4] if args.sweep else [4] if args.cache_sweep else [2])
+    if len(set(args.workers)) != len(args.workers):
+        parser.error(f"--workers: repeated worker count in {args.workers}")
+    if not args.sweep and len(args.workers) != 1:
+        parser.error(f"--workers takes one count without --sweep, got {args.workers}")
+    if args.cache_sweep and args.workers[0] < 2:
+        parser.error("--workers: a cache holds remote rows, so --cache-sweep needs at least 2 workers")
+    if len(set(args.workflows)) != len(args.workflows):
+        parser.error(f"--workflows: repeated workflow in {args.workflows}")
+    for flag, values in (("--cache-fractions", args.cache_fractions), ("--cache-policies", args.cache_policies)):
+        if len(set(values)) != len(values):
+            parser.error(f"{flag}: repeated value in {values}")
+    if args.stale and (sweeping or args.mode != "full"):
+        parser.error("--stale applies to a single --mode full run (the sweep has its full/metis+stale workflow)")
+    if len(args.fanouts) != 2:
+        parser.error(f"--fanouts: the models have 2 layers, so give 2 fan-outs (one per layer), got {args.fanouts}")
+    classes = _num_classes(args.dataset)
+    need = classes * args.train_per_class + args.num_val + args.num_test
+    if need > args.num_nodes:
+        parser.error(f"--num-nodes {args.num_nodes} is too small for the split: {classes} classes x "
+                     f"--train-per-class {args.train_per_class} + --num-val {args.num_val} + "
+                     f"--num-test {args.num_test} = {need} nodes")
+    if max(args.workers) > args.num_nodes:
+        flag = "--nproc-per-node" if _under_torchrun() else "--workers"
+        parser.error(f"{flag}: {max(args.workers)} workers for {args.num_nodes} nodes")
+
+
+def _load(parser: argparse.ArgumentParser, args):
+    try:
+        return load_graph(_spec(args))
+    except ValueError as e:  # a generator's own check that the flags above do not cover
+        parser.error(f"--dataset {args.dataset}: {e}")
 
 
 def _spec(args) -> dict:
     return {"name": args.dataset, "num_nodes": args.num_nodes, "train_per_class": args.train_per_class,
-            "num_val": args.num_val, "num_test": args.num_test, "seed": args.seed}
+            "num_val": args.num_val, "num_test": args.num_test, "seed": args.graph_seed}
 
 
-def _config(args, mode: str, stale: bool, cache_fraction: float, cache_policy: str | None = None) -> DistConfig:
+def _config(args, mode: str, stale: bool, cache_fraction: float, seed: int,
+            cache_policy: str | None = None) -> DistConfig:
     return DistConfig(mode=mode, hidden=args.hidden, epochs=(args.minibatch_epochs or args.epochs)
                       if mode == "minibatch" else args.epochs,
                       lr=(args.full_lr or args.lr) if mode == "full" else args.lr, stale=stale,
                       fanouts=list(args.fanouts), batch_size=args.batch_size, cache_fraction=cache_fraction,
-                      cache_policy=cache_policy or args.cache_policy, seed=args.seed)
+                      cache_policy=cache_policy or args.cache_policy, seed=seed)
 
 
-def _row(name: str, results: list[dict], quality: dict, config: DistConfig, wall: float) -> dict:
-    row = {"workflow": name, **summarise(results), "partition": name.split("/")[1].split("+")[0] if "/" in name else "",
-           "edge_cut": quality["edge_cut"], "cut_fraction": quality["cut_fraction"],
-           "total_halo": quality["total_halo"], "cache_fraction": config.cache_fraction,
-           "cache_policy": config.cache_policy if config.cache_fraction > 0 else "none", "wall_seconds": wall}
-    return row
+@dataclass
+class Planned:
+    """One run of the plan: a workflow on ``workers`` processes with one seed."""
+
+    label: str
+    workers: int
+    method: str         # partitioner ("" for one process)
+    config: DistConfig
+    setting: dict
+
+
+def plan_runs(args) -> tuple[list[Planned], str]:
+    """The runs a local invocation makes, in order, and the experiment's name."""
+    runs = []
+    for seed in args.seeds:
+        if args.cache_sweep:
+            w = args.workers[0]
+            for policy in args.cache_policies:
+                for frac in args.cache_fractions:
+                    if frac == 0 and policy != args.cache_policies[0]:
+                        continue  # no cache: the policy does not matter
+                    cfg = _config(args, "minibatch", False, frac, seed, policy)
+                    setting = {"workers": w, "cache_policy": policy if frac > 0 else "none", "cache_fraction": frac}
+                    runs.append(Planned("minibatch/metis+cache", w, "metis", cfg, setting))
+            continue
+        if args.sweep:
+            items = [(w, name, *SWEEP_WORKFLOWS[name]) for w in args.workers for name in args.workflows]
+        else:
+            items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None)]
+        for w, name, mode, method, stale, frac in items:
+            if w == 1 and args.sweep and (method == "random" or stale or frac is None):
+                continue  # one process: no partition, no halo, nothing remote to cache
+            if frac is None:  # minibatch/metis+cache of the sweep, or a single run
+                frac = args.cache_fraction if mode == "minibatch" else 0.0
+            label = f"{mode} (1 process)" if w == 1 else name
+            runs.append(Planned(label, w, "" if w == 1 else method, _config(args, mode, stale, frac, seed),
+                                {"workers": w}))
+    experiment = "cache" if args.cache_sweep else "scaling" if args.sweep else f"local_{args.mode}"
+    return runs, experiment
+
+
+def _single_name(args) -> str:
+    name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "")
+    if args.mode == "minibatch" and args.cache_fraction > 0:
+        name += "+cache"
+    return name
+
+
+def _row(label: str, seed: int, setting: dict, results: list[dict], quality: dict, config: DistConfig,
+         method: str, wall: float) -> dict:
+    return {"setting": setting, "method": label, "seed": seed, "workflow": label, **summarise(results),
+            "partition": method, "edge_cut": quality["edge_cut"], "cut_fraction": quality["cut_fraction"],
+            "total_halo": quality["total_halo"], "cache_fraction": config.cache_fraction,
+            "cache_policy": config.cache_policy if config.cache_fraction > 0 else "none", "wall_seconds": wall}
 
 
 def _print(rows: list[dict]) -> None:
-    print(f"\n{'workflow':24s}{'P':>3s}{'epoch s':>9s}{'MB/epoch':>10s}{'edge cut':>10s}{'hit rate':>9s}{'test acc':>9s}")
+    print(f"\n{'workflow':24s}{'P':>3s}{'seed':>5s}{'epoch s':>9s}{'MB/epoch':>10s}{'edge cut':>10s}"
+          f"{'hit rate':>9s}{'test acc':>9s}")
     for r in rows:
         hit = f"{r['cache_hit_rate']:.2f}" if "cache_hit_rate" in r else "-"
-        print(f"{r['workflow']:24s}{r['workers']:3d}{r['epoch_time_s']:9.3f}{r['bytes_per_epoch'] / 2**20:10.2f}"
-              f"{r['edge_cut']:10d}{hit:>9s}{r['test_acc']:9.3f}")
+        print(f"{r['workflow']:24s}{r['workers']:3d}{r['seed']:5d}{r['epoch_time_s']:9.3f}"
+              f"{r['bytes_per_epoch'] / 2**20:10.2f}{r['edge_cut']:10d}{hit:>9s}{r['test_acc']:9.3f}")
 
 
-def run_sweep(args) -> tuple[list[dict], str]:
+def run_local(parser: argparse.ArgumentParser, args) -> tuple[list[dict], str]:
+    """Plan every run, partition and check every partition, then train: no worker starts on a bad plan."""
+    runs, experiment = plan_runs(args)
     spec = _spec(args)
-    graph = load_graph(spec)  # the parent partitions; every worker rebuilds the graph from the spec
+    graph = _load(parser, args)  # the parent partitions; every worker rebuilds the graph from the spec
+    parts_of: dict[tuple[str, int, int], torch.Tensor] = {}
+    for run in runs:
+        key = (run.method or "one", run.workers, run.config.seed)
+        if key not in parts_of:
+            try:
+                parts_of[key] = (torch.zeros(graph.num_nodes, dtype=torch.long) if run.workers == 1 else
+                                 partition(run.method, graph.edge_index, graph.num_nodes, run.workers,
+                                           seed=run.config.seed))
+            except ValueError as e:
+                parser.error(f"--workers {run.workers}: {e}")
+        if run.config.mode == "minibatch":
+            try:
+                check_training_nodes(graph.train_mask, parts_of[key], run.workers,
+                                     f"{run.method or 'one process'}, seed {run.config.seed}")
+            except ValueError as e:
+                parser.error(f"--workers {run.workers} with --train-per-class {args.train_per_class}: {e}")
     rows = []
-    parts_cache: dict[tuple[str, int], torch.Tensor] = {}
-
-    def parts_for(method: str, w: int) -> torch.Tensor:
-        if (method, w) not in parts_cache:
-            parts_cache[(method, w)] = partition(method, graph.edge_index, graph.num_nodes, w, seed=args.seed)
-        return parts_cache[(method, w)]
-
-    if args.cache_sweep:
-        w = max(args.workers)
-        parts = parts_for("metis", w)
-        q = partition_quality(graph.edge_index, parts, w)
-        for policy in args.cache_policies:
-            for frac in args.cache_fractions:
-                if frac == 0 and policy != args.cache_policies[0]:
-                    continue
-                cfg = _config(args, "minibatch", False, frac, policy)
-                t = time.perf_counter()
-                res = run_workers(w, spec, parts, cfg)
-                rows.append(_row("minibatch/metis+cache", res, q, cfg, time.perf_counter() - t))
-                print(f"cache {policy} {frac}: hit rate {rows[-1]['cache_hit_rate']:.3f}, "
-                      f"{rows[-1]['bytes_per_epoch'] / 2**20:.2f} MB/epoch", flush=True)
-        return rows, "cache"
-
-    for w in args.workers:
-        for name in args.workflows:
-            mode, method, stale, frac = SWEEP_WORKFLOWS[name]
-            if w == 1 and (method == "random" or stale or frac is None):
-                continue  # one process: no partition, no halo, nothing remote to cache
-            frac = args.cache_fraction if frac is None else frac
-            parts = parts_for(method, w)
-            q = partition_quality(graph.edge_index, parts, w)
-            cfg = _config(args, mode, stale, frac)
-            t = time.perf_counter()
-            res = run_workers(w, spec, parts, cfg)
-            label = f"{mode} (1 process)" if w == 1 else name
-            rows.append(_row(label, res, q, cfg, time.perf_counter() - t))
-            print(f"{label} P={w}: {rows[-1]['epoch_time_s']:.3f} s/epoch, "
-                  f"{rows[-1]['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {rows[-1]['test_acc']:.3f}", flush=True)
-    return rows, "scaling"
+    for run in runs:
+        parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
+        q = partition_quality(graph.edge_index, parts, run.workers)
+        t = time.perf_counter()
+        res = run_workers(run.workers, spec, parts, run.config, threads=args.threads,
+                          timeout_s=args.collective_timeout)
+        rows.append(_row(run.label, run.config.seed, run.setting, res, q, run.config, run.method,
+                         time.perf_counter() - t))
+        r = rows[-1]
+        extra = f", cache {r['cache_policy']} {r['cache_fraction']:g}: hit rate {r['cache_hit_rate']:.3f}" \
+            if args.cache_sweep else ""
+        print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
+              f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
+    return rows, experiment
 
 
-def run_torchrun(args) -> dict | None:
-    """One workflow on the ``WORLD_SIZE`` processes started by torchrun; rank 0 writes the row."""
+def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
+    """One workflow on the ``WORLD_SIZE`` processes started by torchrun; rank 0 returns the rows."""
     import torch.distributed as dist
 
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    init_process_group(rank, world)
+    graph = _load(parser, args)
+    init_process_group(rank, world, timeout_s=args.collective_timeout)
+    ok, rows = False, []
     try:
-        spec = _spec(args)
-        graph = load_graph(spec)
-        parts = torch.empty(graph.num_nodes, dtype=torch.long)
-        if rank == 0:
-            parts = partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=args.seed)
-        dist.broadcast(parts, src=0)  # setup traffic, not counted per epoch
-        cfg = _config(args, args.mode, args.stale, args.cache_fraction if args.mode == "minibatch" else 0.0)
-        t = time.perf_counter()
-        result = WORKFLOWS[args.mode](rank, world, graph, parts, cfg)
-        gathered = [None] * world if rank == 0 else None
-        dist.gather_object(result, gathered, dst=0)
-        if rank != 0:
-            return None
-        q = partition_quality(graph.edge_index, parts, world)
-        name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "") + \
-            ("+cache" if args.mode == "minibatch" and args.cache_fraction > 0 else "")
-        return {"rows": [_row(name, gathered, q, cfg, time.perf_counter() - t)], "experiment": f"torchrun_{args.mode}"}
+        for seed in args.seeds:
+            parts = torch.empty(graph.num_nodes, dtype=torch.long)
+            if rank == 0:
+                parts = partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=seed)
+            dist.broadcast(parts, src=0)  # setup traffic, not counted per epoch
+            if args.mode == "minibatch":  # every rank sees the same partition: all stop together
+                try:
+                    check_training_nodes(graph.train_mask, parts, world, f"{args.partition}, seed {seed}")
+                except ValueError as e:
+                    if rank == 0:
+                        parser.error(f"--nproc-per-node {world} with --train-per-class {args.train_per_class}: {e}")
+                    sys.exit(2)
+            frac = args.cache_fraction if args.mode == "minibatch" else 0.0
+            cfg = _config(args, args.mode, args.stale, frac, seed)
+            t = time.perf_counter()
+            result = WORKFLOWS[args.mode](rank, world, graph, parts, cfg)
+            gathered = [None] * world if rank == 0 else None
+            dist.gather_object(result, gathered, dst=0)
+            if rank == 0:
+                q = partition_quality(graph.edge_index, parts, world)
+                rows.append(_row(_single_name(args), seed, {"workers": world}, gathered, q, cfg, args.partition,
+                                 time.perf_counter() - t))
+        ok = True
     finally:
-        dist.barrier()
-        dist.destroy_process_group()
+        leave_process_group(ok)
+    return rows if rank == 0 else None
 
 
 def main(argv: list[str] | None = None) -> dict | None:
-    args = build_parser().parse_args(argv)
-    torch.set_num_threads(args.threads)  # several processes share the cores: one thread each
-    os.environ.setdefault("COMPANION_NO_PROGRESS", "1")
-    start = time.perf_counter()
-    if "RANK" in os.environ and "WORLD_SIZE" in os.environ and not args.sweep:
-        out = run_torchrun(args)
-        if out is None:
+    """Run the CLI; returns ``{"rows", "path"}`` (``None`` on torchrun ranks other than 0)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    validate(parser, args)
+    os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # worker bars would interleave
+    run = start_run(parser, args, module=MODULE, chapter=CHAPTER, argv=argv, one_file=True)
+    if _under_torchrun():
+        rows = run_torchrun(parser, args)
+        if rows is None:
             return None
-        rows, experiment = out["rows"], out["experiment"]
+        experiment = f"torchrun_{args.mode}"
+        command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
+                              "-m", MODULE, *strip_output_flags(argv)])
     else:
-        if args.sweep or args.cache_sweep:
-            rows, experiment = run_sweep(args)
-        else:  # a single run with local processes: the first --workers value
-            name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale and args.mode == "full" else "")
-            if args.mode == "minibatch" and args.partition == "metis" and args.cache_fraction > 0:
-                name += "+cache"
-            args.workflows = [name]
-            args.workers = args.workers[:1]
-            rows, experiment = run_sweep(args)
-    wall = time.perf_counter() - start
+        rows, experiment = run_local(parser, args)
+        command = run.command
     _print(rows)
-    out_path = args.out or repo_path("book", "02_distgnn", "results", f"{experiment}_{args.dataset}_{args.num_nodes}.json")
-    argv_used = sys.argv[1:] if argv is None else argv
-    launcher = (f"torchrun --nproc-per-node {os.environ['WORLD_SIZE']} -m companion.distgnn "
-                if experiment.startswith("torchrun") else "python -m companion.distgnn ")
-    path = save_results(out_path, rows, seeds=[args.seed], wall_seconds=wall,
-                        command=launcher + " ".join(argv_used), experiment=experiment,
-                        dataset=_spec(args), settings={k: v for k, v in vars(args).items() if k != "out"},
-                        note=NOTE)
+    path = save_results(run.path(f"{experiment}_{args.dataset}_{args.num_nodes}.json"), rows, seeds=run.seeds,
+                        command=command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
+                        experiment=experiment, dataset=_spec(args), note=NOTE,
+                        settings={k: v for k, v in vars(args).items() if k not in ("out", "publish")})
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # run_workers has already stopped every worker
+        print("interrupted: all workers stopped", file=sys.stderr)
+        sys.exit(130)

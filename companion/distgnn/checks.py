@@ -4,6 +4,7 @@ and the notebook: each function is what one worker does, and returns what the ca
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
 from companion.distgnn.cache import FeatureStore
@@ -11,7 +12,7 @@ from companion.distgnn.comm import CommMeter
 from companion.distgnn.halo import build_halo_plan, halo_exchange
 from companion.distgnn.models import GCN
 
-__all__ = ["gcn_forward_backward", "meter_roundtrip", "fetch_rows"]
+__all__ = ["gcn_forward_backward", "meter_roundtrip", "fetch_rows", "fail_on_rank", "worker_threads"]
 
 
 def gcn_forward_backward(rank: int, world_size: int, data, parts: torch.Tensor, state: dict) -> dict:
@@ -57,3 +58,20 @@ def fetch_rows(rank: int, world_size: int, data, parts: torch.Tensor, ids: torch
         meter.reset()
     rows = store.fetch(ids)
     return {"rows": rows, "bytes": meter.snapshot(), "fetched": store.fetched_rows, "remote": store.remote_lookups}
+
+
+def fail_on_rank(rank: int, world_size: int, failing: int) -> float:
+    """Worker ``failing`` raises; every other worker waits in an all-reduce that it never joins.
+
+    What a launcher must survive: without supervision the others would block until the timeout.
+    """
+    if rank == failing:
+        raise RuntimeError(f"worker {rank} fails on purpose")
+    t = torch.ones(1)
+    dist.all_reduce(t)
+    return float(t)
+
+
+def worker_threads(rank: int, world_size: int) -> int:
+    """The torch intra-op threads of worker ``rank`` (the launcher's ``threads``)."""
+    return torch.get_num_threads()

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ["random_partition", "metis_partition", "partition", "edge_cut", "halo_nodes", "partition_quality",
-           "PARTITIONERS"]
+           "empty_parts", "PARTITIONERS"]
 
 
 def _check(num_nodes: int, num_parts: int) -> None:
@@ -89,6 +89,14 @@ def halo_nodes(edge_index: torch.Tensor, parts: torch.Tensor, part: int) -> torc
     src, dst = edge_index
     into = (parts[dst] == part) & (parts[src] != part)
     return torch.unique(src[into])
+
+
+def empty_parts(mask: torch.Tensor, parts: torch.Tensor, num_parts: int) -> list[int]:
+    """The parts that own no node of the boolean ``mask`` (N,), e.g. no training node."""
+    if mask.shape != parts.shape:
+        raise ValueError(f"mask and parts must both be (N,), got {tuple(mask.shape)} and {tuple(parts.shape)}")
+    owned = torch.bincount(parts[mask.bool()], minlength=int(num_parts))
+    return torch.nonzero(owned == 0).flatten().tolist()
 
 
 def partition_quality(edge_index: torch.Tensor, parts: torch.Tensor, num_parts: int | None = None) -> dict:

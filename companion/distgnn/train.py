@@ -101,6 +101,7 @@ def _check_world(data, parts: torch.Tensor, world_size: int) -> None:
 def train_full_graph(rank: int, world_size: int, data, parts: torch.Tensor, config: DistConfig) -> dict:
     """Full-graph GCN training of worker ``rank``; returns its measurements (see module docstring)."""
     _check_world(data, parts, world_size)
+    cpu0 = time.process_time()
     seed_everything(config.seed)
     meter = CommMeter(rank, world_size)
     plan: HaloPlan = build_halo_plan(data.edge_index, parts, rank, world_size)
@@ -173,23 +174,28 @@ def train_full_graph(rank: int, world_size: int, data, parts: torch.Tensor, conf
         "owned": plan.num_owned, "halo": plan.halo.numel(), "rows_sent_per_layer": plan.rows_sent_per_layer(),
         "data_bytes": plan.data_bytes(x.shape[1]) + 4 * params, "peak_rss_mb": _peak_rss_mb(),
         "bytes_by_kind": meter.snapshot(), "events": meter.events, "origin": meter.origin,
-        "comm_seconds": dict(meter.seconds),
+        "comm_seconds": dict(meter.seconds), "cpu_seconds": time.process_time() - cpu0,
     }
 
 
 def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, config: DistConfig) -> dict:
     """Mini-batch GraphSAGE training of worker ``rank`` with fetched (and optionally cached) features."""
     _check_world(data, parts, world_size)
+    cpu0 = time.process_time()
     seed_everything(config.seed)
     meter = CommMeter(rank, world_size)
     n = data.num_nodes
     owned = torch.nonzero(parts == rank).flatten()
+    seeds_all = owned[data.train_mask[owned]]
+    if seeds_all.numel() == 0:  # before the first collective (launchers check the partition earlier)
+        raise ValueError(f"worker {rank} owns no training node; use fewer workers or more training nodes")
     store = FeatureStore(data.x[owned], owned, parts, meter)
     sampler = NeighborSampler(data.edge_index, n, config.fanouts)
     cache_bytes = 0
     if config.cache_fraction > 0 and world_size > 1:
         capacity = int(config.cache_fraction * owned.numel())
-        ids = CACHE_POLICIES[config.cache_policy](data.edge_index, parts, rank, capacity)
+        extra = {"seed": config.seed} if config.cache_policy == "random" else {}
+        ids = CACHE_POLICIES[config.cache_policy](data.edge_index, parts, rank, capacity, **extra)
         cache_bytes = store.build_cache(ids).nbytes()
     model = SAGE(data.x.shape[1], config.hidden, int(data.y.max()) + 1, config.num_layers, config.dropout)
     net = model
@@ -202,9 +208,6 @@ def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, confi
     g = torch.Generator().manual_seed(config.seed * 1009 + rank)
     torch.manual_seed(config.seed * 1009 + rank)
 
-    seeds_all = owned[data.train_mask[owned]]
-    if seeds_all.numel() == 0:
-        raise ValueError(f"worker {rank} owns no training node; use fewer workers or more labels")
     per_worker = max(1, config.batch_size // world_size)
     steps = max(1, math.ceil(int(data.train_mask.sum()) / config.batch_size))
     y = data.y
@@ -262,7 +265,7 @@ def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, confi
         "cache_hits": hits[0], "cache_lookups": hits[1], "cache_bytes": cache_bytes,
         "data_bytes": store.x.numel() * 4 + cache_bytes + 4 * params, "peak_rss_mb": _peak_rss_mb(),
         "bytes_by_kind": meter.snapshot(), "events": meter.events, "origin": meter.origin, "comm_seconds": dict(meter.seconds),
-        "steps_per_epoch": steps,
+        "steps_per_epoch": steps, "cpu_seconds": time.process_time() - cpu0,
     }
 
 
@@ -272,6 +275,7 @@ def summarise(results: list[dict], skip_first: int = 1) -> dict:
     Epoch time: the slowest worker's mean over the epochs after the first ``skip_first`` (warm-up,
     and the exact first epoch of stale mode). Bytes per epoch: summed over workers. Cache hit
     rate: hits / remote lookups over all workers. Memory: the largest worker's data bytes.
+    CPU seconds: summed over workers (each worker's ``time.process_time`` over its run).
     """
     if not results:
         raise ValueError("no worker results to summarise")
@@ -296,6 +300,7 @@ def summarise(results: list[dict], skip_first: int = 1) -> dict:
         "final_loss": sum(r["losses"][-1] for r in results) / len(results),
         "max_data_mb_per_worker": max(r["data_bytes"] for r in results) / 2**20,
         "max_peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+        "cpu_seconds": sum(r.get("cpu_seconds", 0.0) for r in results),
     }
     if results[0]["mode"] == "full":
         row["halo_total"] = sum(r["halo"] for r in results)

@@ -1,0 +1,117 @@
+import json
+
+import pytest
+
+import companion.distgnn.__main__ as cli
+from companion.distgnn.__main__ import main
+from companion.reproduce import reproduce_file
+from companion.utils import REPO_ROOT
+
+TINY = ["--num-nodes", "400", "--train-per-class", "10", "--num-val", "50", "--num-test", "100", "--epochs", "2",
+        "--batch-size", "32"]
+
+
+def book_files() -> set:
+    return {(p, p.stat().st_mtime) for p in (REPO_ROOT / "book" / "02_distgnn").rglob("*")}
+
+
+def test_cli_sweep_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = book_files()
+    main(["--sweep", "--workers", "1", "2", "--workflows", "full/metis", "minibatch/metis+cache", *TINY])
+    payload = json.loads((tmp_path / "results" / "scaling_sbm_features_400.json").read_text())
+    rows = payload["rows"]
+    assert [(r["method"], r["setting"], r["seed"]) for r in rows] == [
+        ("full (1 process)", {"workers": 1}, 0), ("full/metis", {"workers": 2}, 0),
+        ("minibatch/metis+cache", {"workers": 2}, 0)]
+    assert rows[0]["bytes_per_epoch"] == 0 and rows[1]["bytes_per_epoch"] > 0
+    assert 0 < rows[2]["cache_hit_rate"] <= 1 and rows[1]["edge_cut"] > 0
+    assert all(r["cpu_seconds"] > 0 and r["wall_seconds"] > 0 for r in rows)
+    timing = {r["metric"] for r in payload["summary"] if r["timing"]}
+    assert timing == {"epoch_time_s", "wall_seconds", "cpu_seconds"}
+    assert payload["schema"] == 1 and payload["experiment"] == "scaling" and payload["note"]
+    assert "--out" not in payload["command"] and book_files() == before
+
+
+def test_cli_cache_sweep_end_to_end(tmp_path):
+    out = tmp_path / "cache.json"
+    main(["--cache-sweep", "--workers", "2", "--dataset", "powerlaw_graph", *TINY, "--epochs", "1",
+          "--cache-fractions", "0", "0.2", "--cache-policies", "degree", "random", "--out", str(out)])
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["setting"]["cache_policy"], r["setting"]["cache_fraction"]) for r in rows] == [
+        ("none", 0.0), ("degree", 0.2), ("random", 0.2)]
+    assert rows[0]["cache_hit_rate"] == 0 and rows[1]["cache_hit_rate"] > rows[2]["cache_hit_rate"]
+    assert rows[1]["fetched_rows_per_epoch"] < rows[0]["fetched_rows_per_epoch"]
+
+
+def test_results_file_reproduces_in_a_fresh_process(tmp_path):
+    # both workflows (mini-batch with its cache), the one-process baseline, two seeds
+    path = main(["--sweep", "--workers", "1", "2", "--workflows", "full/metis", "minibatch/metis+cache",
+                 "--seeds", "0", "1", *TINY, "--out", str(tmp_path / "a")])["path"]
+    payload = json.loads(open(path).read())
+    assert {r["n"] for r in payload["summary"]} == {2}
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+def no_training(*args, **kwargs):
+    raise AssertionError("training started despite a bad flag")
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--threads", "0"], "--threads"),
+    (["--seeds", "0", "0"], "--seeds"),
+    (["--workers", "0"], "--workers"),
+    (["--workers", "2", "4"], "--workers"),
+    (["--sweep", "--workers", "2", "2"], "--workers"),
+    (["--cache-sweep", "--workers", "1"], "--workers"),
+    (["--workers", "500"], "--workers"),
+    (["--sweep", "--cache-sweep"], "--cache-sweep"),
+    (["--sweep", "--workflows", "full/nope"], "--workflows"),
+    (["--epochs", "0"], "--epochs"),
+    (["--minibatch-epochs", "0"], "--minibatch-epochs"),
+    (["--hidden", "0"], "--hidden"),
+    (["--lr", "0"], "--lr"),
+    (["--full-lr", "nan"], "--full-lr"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--fanouts", "10"], "--fanouts"),
+    (["--fanouts", "10", "0"], "--fanouts"),
+    (["--cache-fraction", "1.5"], "--cache-fraction"),
+    (["--cache-sweep", "--cache-fractions", "-0.1"], "--cache-fractions"),
+    (["--cache-policy", "lru"], "--cache-policy"),
+    (["--cache-sweep", "--cache-policies", "lru"], "--cache-policies"),
+    (["--dataset", "cora"], "--dataset"),
+    (["--num-nodes", "5"], "--num-nodes"),
+    (["--train-per-class", "0"], "--train-per-class"),
+    (["--num-test", "0"], "--num-test"),
+    (["--train-per-class", "100"], "--num-nodes"),
+    (["--mode", "minibatch", "--stale"], "--stale"),
+    (["--mode", "pipeline"], "--mode"),
+    (["--partition", "hash"], "--partition"),
+    (["--collective-timeout", "0"], "--collective-timeout"),
+    (["--graph-seed", "-1"], "--graph-seed"),
+    (["--out", "/proc/no/such/dir"], "--out"),
+    # every partition must own a training node before a mini-batch worker starts: 7 labels, 8 workers
+    (["--workers", "8", "--train-per-class", "1"], "--workers"),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_bad_flags_exit_2_before_training(argv, flag, monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "run_workers", no_training)
+    pairs = [TINY[i:i + 2] for i in range(0, len(TINY), 2)]  # the flag under test replaces the tiny value
+    tiny = [a for flag, value in pairs if flag not in argv for a in (flag, value)]
+    with pytest.raises(SystemExit) as exc:
+        main([*tiny, *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert flag in err, err
+    if argv[:2] == ["--workers", "8"]:
+        assert "partitions" in err and "no training node" in err and "fewer workers" in err
+
+
+def test_torchrun_flags_are_checked_on_every_rank(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for argv, flag in ((["--workers", "2"], "--workers"), (["--sweep"], "--sweep")):
+        with pytest.raises(SystemExit) as exc:
+            main([*TINY, *argv])
+        assert exc.value.code == 2 and flag in capsys.readouterr().err
