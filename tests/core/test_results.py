@@ -49,6 +49,7 @@ def test_roundtrip_keeps_types_and_provenance(tmp_path):
     assert payload["packages"]["torch"].startswith("2.") and payload["settings"] == {"lr": 0.1}
     assert payload["summary"][0]["n"] == 1
     assert not list(tmp_path.glob("sub/.*.tmp")), "the temporary file must be renamed away"
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_nan_is_refused_with_its_path_and_nothing_is_written(tmp_path):
