@@ -1,56 +1,88 @@
-"""CLI: ``python -m companion.advgan --data mnist5k --mode all`` prints the attack table and writes JSON.
+"""CLI: ``python -m companion.advgan --data mnist5k --mode all --seeds 0`` prints the attack table and writes JSON.
 
-The JSON goes to ``book/09_advgan/results/advgan_<data>_<mode>.json`` unless ``--out`` is given.
+The JSON goes to ``./results/advgan_<data>_<mode>.json`` (``--out`` elsewhere, ``--publish`` into
+``book/09_advgan/results/``): one row per seed, target and attack, and a ``no attack`` row per
+seed and target with the clean accuracy.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any, Sequence
 
-from companion import utils
-from companion.advgan.experiment import MODES, Config, config_dict, run_table
+from companion.advgan.experiment import MODES, SIZES, Config, config_problems, run_table
+from companion.advgan.targets import TARGET_NAMES
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.results import save_results
 
+CLEAN = "no attack"
+# higher_is_better from the attacker's side; the perturbation sizes are reported, not ranked
+METRICS = {"success_rate": True, "accuracy_under_attack": False, "l2": None, "linf": None,
+           "ms_per_example": False, "train_seconds": False, "clean_accuracy": True}
+TIMING = ("ms_per_example", "train_seconds")
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m companion.advgan", description=__doc__)
+
+def build_parser() -> argparse.ArgumentParser:
     d = Config()
-    p.add_argument("--data", default=d.data, choices=("mnist5k", "digits"))
-    p.add_argument("--mode", default=d.mode, choices=MODES)
-    p.add_argument("--eps", type=float, default=d.eps)
-    p.add_argument("--n-train", type=int, default=None)
-    p.add_argument("--n-test", type=int, default=None)
-    p.add_argument("--target-epochs", type=int, default=d.target_epochs)
-    p.add_argument("--at-epochs", type=int, default=d.at_epochs)
-    p.add_argument("--at-steps", type=int, default=d.at_steps)
-    p.add_argument("--pgd-steps", type=int, default=d.pgd_steps)
-    p.add_argument("--gan-epochs", type=int, default=d.gan_epochs)
-    p.add_argument("--static-epochs", type=int, default=d.static_epochs)
-    p.add_argument("--width", type=int, default=d.width)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--out", type=Path, default=None)
-    return p.parse_args(argv)
+    p = chapter_parser("python -m companion.advgan", __doc__.split("\n\n")[0], seeds=(d.seed,))
+    p.add_argument("--data", default=d.data, choices=tuple(SIZES))
+    p.add_argument("--mode", default=d.mode, choices=MODES, help="which AdvGAN attacks (FGSM and PGD always run)")
+    p.add_argument("--eps", type=float_in(0, 1, low_open=True), default=d.eps, help="l_inf budget on pixels in [0, 1]")
+    p.add_argument("--target", default=d.target, choices=TARGET_NAMES, help="the attacked model")
+    p.add_argument("--distilled", default=d.distilled, choices=TARGET_NAMES, help="the black-box attack's local model")
+    p.add_argument("--n-train", type=int_at_least(1), default=None, help="first training images (default all)")
+    p.add_argument("--n-test", type=int_at_least(1), default=None, help="first test images (default all)")
+    p.add_argument("--target-epochs", type=int_at_least(1), default=d.target_epochs)
+    p.add_argument("--at-epochs", type=int_at_least(1), default=d.at_epochs, help="PGD adversarial-training epochs")
+    p.add_argument("--at-steps", type=int_at_least(1), default=d.at_steps, help="PGD steps inside adversarial training")
+    p.add_argument("--pgd-steps", type=int_at_least(1), default=d.pgd_steps, help="steps of the PGD attack")
+    p.add_argument("--pgd-alpha", type=float_in(0, 1, low_open=True), default=d.pgd_alpha, help="PGD step size")
+    p.add_argument("--gan-epochs", type=int_at_least(1), default=d.gan_epochs)
+    p.add_argument("--static-epochs", type=int_at_least(0), default=d.static_epochs,
+                   help="static distillation epochs of the black-box attack")
+    p.add_argument("--width", type=int_at_least(1), default=d.width, help="channels of G's and D's first layer")
+    p.add_argument("--alpha", type=float_in(0, 1e3), default=d.alpha, help="weight of the GAN loss")
+    p.add_argument("--beta", type=float_in(0, 1e3), default=d.beta, help="weight of the hinge loss")
+    p.add_argument("--c", type=float_in(0, 1e3), default=d.c, help="the hinge loss's bound on ||delta||_2")
+    return p
 
 
-def main(argv: list[str] | None = None) -> Path:
-    args = parse_args(argv)
-    cfg = Config(data=args.data, mode=args.mode, eps=args.eps, n_train=args.n_train, n_test=args.n_test,
-                 target_epochs=args.target_epochs, at_epochs=args.at_epochs, at_steps=args.at_steps,
-                 pgd_steps=args.pgd_steps, gan_epochs=args.gan_epochs, static_epochs=args.static_epochs,
-                 width=args.width, seed=args.seed)
-    with utils.Timer() as t:
-        rows, clean = run_table(cfg)
-    print(f"clean accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in clean.items()))
-    print(f"{'target':12s} {'attack':24s} {'success':>8s} {'L2':>6s} {'Linf':>5s} {'ms/example':>10s}")
-    for r in rows:
-        print(f"{r['target']:12s} {r['attack']:24s} {r['success_rate']:8.3f} {r['l2']:6.2f} {r['linf']:5.2f} "
-              f"{r['ms_per_example']:10.3f}")
-    out = args.out or utils.repo_path("book", "09_advgan", "results", f"advgan_{args.data}_{args.mode}.json")
-    command = "python -m companion.advgan " + " ".join(argv if argv is not None else sys.argv[1:])
-    save_results(out, rows, seeds=[cfg.seed], command=command, wall_seconds=t.seconds,
-                 config=config_dict(cfg), clean_accuracy=clean)
+def _configs(p: argparse.ArgumentParser, args: argparse.Namespace) -> list[Config]:
+    """One :class:`Config` per seed; any out-of-range field is a flag error before any work."""
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error(f"--seeds: each seed once, got {args.seeds}")
+    fields = {k: getattr(args, k) for k in asdict(Config()) if k != "seed"}
+    cfg = Config(**fields)
+    problems = config_problems(cfg)
+    if problems:
+        p.error("; ".join(f"--{name.replace('_', '-')} {message}" for name, message in problems))
+    return [replace(cfg, seed=s) for s in args.seeds]
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    """Run the CLI; returns the path of the written results file."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    configs = _configs(p, args)
+    run = start_run(p, args, module="companion.advgan", chapter="09_advgan", argv=argv, one_file=True)
+    rows: list[dict[str, Any]] = []
+    for cfg in configs:
+        table, clean = run_table(cfg, progress_desc=f"seed {cfg.seed}")
+        for target, acc in clean.items():
+            rows.append({"setting": target, "method": CLEAN, "seed": cfg.seed, "target": target,
+                         "attack": CLEAN, "clean_accuracy": acc})
+        rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]
+        print(f"seed {cfg.seed} clean accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in clean.items()))
+        print(f"{'target':12s} {'attack':24s} {'success':>8s} {'L2':>6s} {'Linf':>5s} {'ms/example':>10s}")
+        for r in table:
+            print(f"{r['target']:12s} {r['attack']:24s} {r['success_rate']:8.3f} {r['l2']:6.2f} {r['linf']:5.2f} "
+                  f"{r['ms_per_example']:10.3f}")
+    config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
+    out = save_results(run.path(f"advgan_{args.data}_{args.mode}.json"), rows, seeds=run.seeds,
+                       command=run.command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
+                       config=config)
     print(f"wrote {out}")
     return out
 

@@ -13,7 +13,7 @@ from companion.advgan.attacks import fgsm, pgd
 from companion.advgan.defense import adversarial_training
 from companion.advgan.metrics import attack_success_rate, perturbation_norms, time_per_example
 from companion.advgan.networks import adversarial_example
-from companion.advgan.targets import target_model
+from companion.advgan.targets import TARGET_NAMES, target_model
 from companion.advgan.trainer import blackbox_query, train_advgan, train_advgan_blackbox, train_classifier
 
 MODES = ("semiwhitebox", "blackbox", "all")
@@ -44,6 +44,52 @@ class Config:
     seed: int = 0
 
 
+# (train, test) images of each dataset's fixed split, so that sizes are checked before any loading
+SIZES = {"mnist5k": (4000, 1000), "digits": (1400, 397)}
+# fields that must be integers >= the bound
+_AT_LEAST = {"target_epochs": 1, "at_epochs": 1, "at_steps": 1, "pgd_steps": 1, "gan_epochs": 1,
+             "static_epochs": 0, "width": 1, "seed": 0}
+
+
+def config_problems(cfg: Config) -> list[tuple[str, str]]:
+    """Every out-of-range field of ``cfg`` as ``(field, message)``; empty when ``cfg`` can run."""
+    bad: list[tuple[str, str]] = []
+    if cfg.data not in SIZES:
+        bad.append(("data", f"must be one of {tuple(SIZES)}, got {cfg.data!r}"))
+    if cfg.mode not in MODES:
+        bad.append(("mode", f"must be one of {MODES}, got {cfg.mode!r}"))
+    for name in ("target", "distilled"):
+        if getattr(cfg, name) not in TARGET_NAMES:
+            bad.append((name, f"must be one of {TARGET_NAMES}, got {getattr(cfg, name)!r}"))
+    for name, low in _AT_LEAST.items():
+        value = getattr(cfg, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            bad.append((name, f"must be an integer >= {low}, got {value!r}"))
+    for name in ("eps", "pgd_alpha"):  # l_inf sizes on pixels in [0, 1]
+        value = getattr(cfg, name)
+        if not isinstance(value, (int, float)) or not 0 < value <= 1:
+            bad.append((name, f"must be in (0, 1] (pixels are in [0, 1]), got {value!r}"))
+    for name in ("alpha", "beta", "c"):  # loss weights and the hinge bound
+        value = getattr(cfg, name)
+        if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            bad.append((name, f"must be a finite number >= 0, got {value!r}"))
+    for name, part in (("n_train", 0), ("n_test", 1)):
+        value = getattr(cfg, name)
+        if value is None or cfg.data not in SIZES:
+            continue
+        most = SIZES[cfg.data][part]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+            bad.append((name, f"must be in 1..{most} ({cfg.data} has {most} images in that split), got {value!r}"))
+    return bad
+
+
+def check_config(cfg: Config) -> None:
+    """Raise ``ValueError`` naming every out-of-range field of ``cfg`` (before any training)."""
+    bad = config_problems(cfg)
+    if bad:
+        raise ValueError("; ".join(f"{name} {message}" for name, message in bad))
+
+
 def load_images(name: str, n_train: int | None = None, n_test: int | None = None) -> dict[str, torch.Tensor]:
     """``mnist5k`` (4,000 / 1,000 fixed split) or ``digits`` (8x8, first 1,400 / rest) as image tensors."""
     if name == "mnist5k":
@@ -53,6 +99,10 @@ def load_images(name: str, n_train: int | None = None, n_test: int | None = None
         d = {"x_train": dd["x"][:1400], "y_train": dd["y"][:1400], "x_test": dd["x"][1400:], "y_test": dd["y"][1400:]}
     else:
         raise ValueError(f"data must be 'mnist5k' or 'digits', got {name!r}")
+    for part, n in (("train", n_train), ("test", n_test)):
+        # a negative n would slice from the end: x[:-5] is all but five images, not an error
+        if n is not None and not 1 <= n <= len(d[f"y_{part}"]):
+            raise ValueError(f"n_{part} must be in 1..{len(d[f'y_{part}'])} for {name}, got {n}")
     return {"x_train": d["x_train"][:n_train], "y_train": d["y_train"][:n_train],
             "x_test": d["x_test"][:n_test], "y_test": d["y_test"][:n_test]}
 
@@ -67,8 +117,7 @@ def _row(target_name: str, attack: str, model, x, x_adv, y, seconds: float, trai
 
 def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], dict]:
     """Train both targets, run every attack of ``cfg.mode`` on the test split; rows + clean accuracies."""
-    if cfg.mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {cfg.mode!r}")
+    check_config(cfg)
     d = load_images(cfg.data, cfg.n_train, cfg.n_test)
     x, y, xt, yt = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
     shape = tuple(x.shape[1:])

@@ -23,16 +23,52 @@ HINT = ("Download cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/c
         "those files).")
 
 
+EXPECTED = ("a CIFAR-10 python batch: a pickled dict with b'data', an (N, 3072) uint8 array, and "
+            "b'labels', N integers in 0..9")
+# the globals a CIFAR-10 batch pickles (numpy arrays, under numpy 1's and 2's module names, any
+# protocol; bytes as protocol 2 writes them from Python 3); any other is refused, so a corrupt or
+# foreign pickle cannot run code while we read it
+_ALLOWED = {(f"numpy.{core}.{mod}", name) for core in ("core", "_core")
+            for mod, name in (("multiarray", "_reconstruct"), ("multiarray", "scalar"), ("numeric", "_frombuffer"))}
+_ALLOWED |= {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"refusing the global {module}.{name}, which a CIFAR-10 batch does not hold")
+        return super().find_class(module, name)
+
+
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with open(path, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
+    """``(data (N, 3072) uint8, labels (N,) int64)`` of one batch file; ``ValueError`` naming it if it is not one."""
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty: expected {EXPECTED}")
     try:
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
+        with open(path, "rb") as f:
+            batch = _BatchUnpickler(f, encoding="bytes").load()
+    except Exception as err:  # a corrupt pickle raises almost anything (EOFError, KeyError, ...)
+        raise ValueError(f"{path}: expected {EXPECTED}; it does not unpickle "
+                         f"({type(err).__name__}: {err})") from None
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} is not a CIFAR-10 batch: expected {EXPECTED}, got a pickled {type(batch).__name__}")
+    missing = [k for k in (b"data", b"labels") if k not in batch]
+    if missing:
+        raise ValueError(f"{path} is not a CIFAR-10 batch: no {missing[0]!r} entry; expected {EXPECTED}")
+    data = batch[b"data"]
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        got = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        raise ValueError(f"{path}: expected {EXPECTED}; b'data' is a {got}")
+    try:
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
-    except KeyError as err:
-        raise ValueError(f"{path} is not a CIFAR-10 batch: no {err.args[0]!r} entry") from err
-    if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-        raise ValueError(f"{path}: expected data (N, 3072) and N labels, got {data.shape} and {labels.shape}")
+    except (TypeError, ValueError, OverflowError) as err:
+        raise ValueError(f"{path}: expected {EXPECTED}; b'labels' are not integers ({err})") from None
+    if labels.ndim != 1 or len(labels) != len(data):
+        raise ValueError(f"{path}: expected {EXPECTED}; got data {data.shape} and labels {labels.shape}")
+    if len(labels) == 0:
+        raise ValueError(f"{path} holds no images: expected {EXPECTED} with N >= 1")
+    if labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{path}: expected {EXPECTED}; labels span {labels.min()}..{labels.max()}")
     return data, labels
 
 

@@ -1,94 +1,172 @@
 """CLI: ``python -m companion.snn --data mnist5k --loss plain,kd,act,logits,kd+logits --seeds 0 1 2``.
 
 Trains the teacher once per seed, one spiking student per loss and seed, prints the table
-(mean +/- std over seeds, activity change against ``plain``) and writes it with save_results.
-``--sweep act|logits|temperature --values ...`` trains one student per value instead (the Pareto sweep).
+(mean +/- std over seeds, activity change against ``plain``) and writes
+``./results/<data>_table.json`` (``--out`` elsewhere, ``--publish`` into ``book/01_snn/results/``).
+``--sweep act|logits|temperature --values ...`` trains one student per value instead (the Pareto
+sweep) and writes ``<data>_sweep_<sweep>.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.results import save_results
-from companion.snn.losses import parse_loss
+from companion.snn.losses import LossConfig, parse_loss
 from companion.snn.train import DATASETS, load_split, predict_logits, run_variant, summarize, train_teacher
-from companion.utils import Timer, progress, repo_path, torch_threads
+from companion.utils import progress
 
+# sweep name -> (the loss it trains, the LossConfig field it varies)
 SWEEPS = {"act": ("act", "act_lambda"), "logits": ("logits", "logits_lambda"), "temperature": ("kd", "temperature")}
+DEFAULT_LOSSES = "plain,kd,act,logits,kd+act,kd+logits,kd+act+logits"
+# (train, test) sizes of the fixed splits; cifar10's depend on the local files and are checked on load
+SIZES = {"mnist5k": (4000, 1000), "digits": (1437, 360)}
+TEACHER = "teacher (ANN)"
+# higher_is_better of every metric of a row (per-layer rates are added when seen)
+METRICS = {"accuracy": True, "rate": False, "spikes_per_sample": False}
+LR, BATCH_SIZE = 2e-3, 32
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m companion.snn", description=__doc__)
+def _loss_list(text: str) -> list[str]:
+    """An argparse type: comma-separated loss specs, each checked by :func:`parse_loss`."""
+    specs = [s.strip() for s in text.split(",") if s.strip()]
+    if not specs:
+        raise argparse.ArgumentTypeError(f"expected comma-separated loss specs, got {text!r}")
+    for spec in specs:
+        try:
+            parse_loss(spec)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    if len(set(specs)) != len(specs):
+        raise argparse.ArgumentTypeError(f"each loss once, got {text!r}")
+    return specs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = chapter_parser("python -m companion.snn", __doc__.split("\n\n")[0], seeds=(0, 1, 2))
     p.add_argument("--data", default="mnist5k", choices=DATASETS)
-    p.add_argument("--loss", default="plain,kd,act,logits,kd+act,kd+logits,kd+act+logits",
-                   help="comma-separated loss specs, each terms joined by '+': plain, kd, act, logits")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--root", default=None, help="cifar10 only: the cifar-10-batches-py folder")
+    p.add_argument("--loss", type=_loss_list, default=None,
+                   help=f"comma-separated loss specs, terms joined by '+' from plain, kd, act, logits "
+                        f"(default {DEFAULT_LOSSES}; not with --sweep)")
     p.add_argument("--arch", default="mlp", choices=("mlp", "conv"))
-    p.add_argument("--n-train", type=int, default=None)
-    p.add_argument("--n-test", type=int, default=None)
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--teacher-epochs", type=int, default=5)
-    p.add_argument("--num-steps", type=int, default=4)
+    p.add_argument("--n-train", type=int_at_least(1), default=None, help="first training images (default all)")
+    p.add_argument("--n-test", type=int_at_least(1), default=None, help="first test images (default all)")
+    p.add_argument("--epochs", type=int_at_least(1), default=5, help="student epochs")
+    p.add_argument("--teacher-epochs", type=int_at_least(1), default=5)
+    p.add_argument("--reg-warmup", type=int_at_least(0), default=1,
+                   help="epochs of the task loss alone before the regularizers switch on (< --epochs)")
+    p.add_argument("--num-steps", type=int_at_least(1), default=4, help="time steps T")
     p.add_argument("--encoding", default="direct", choices=("direct", "rate"))
-    p.add_argument("--temperature", type=float, default=2.0)
-    p.add_argument("--alpha", type=float, default=0.5)
-    p.add_argument("--act-lambda", type=float, default=0.1)
-    p.add_argument("--logits-lambda", type=float, default=1.0)
-    p.add_argument("--sweep", choices=sorted(SWEEPS), default=None)
-    p.add_argument("--values", type=float, nargs="+", default=None, help="the swept values")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    p.add_argument("--root", default=None, help="cifar10: the cifar-10-batches-py folder")
-    p.add_argument("--out", default=None, help="JSON path (default book/01_snn/results/<data>_<table|sweep>.json)")
-    args = p.parse_args(argv)
+    p.add_argument("--temperature", type=float_in(0, 1e3, low_open=True), default=2.0, help="KD temperature")
+    p.add_argument("--alpha", type=float_in(0, 1), default=0.5, help="KD weight of the soft term")
+    p.add_argument("--act-lambda", type=float_in(0, 1e3, low_open=True), default=0.1)
+    p.add_argument("--logits-lambda", type=float_in(0, 1e3, low_open=True), default=1.0)
+    p.add_argument("--sweep", choices=sorted(SWEEPS), default=None,
+                   help="train one student per --values of this loss's weight (or KD temperature)")
+    p.add_argument("--values", type=float_in(0, 1e3, low_open=True), nargs="+", default=None,
+                   help="the swept values (each > 0)")
+    return p
+
+
+def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-flag checks, all before any data is loaded or any network trained."""
     if args.sweep and not args.values:
         p.error("--sweep needs --values")
-    return args
+    if args.values and not args.sweep:
+        p.error("--values needs --sweep act|logits|temperature")
+    if args.sweep and args.loss is not None:
+        p.error(f"--loss and --sweep are exclusive: --sweep {args.sweep} trains the "
+                f"'{SWEEPS[args.sweep][0]}' loss at each of --values")
+    if args.values and len(set(args.values)) != len(args.values):
+        p.error(f"--values: each value once, got {args.values}")
+    if args.data == "cifar10":
+        if args.root is None:
+            p.error("--data cifar10 needs --root <the cifar-10-batches-py folder> (never downloaded here)")
+        if not Path(args.root).expanduser().is_dir():
+            p.error(f"--root {args.root}: no such folder (expected the cifar-10-batches-py folder)")
+    elif args.root is not None:
+        p.error(f"--root is for --data cifar10 only; {args.data} ships with the package")
+    if args.data in SIZES:
+        for flag, n, most in (("--n-train", args.n_train, SIZES[args.data][0]),
+                              ("--n-test", args.n_test, SIZES[args.data][1])):
+            if n is not None and n > most:
+                p.error(f"{flag} {n}: {args.data} has {most} images in that split")
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error(f"--seeds: each seed once, got {args.seeds}")
+    regularized = [cfg.name for _, _, cfg in _jobs(args) if cfg.act_lambda > 0 or cfg.logits_lambda > 0]
+    if regularized and args.reg_warmup >= args.epochs:
+        p.error(f"--epochs {args.epochs} leaves no epoch for the regularizers of {regularized[0]!r} after "
+                f"--reg-warmup {args.reg_warmup}: give --epochs > --reg-warmup")
 
 
-def _jobs(args: argparse.Namespace) -> list[tuple[str, object, dict]]:
+def _jobs(args: argparse.Namespace) -> list[tuple[Any, str, LossConfig]]:
+    """``(setting, method, LossConfig)`` per student: the losses, or one per swept value."""
     common = dict(temperature=args.temperature, alpha=args.alpha)
     lambdas = dict(act_lambda=args.act_lambda, logits_lambda=args.logits_lambda)
     if args.sweep:
         spec, field = SWEEPS[args.sweep]
-        return [(f"{spec}:{field}={v:g}", parse_loss(spec, **{**lambdas, **common, field: v}), {field: v})
-                for v in args.values]
-    return [(spec, parse_loss(spec, **lambdas, **common), {}) for spec in args.loss.split(",")]
+        return [({field: v}, spec, parse_loss(spec, **{**lambdas, **common, field: v})) for v in args.values]
+    return [("", spec, parse_loss(spec, **lambdas, **common)) for spec in (args.loss or DEFAULT_LOSSES.split(","))]
 
 
-def main(argv: Sequence[str] | None = None) -> list[dict]:
-    args = parse_args(argv)
-    kw = {} if args.data != "cifar10" else {"root": args.root}
-    split = load_split(args.data, args.n_train, args.n_test, **kw)
+def default_filename(args: argparse.Namespace) -> str:
+    """``<data>_table.json`` or ``<data>_sweep_<sweep>.json`` (the committed files' names)."""
+    return f"{args.data}_{'sweep_' + args.sweep if args.sweep else 'table'}.json"
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    """Run the CLI; returns the path of the written results file."""
+    p = build_parser()
+    args = p.parse_args(argv)
+    _check_args(p, args)
+    run = start_run(p, args, module="companion.snn", chapter="01_snn", argv=argv, one_file=True)
+    try:  # cifar10's sizes are only known from its files: a bad one is still a flag error
+        split = load_split(args.data, args.n_train, args.n_test,
+                           **({"root": args.root} if args.data == "cifar10" else {}))
+    except (ValueError, FileNotFoundError) as e:
+        p.error(f"--data {args.data}: {e}".replace("n_train", "--n-train").replace("n_test", "--n-test"))
     jobs = _jobs(args)
-    rows = []
-    with Timer() as timer, torch_threads(args.threads or __import__("torch").get_num_threads()):
-        for seed in progress(args.seeds, desc="seeds"):
-            teacher, hist = train_teacher(split, args.arch, epochs=args.teacher_epochs, seed=seed, batch_size=32,
-                                          desc=f"teacher seed {seed}")
-            t_logits = predict_logits(teacher, split["x_train"])
-            rows.append({"loss": "teacher (ANN)", "seed": seed, "accuracy": hist.last("test_acc")})
-            for name, cfg, extra in jobs:
-                row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, arch=args.arch,
-                                  num_steps=args.num_steps, encoding=args.encoding, epochs=args.epochs,
-                                  lr=2e-3, batch_size=32)
-                rows.append({**row, "loss": name if args.sweep else row["loss"], **extra})
-                print(f"seed {seed} {rows[-1]['loss']:>24s}: acc {row['accuracy']:.4f} "
-                      f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
-    students = [r for r in rows if r["loss"] != "teacher (ANN)"]
-    table = summarize(students)
-    teacher_acc = [r["accuracy"] for r in rows if r["loss"] == "teacher (ANN)"]
-    print(f"\n{'loss':>24s} {'accuracy':>16s} {'rate':>16s} {'spikes/sample':>14s} {'activity %':>10s}")
-    for r in table:
+    rows: list[dict[str, Any]] = []
+    for seed in progress(run.seeds, desc="seeds"):
+        teacher, hist = train_teacher(split, args.arch, epochs=args.teacher_epochs, seed=seed, batch_size=BATCH_SIZE,
+                                      desc=f"teacher seed {seed}")
+        t_logits = predict_logits(teacher, split["x_train"])
+        rows.append({"setting": "", "method": TEACHER, "seed": seed, "accuracy": hist.last("test_acc")})
+        for setting, method, cfg in jobs:
+            row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, arch=args.arch,
+                              num_steps=args.num_steps, encoding=args.encoding, epochs=args.epochs,
+                              lr=LR, batch_size=BATCH_SIZE, reg_warmup=args.reg_warmup)
+            row.pop("loss")
+            rows.append({"setting": setting, "method": method, **row,
+                         **(setting if isinstance(setting, dict) else {})})
+            label = method + "".join(f" {k}={v:g}" for k, v in (setting or {}).items())
+            print(f"seed {seed} {label:>24s}: acc {row['accuracy']:.4f} "
+                  f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
+    _print_table(rows)
+    metrics = dict(METRICS)
+    for r in rows:  # the per-layer rates, "rate/lifs.0", ...
+        metrics.update({k: False for k in r if k.startswith("rate/")})
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")}
+    return save_results(run.path(default_filename(args)), rows, seeds=run.seeds, command=run.command,
+                        metrics=metrics, wall_seconds=run.wall_seconds,
+                        packages=("torch", "numpy", "snntorch"), settings=settings)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    students = [{**r, "loss": r["method"] + "".join(f" {k}={v:g}" for k, v in (r["setting"] or {}).items())}
+                for r in rows if r["method"] != TEACHER]
+    teacher = [r["accuracy"] for r in rows if r["method"] == TEACHER]
+    print(f"\nteacher accuracy: {sum(teacher) / len(teacher):.4f} over {len(teacher)} seed(s)")
+    print(f"{'loss':>24s} {'accuracy':>16s} {'rate':>16s} {'spikes/sample':>14s} {'activity %':>10s}")
+    for r in summarize(students):
+        change = r.get("activity_change_pct")
         print(f"{r['loss']:>24s} {r['accuracy_mean']:.4f} ± {r['accuracy_std']:.4f} "
               f"{r['rate_mean']:.4f} ± {r['rate_std']:.4f} {r['spikes_per_sample_mean']:14.1f} "
-              f"{r.get('activity_change_pct', float('nan')):10.2f}")
-    out = args.out or repo_path("book", "01_snn", "results", f"{args.data}_{'sweep_' + args.sweep if args.sweep else 'table'}.json")
-    save_results(out, rows, seeds=args.seeds, command="python -m companion.snn " + " ".join(argv if argv is not None else sys.argv[1:]),
-                 wall_seconds=timer.seconds, packages=("torch", "numpy", "snntorch"), summary=table,
-                 teacher_accuracy=teacher_acc, settings={k: v for k, v in vars(args).items() if k != "out"})
-    return rows
+              f"{'—' if change is None else f'{change:.2f}':>10s}")
 
 
 if __name__ == "__main__":

@@ -96,8 +96,12 @@ def train_student(split: dict[str, torch.Tensor], config: LossConfig, arch: str 
                              f"training set and classes, got {tuple(teacher_logits.shape)}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if not 0 <= reg_warmup < epochs:
-        raise ValueError(f"reg_warmup must be in 0..epochs-1 = {epochs - 1}, got {reg_warmup}")
+    if reg_warmup < 0:
+        raise ValueError(f"reg_warmup must be >= 0, got {reg_warmup}")
+    # the warm-up only delays the regularizers: a plain or KD-only student may train one epoch
+    if (config.act_lambda > 0 or config.logits_lambda > 0) and reg_warmup >= epochs:
+        raise ValueError(f"reg_warmup must be < epochs = {epochs} for a regularized loss "
+                         f"({config.name}): no epoch would apply the regularizer, got {reg_warmup}")
     gen = seed_everything(seed)
     model = build_model(arch, x.shape[1:], num_classes, spiking=True, **model_kwargs)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

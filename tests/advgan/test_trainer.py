@@ -1,5 +1,3 @@
-import json
-
 import pytest
 import torch
 
@@ -7,7 +5,6 @@ from companion.advgan import (
     adversarial_example, attack_success_rate, blackbox_query, distillation_loss, perturbation_norms,
     target_model, train_advgan, train_advgan_blackbox, train_classifier,
 )
-from companion.advgan.__main__ import main
 from companion.advgan.experiment import Config, load_images, run_table
 from companion.data import load
 
@@ -65,15 +62,3 @@ def test_trainer_input_errors(digits_setup):
         run_table(Config(data="digits", mode="whitebox"))
     with pytest.raises(ValueError, match="data"):
         load_images("cifar")
-
-
-def test_cli_end_to_end_on_a_tiny_setting(tmp_path, capsys):
-    out = main(["--data", "digits", "--mode", "all", "--n-train", "120", "--n-test", "40", "--target-epochs", "1",
-                "--at-epochs", "1", "--at-steps", "1", "--pgd-steps", "2", "--gan-epochs", "1",
-                "--static-epochs", "1", "--out", str(tmp_path / "t.json")])
-    payload = json.loads(out.read_text())
-    attacks = {(r["target"], r["attack"]) for r in payload["rows"]}
-    assert len(payload["rows"]) == 8 and ("PGD-trained", "AdvGAN black-box") in attacks
-    assert all(0 <= r["success_rate"] <= 1 and r["linf"] <= 0.3 + 1e-6 for r in payload["rows"])
-    assert payload["config"]["data"] == "digits" and "packages" in payload
-    assert "AdvGAN semi-white-box" in capsys.readouterr().out

@@ -1,0 +1,105 @@
+import json
+
+import pytest
+
+import companion.advgan.__main__ as cli
+from companion.advgan.__main__ import main
+from companion.advgan.experiment import Config, check_config, load_images, run_table
+from companion.reproduce import reproduce_file
+from companion.utils import REPO_ROOT
+
+TINY = ["--data", "digits", "--n-train", "120", "--n-test", "40", "--target-epochs", "1", "--at-epochs", "1",
+        "--at-steps", "1", "--pgd-steps", "2", "--gan-epochs", "1", "--static-epochs", "1"]
+
+
+def book_files() -> set:
+    return set((REPO_ROOT / "book" / "09_advgan").rglob("*"))
+
+
+def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    before = book_files()
+    path = main([*TINY, "--mode", "semiwhitebox", "--seeds", "0", "1"])
+    assert path == tmp_path / "results" / "advgan_digits_semiwhitebox.json"
+    payload = json.loads(path.read_text())
+    assert payload["seeds"] == [0, 1] and payload["config"]["n_train"] == 120 and "seed" not in payload["config"]
+    pairs = [(r["setting"], r["method"]) for r in payload["rows"] if r["seed"] == 0]
+    assert pairs == [(t, a) for t in ("undefended", "PGD-trained") for a in ("no attack",)] + [
+        (t, a) for t in ("undefended", "PGD-trained") for a in ("FGSM", "PGD-2", "AdvGAN semi-white-box")]
+    attacks = [r for r in payload["rows"] if r["method"] != "no attack"]
+    assert all(0 <= r["success_rate"] <= 1 and r["linf"] <= 0.3 + 1e-6 for r in attacks)
+    summary = {(r["setting"], r["method"], r["metric"]): r for r in payload["summary"]}
+    assert summary[("undefended", "FGSM", "success_rate")]["n"] == 2
+    assert summary[("undefended", "no attack", "clean_accuracy")]["higher_is_better"] is True
+    assert {r["metric"] for r in payload["summary"] if r["timing"]} == {"ms_per_example", "train_seconds"}
+    assert "AdvGAN semi-white-box" in capsys.readouterr().out and book_files() == before
+
+
+def test_results_file_reproduces_in_a_fresh_process(tmp_path):
+    # mode all: every attack (FGSM, PGD, both AdvGANs) on both targets
+    path = main([*TINY, "--mode", "all", "--out", str(tmp_path / "a" / "tiny.json")])
+    assert len(json.loads(path.read_text())["rows"]) == 10
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--n-train", "-5"], "--n-train"),
+    (["--n-train", "0"], "--n-train"),
+    (["--n-test", "-1"], "--n-test"),
+    (["--data", "digits", "--n-train", "1401"], "--n-train"),
+    (["--data", "digits", "--n-test", "398"], "--n-test"),
+    (["--n-train", "4001"], "--n-train"),
+    (["--n-test", "1001"], "--n-test"),
+    (["--eps", "0"], "--eps"),
+    (["--eps", "1.5"], "--eps"),
+    (["--eps", "nan"], "--eps"),
+    (["--pgd-alpha", "0"], "--pgd-alpha"),
+    (["--target-epochs", "0"], "--target-epochs"),
+    (["--at-epochs", "0"], "--at-epochs"),
+    (["--at-steps", "0"], "--at-steps"),
+    (["--pgd-steps", "0"], "--pgd-steps"),
+    (["--gan-epochs", "0"], "--gan-epochs"),
+    (["--static-epochs", "-1"], "--static-epochs"),
+    (["--width", "0"], "--width"),
+    (["--alpha", "-0.1"], "--alpha"),
+    (["--beta", "inf"], "--beta"),
+    (["--c", "-1"], "--c"),
+    (["--target", "D"], "--target"),
+    (["--distilled", "Z"], "--distilled"),
+    (["--data", "cifar10"], "--data"),
+    (["--mode", "whitebox"], "--mode"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--seeds", "0", "0"], "--seeds"),
+    (["--threads", "0"], "--threads"),
+    (["--out", "/proc/no-such-dir/x.json"], "--out"),
+])
+def test_bad_flags_fail_fast_naming_the_flag(argv, flag, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the flags were checked")
+
+    monkeypatch.setattr(cli, "run_table", no_work)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("n_train", -5), ("n_test", 0), ("n_train", 1401), ("eps", 0.0), ("pgd_alpha", 2.0), ("target_epochs", 0),
+    ("at_steps", 0), ("static_epochs", -1), ("width", 0), ("alpha", -1.0), ("c", float("inf")),
+    ("target", "D"), ("mode", "whitebox"), ("data", "cifar"), ("seed", -1),
+])
+def test_run_table_checks_the_config_before_any_work(field, value):
+    with pytest.raises(ValueError, match=f"^{field} |; {field} "):
+        run_table(Config(**{"data": "digits", field: value}))
+
+
+def test_load_images_refuses_a_negative_size():
+    # x[:-5] would silently keep all but five images
+    with pytest.raises(ValueError, match="n_train must be in 1..1400"):
+        load_images("digits", n_train=-5)
+    assert len(load_images("digits", n_train=5, n_test=3)["y_test"]) == 3
+    check_config(Config(data="digits", n_train=1400, n_test=397))

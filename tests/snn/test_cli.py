@@ -1,0 +1,108 @@
+import json
+
+import pytest
+
+import companion.snn.__main__ as cli
+from companion.reproduce import reproduce_file
+from companion.snn.__main__ import main
+from companion.utils import REPO_ROOT
+
+TINY = ["--data", "digits", "--n-train", "200", "--n-test", "100", "--epochs", "2", "--teacher-epochs", "1"]
+
+
+def book_files() -> set:
+    return set((REPO_ROOT / "book" / "01_snn").rglob("*"))
+
+
+def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    before = book_files()
+    path = main([*TINY, "--loss", "plain,kd+logits", "--seeds", "0", "1"])
+    assert path == tmp_path / "results" / "digits_table.json"
+    payload = json.loads(path.read_text())
+    assert payload["seeds"] == [0, 1] and payload["command"].startswith("python -m companion.snn --data digits")
+    assert [(r["method"], r["seed"]) for r in payload["rows"]] == [
+        (m, s) for s in (0, 1) for m in ("teacher (ANN)", "plain", "kd+logits")]
+    acc = {r["method"]: r for r in payload["summary"] if r["metric"] == "accuracy"}
+    assert set(acc) == {"teacher (ANN)", "plain", "kd+logits"} and all(r["n"] == 2 for r in acc.values())
+    assert {r["metric"] for r in payload["summary"] if r["method"] == "plain"} >= {"rate", "spikes_per_sample",
+                                                                                  "rate/lifs.0"}
+    assert "kd+logits" in capsys.readouterr().out and book_files() == before
+
+
+def test_sweep_rows_carry_the_swept_value_and_file_name(tmp_path):
+    path = main([*TINY, "--sweep", "act", "--values", "0.1", "1", "--seeds", "0", "--out", str(tmp_path)])
+    assert path.name == "digits_sweep_act.json"
+    rows = json.loads(path.read_text())["rows"]
+    assert [(r["method"], r["setting"]) for r in rows] == [
+        ("teacher (ANN)", ""), ("act", {"act_lambda": 0.1}), ("act", {"act_lambda": 1.0})]
+    assert [r.get("act_lambda") for r in rows] == [None, 0.1, 1.0]
+
+
+def test_results_file_reproduces_in_a_fresh_process(tmp_path):
+    # every row kind: the teacher, a plain student and one with all three terms (KD, act., logits)
+    path = main([*TINY, "--loss", "plain,kd+act+logits", "--seeds", "0", "--out", str(tmp_path / "a")])
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--epochs", "1"], "--epochs"),                       # the default losses regularize after a warm-up epoch
+    (["--loss", "act", "--epochs", "2", "--reg-warmup", "2"], "--reg-warmup"),
+    (["--epochs", "0"], "--epochs"),
+    (["--teacher-epochs", "0"], "--teacher-epochs"),
+    (["--reg-warmup", "-1"], "--reg-warmup"),
+    (["--threads", "0"], "--threads"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--seeds", "0", "0"], "--seeds"),
+    (["--n-train", "0"], "--n-train"),
+    (["--n-train", "-5"], "--n-train"),
+    (["--n-train", "5000"], "--n-train"),
+    (["--data", "digits", "--n-test", "361"], "--n-test"),
+    (["--num-steps", "0"], "--num-steps"),
+    (["--temperature", "0"], "--temperature"),
+    (["--temperature", "nan"], "--temperature"),
+    (["--alpha", "1.5"], "--alpha"),
+    (["--act-lambda", "0"], "--act-lambda"),
+    (["--logits-lambda", "inf"], "--logits-lambda"),
+    (["--loss", "plain,dropout"], "--loss"),
+    (["--loss", "plain,plain"], "--loss"),
+    (["--sweep", "act"], "--values"),
+    (["--values", "0.1"], "--sweep"),
+    (["--sweep", "temperature", "--values", "0"], "--values"),
+    (["--sweep", "act", "--values", "0.1", "0.1"], "--values"),
+    (["--sweep", "act", "--values", "0.1", "--loss", "kd"], "--loss"),
+    (["--data", "imagenet"], "--data"),
+    (["--data", "cifar10"], "--root"),
+    (["--data", "cifar10", "--root", "/no/such/folder"], "--root"),
+    (["--root", "/tmp"], "--root"),
+    (["--arch", "resnet"], "--arch"),
+    (["--encoding", "latency"], "--encoding"),
+    (["--out", "/proc/no-such-dir/x.json"], "--out"),
+    (["--publish", "--out", "x.json"], "--publish"),
+])
+def test_bad_flags_fail_fast_naming_the_flag(argv, flag, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the flags were checked")
+
+    monkeypatch.setattr(cli, "load_split", no_work)
+    monkeypatch.setattr(cli, "train_teacher", no_work)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_cifar10_size_errors_name_the_flag(tmp_path, capsys, monkeypatch):
+    # cifar10's sizes are known only from its files: checked on load, before any training
+    import pickle
+
+    import numpy as np
+    for name in ("data_batch_1", "test_batch"):
+        (tmp_path / name).write_bytes(pickle.dumps({b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1, 2]}))
+    monkeypatch.setattr(cli, "train_teacher", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data", "cifar10", "--root", str(tmp_path), "--n-train", "5", "--out", str(tmp_path / "r")])
+    assert exit_info.value.code == 2 and "--n-train must be in 1..3" in capsys.readouterr().err
