@@ -103,7 +103,8 @@ def chapter_parser(
     threads; default ``threads``), ``--out`` (folder or ``.json`` path; default ``./results``),
     ``--publish`` (write the book's results folder) and ``--no-progress``.
     """
-    p = argparse.ArgumentParser(prog=prog, description=description,
+    # allow_abbrev=False: `--seed 3` must not silently become `--seeds 3` and start a long run
+    p = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     g = p.add_argument_group("run")
     if seeds is not None:
@@ -120,11 +121,9 @@ def chapter_parser(
     return p
 
 
-OUTPUT_FLAGS = ("--out", "--publish")
-
-
 def strip_output_flags(argv: Sequence[str]) -> list[str]:
-    """``argv`` without ``--out X`` / ``--out=X`` / ``--publish``: what reruns the same results."""
+    """``argv`` without ``--out X`` / ``--out=X`` / ``--publish`` / ``--no-progress``: the flags
+    that change where and how a run reports, not what it measures."""
     out, skip = [], False
     for arg in argv:
         if skip:
@@ -132,7 +131,7 @@ def strip_output_flags(argv: Sequence[str]) -> list[str]:
             continue
         if arg == "--out":
             skip = True
-        elif arg.startswith("--out=") or arg == "--publish":
+        elif arg.startswith("--out=") or arg in ("--publish", "--no-progress"):
             continue
         else:
             out.append(arg)

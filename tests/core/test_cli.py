@@ -66,8 +66,14 @@ def test_unwritable_out_fails_before_any_work(tmp_path, capsys):
     assert e.value.code == 2 and "--out: cannot write into" in capsys.readouterr().err
 
 
+def test_abbreviated_flags_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--seed", "3"])
+    assert "unrecognized arguments: --seed" in capsys.readouterr().err
+
+
 def test_recorded_command_drops_output_flags():
-    argv = ["--epochs", "2", "--out", "a", "--out=b", "--publish", "--seeds", "0", "1"]
+    argv = ["--epochs", "2", "--out", "a", "--out=b", "--publish", "--no-progress", "--seeds", "0", "1"]
     assert cli.recorded_command("companion.toy", argv) == "python -m companion.toy --epochs 2 --seeds 0 1"
 
 
