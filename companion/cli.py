@@ -221,11 +221,8 @@ def start_run(
     if getattr(args, "no_progress", False):
         os.environ["COMPANION_NO_PROGRESS"] = "1"
     if apply_threads and getattr(args, "threads", None) is not None:
-        try:  # the one thread policy of the package
-            from companion.utils import set_threads
-        except ImportError:  # TODO(lead): remove once utils.set_threads lands
-            import torch
-            set_threads = torch.set_num_threads
+        from companion.utils import set_threads  # the one thread policy of the package
+
         set_threads(args.threads)
     seeds = list(getattr(args, "seeds", None) or [])
     return Run(module=module, out_dir=out_dir, out_file=out_file,

@@ -1,4 +1,4 @@
-"""Shared helpers: seeding, device choice, a generic training loop, timing and paths."""
+"""Shared helpers: seeding, device choice, threads, a generic training loop, timing and paths."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
+
+from companion import _default_threads
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["seed_everything", "get_device", "progress", "History", "train", "accuracy", "Timer",
-           "torch_threads", "repo_path", "package_versions", "machine_info"]
+           "torch_threads", "set_threads", "repo_path", "package_versions", "machine_info"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -154,6 +157,50 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def set_threads(n: int | None = None) -> int:
+    """Use ``n`` threads for torch's intra-op pool, OpenMP and BLAS, here and in child processes.
+
+    Sets ``torch.set_num_threads(n)``, limits every BLAS and OpenMP pool loaded in this process
+    (through ``threadpoolctl``) and exports ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
+    ``MKL_NUM_THREADS`` for processes started later. ``n=None`` takes ``COMPANION_THREADS``
+    (default 1). ``import companion`` applies this policy already; call it to change it.
+    Returns ``n``.
+    """
+    if n is None:
+        n = _default_threads()
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int >= 1 (threads), got {n!r}")
+    n = int(n)
+    for name in THREAD_ENV:
+        os.environ[name] = str(n)
+    _limit_threads(n)
+    return n
+
+
+def _limit_threads(n: int) -> None:
+    torch.set_num_threads(n)
+    threadpool_limits(limits=n)  # not used as a context manager: the limit stays
+
+
+def _apply_thread_policy() -> None:
+    """The policy of ``import companion`` for pools that already exist (numpy/torch imported first).
+
+    ``COMPANION_THREADS`` if set, else the user's ``OMP_NUM_THREADS`` (``companion/__init__`` set it
+    to 1 when unset); the environment is left as it is.
+    """
+    if "COMPANION_THREADS" in os.environ:
+        n = _default_threads()
+    else:
+        try:
+            n = max(1, int(os.environ.get("OMP_NUM_THREADS", "1").split(",")[0]))
+        except ValueError:
+            n = 1
+    _limit_threads(n)
+
+
 def repo_path(*parts: str) -> Path:
     """A path inside the repository (works from a notebook's folder, a test, or a CLI)."""
     return REPO_ROOT.joinpath(*parts)
@@ -181,3 +228,6 @@ def machine_info() -> dict[str, object]:
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+_apply_thread_policy()  # once, when companion.utils is first imported

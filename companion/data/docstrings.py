@@ -32,7 +32,7 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from companion.data._registry import package_dir, register
+from companion.data._registry import package_dir, register, require
 
 # label -> import name (the stdlib is found through sysconfig)
 LIBRARIES: dict[str, str] = {
@@ -191,7 +191,8 @@ def load_minilm(model: bool = True) -> dict[str, Any]:
     ``model=False`` skips the weights (the tokenizer alone loads in well under a second).
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces: never resolve anything online
-    from transformers import BertModel, BertTokenizerFast
+    transformers = require("transformers")
+    BertModel, BertTokenizerFast = transformers.BertModel, transformers.BertTokenizerFast
 
     path = minilm_path()
     out: dict[str, Any] = {"path": path,

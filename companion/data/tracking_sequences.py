@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from companion.data._registry import register
+from companion.data._registry import register, require
+
+_OPENCV = "opencv-contrib-python-headless"  # optional (the `chapters` extra): imported where used
 
 FRAME_HW = (180, 240)
 # (photo, rows, cols) of each target crop in scikit-image's photos
@@ -47,16 +49,15 @@ SEQUENCES = {
 
 
 def _photo(name: str) -> np.ndarray:
-    import skimage.data
-
-    img = getattr(skimage.data, name)()
+    skdata = require("skimage.data", "scikit-image")
+    img = getattr(skdata, name)()
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
     return img[..., :3].astype(np.float32)
 
 
 def _target_patch(name: str, longest: int) -> np.ndarray:
-    import cv2
+    cv2 = require("cv2", _OPENCV)
 
     photo, (r0, r1), (c0, c1) = TARGETS[name]
     crop = _photo(photo)[r0:r1, c0:c1]
@@ -66,7 +67,7 @@ def _target_patch(name: str, longest: int) -> np.ndarray:
 
 
 def _background(name: str, rng: np.random.Generator) -> np.ndarray:
-    import cv2
+    cv2 = require("cv2", _OPENCV)
 
     img = _photo(name)
     h, w = FRAME_HW
@@ -91,7 +92,7 @@ def _trajectory(n: int, rng: np.random.Generator, speed: float, margin: float) -
 
 def _paste(frame: np.ndarray, patch: np.ndarray, cx: float, cy: float, angle: float = 0.0) -> None:
     """Alpha-paste ``patch`` centred at (cx, cy), rotated by ``angle`` degrees, with feathered edges."""
-    import cv2
+    cv2 = require("cv2", _OPENCV)
 
     ph, pw = patch.shape[:2]
     h, w = frame.shape[:2]
@@ -114,7 +115,7 @@ def make_sequence(name: str, n_frames: int = 120, seed: int = 0) -> dict:
 
     Returns ``{"frames": (T, H, W, 3) uint8, "boxes": (T, 4) float32 xywh, "name", "attribute"}``.
     """
-    import cv2
+    cv2 = require("cv2", _OPENCV)
 
     if name not in SEQUENCES:
         raise ValueError(f"unknown sequence {name!r}; available: {', '.join(SEQUENCES)}")

@@ -38,10 +38,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from companion.data._registry import register, require
+
+# OpenCV is optional (the `chapters` extra): imported by the functions that draw, so that
+# `import companion.data` and every other loader work without it.
+_OPENCV = "opencv-contrib-python-headless"
 
 KINDS = ("bag", "suitcase", "backpack", "box")
 BACKGROUNDS = ("brick", "grass", "gravel", "coffee", "rocket", "chelsea", "astronaut", "camera")
@@ -96,6 +99,7 @@ def _picture(name: str) -> np.ndarray:
 
 
 def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    cv2 = require("cv2", _OPENCV)
     name = BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
     img = _picture(name)
     # a random crop of at least half the picture, resized to the frame: real texture at a real scale
@@ -122,17 +126,20 @@ def _colour(rng: np.random.Generator, lo: int = 20, hi: int = 235, away_from: np
 
 
 def _limb(canvas: np.ndarray, p: np.ndarray, q: np.ndarray, thick: float, colour) -> None:
+    cv2 = require("cv2", _OPENCV)
     cv2.line(canvas, tuple(int(round(v)) for v in p), tuple(int(round(v)) for v in q), colour,
              max(1, int(round(thick))), lineType=cv2.LINE_8)
 
 
 def _rect(canvas: np.ndarray, x0: float, y0: float, x1: float, y1: float, colour) -> None:
+    cv2 = require("cv2", _OPENCV)
     cv2.rectangle(canvas, (int(round(x0)), int(round(y0))), (int(round(x1)), int(round(y1))), colour, -1)
 
 
 def _draw_walker(size: tuple[int, int], foot_x: float, foot_y: float, h: float, direction: int,
                  phase: float, style: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Render one walker: (RGB layer, person mask, object mask) on an empty canvas."""
+    cv2 = require("cv2", _OPENCV)
     H, W = size
     img = np.zeros((H, W, 3), np.uint8)
     pid = np.zeros((H, W), np.uint8)  # 0 empty, 1 person, 2 object: later paint hides earlier
@@ -243,6 +250,7 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds:
         raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {kinds}")
+    cv2 = require("cv2", _OPENCV)
     rng = np.random.default_rng(seed)
     n_walkers = -(-n_frames // frames_per_walker)
     carries = rng.random(n_walkers) < carry_fraction
