@@ -59,7 +59,7 @@ results: $(STAMP)
 
 # Every notebook idle and beside two CPU-bound background processes: prints the slow-down ratios.
 bench-load: $(STAMP)
-	$(BIN)/python tools/bench_load.py --out _build/bench_load.json
+	COMPANION_NO_PROGRESS=1 $(BIN)/python tools/bench_load.py --out _build/bench_load.json
 
 clean:
 	rm -rf _build
