@@ -1,92 +1,142 @@
 """CLI: k-fold cross-validation of flat and DiffPool classifiers on one dataset.
 
-    python -m companion.diffpool --dataset hier_graphs --folds 10
+    python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --models flat-mean
     python -m companion.diffpool --dataset tu_local --tu-name ENZYMES --root ~/data/tu --folds 10
 
-Prints the table (accuracy mean +/- std over folds, CPU seconds per training epoch) and writes JSON
-with :func:`companion.results.save_results` (default: ``book/08_diffpool/results/cv_<dataset>.json``).
+Prints the table (accuracy: mean over folds, then mean ± std over seeds; CPU seconds per training
+epoch) and writes one row per (model, seed) to ``./results/cv_<dataset>_<model>.json`` when one
+model runs, ``cv_<dataset>.json`` for several (or ``--out``; ``--publish`` writes the book's
+``book/08_diffpool/results/``).
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
-import time
+from pathlib import Path
 
-import torch
+import numpy as np
 
 from companion import data
-from companion.diffpool.train import MODELS, cross_validate
-from companion.results import save_results
-from companion.utils import repo_path, torch_threads
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.diffpool.train import MODELS, cross_validate, stratified_folds
+from companion.results import save_results, summarize
+
+DATASETS = ("hier_graphs", "ba2motifs", "tu_local")  # graph-classification datasets of companion.data
+GENERATORS = ("hier_graphs", "ba2motifs")
+METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds_per_epoch": False}
+TIMING = ("cpu_seconds_per_epoch",)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m companion.diffpool", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", default="hier_graphs", help="a graph-classification dataset of companion.data")
-    p.add_argument("--num-graphs", type=int, default=None, help="generator datasets: how many graphs")
-    p.add_argument("--tu-name", default="ENZYMES", help="tu_local: which TU dataset")
-    p.add_argument("--root", default=None, help="tu_local: folder holding NAME/raw/")
-    p.add_argument("--max-nodes", type=int, default=150, help="drop larger graphs (DiffPool code: --max-nodes)")
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    p.add_argument("--folds", type=int, default=10)
-    p.add_argument("--max-folds", type=int, default=None, help="run only the first folds (quick checks)")
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--levels", type=int, default=1)
-    p.add_argument("--cluster-ratio", type=float, default=0.25)
-    p.add_argument("--num-layers", type=int, default=3, help="GNN layers per block")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=5e-3)
-    p.add_argument("--link-weight", type=float, default=1.0)
-    p.add_argument("--entropy-weight", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (small dense batches run best on 1)")
-    p.add_argument("--out", default=None, help="JSON path (default book/08_diffpool/results/cv_<dataset>.json)")
-    args = p.parse_args(argv)
-    if args.folds < 2:
-        p.error(f"--folds must be >= 2, got {args.folds}")
-    if args.epochs < 1:
-        p.error(f"--epochs must be >= 1, got {args.epochs}")
-    return args
+def build_parser() -> argparse.ArgumentParser:
+    p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1)
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default="hier_graphs", choices=DATASETS, help="graph-classification dataset")
+    g.add_argument("--num-graphs", type=int_at_least(2), default=None,
+                   help="generator datasets (hier_graphs, ba2motifs): how many graphs")
+    g.add_argument("--tu-name", default=None, help="tu_local: which TU dataset (default ENZYMES)")
+    g.add_argument("--root", default=None, help="tu_local: folder holding NAME/raw/")
+    g.add_argument("--max-nodes", type=int_at_least(1), default=150,
+                   help="drop larger graphs (DiffPool code: --max-nodes)")
+    g = p.add_argument_group("cross-validation and model")
+    g.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    g.add_argument("--folds", type=int_at_least(2), default=10)
+    g.add_argument("--max-folds", type=int_at_least(1), default=None,
+                   help="run only the first folds (quick checks); at most --folds")
+    g.add_argument("--epochs", type=int_at_least(1), default=60)
+    g.add_argument("--hidden", type=int_at_least(1), default=32)
+    g.add_argument("--levels", type=int_at_least(1), default=1)
+    g.add_argument("--cluster-ratio", type=float_in(0, 1, low_open=True), default=0.25)
+    g.add_argument("--num-layers", type=int_at_least(1), default=3, help="GNN layers per block")
+    g.add_argument("--batch-size", type=int_at_least(2), default=64,
+                   help="graphs per batch (>= 2: batch norm needs two graphs)")
+    g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3)
+    g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
+    g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
+    return p
 
 
-def load_graphs(args: argparse.Namespace) -> list:
+def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-flag checks that need no data (exit status 2, the flag named)."""
+    if len(set(args.models)) != len(args.models):
+        p.error(f"--models must be distinct, got {args.models}")
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error(f"--seeds must be distinct, got {args.seeds}")
+    if args.max_folds is not None and args.max_folds > args.folds:
+        p.error(f"--max-folds {args.max_folds} is larger than --folds {args.folds}")
+    if args.dataset == "tu_local":
+        if args.num_graphs is not None:
+            p.error("--num-graphs applies to the generator datasets "
+                    f"{', '.join(GENERATORS)}, not to --dataset tu_local")
+        if args.root is not None and not Path(args.root).expanduser().is_dir():
+            p.error(f"--root {args.root}: no such folder (it must hold {args.tu_name or 'ENZYMES'}/raw/)")
+        args.tu_name = args.tu_name or "ENZYMES"
+    else:
+        for flag, value in (("--tu-name", args.tu_name), ("--root", args.root)):
+            if value is not None:
+                p.error(f"{flag} applies to --dataset tu_local only, not to {args.dataset}")
+
+
+def load_graphs(p: argparse.ArgumentParser, args: argparse.Namespace) -> list:
+    """The dataset's graphs with at most ``--max-nodes`` nodes; a dataset the folds cannot split
+    is a flag error (before any training)."""
     kw = {}
     if args.dataset == "tu_local":
-        kw = {"dataset": args.tu_name, "root": args.root}
+        kw = {"dataset": args.tu_name, "root": None if args.root is None else Path(args.root).expanduser()}
     elif args.num_graphs is not None:
         kw = {"num_graphs": args.num_graphs}
-    graphs = data.load(args.dataset, **kw)
-    return [g for g in graphs if g.num_nodes <= args.max_nodes]
+    try:
+        graphs = data.load(args.dataset, **kw)
+    except (FileNotFoundError, ValueError) as e:
+        p.error(f"--dataset {args.dataset}: {e}")
+    kept = [g for g in graphs if g.num_nodes <= args.max_nodes]
+    if not kept:
+        p.error(f"--max-nodes {args.max_nodes} drops all {len(graphs)} graphs of {args.dataset}")
+    labels = np.array([int(g.y) for g in kept])
+    if len(np.unique(labels)) < 2:
+        p.error(f"--max-nodes {args.max_nodes} leaves graphs of a single class: nothing to classify")
+    try:
+        stratified_folds(labels, args.folds)
+    except ValueError as e:
+        p.error(f"--folds {args.folds}: {e}")
+    return kept
+
+
+def results_name(args: argparse.Namespace) -> str:
+    """``cv_<dataset>_<model>.json`` for one model, ``cv_<dataset>.json`` for several."""
+    name = args.tu_name if args.dataset == "tu_local" else args.dataset
+    return f"cv_{name}_{args.models[0]}.json" if len(args.models) == 1 else f"cv_{name}.json"
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    args = parse_args(argv)
-    graphs = load_graphs(args)
-    start = time.perf_counter()
+    p = build_parser()
+    args = p.parse_args(argv)
+    check_args(p, args)
+    graphs = load_graphs(p, args)
+    run = start_run(p, args, module="companion.diffpool", chapter="08_diffpool", argv=argv, one_file=True)
+    name = args.tu_name if args.dataset == "tu_local" else args.dataset
     rows = []
-    with torch_threads(args.threads):
-        for kind in args.models:
-            r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=args.seed,
+    for kind in args.models:
+        for seed in run.seeds:
+            r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
                                max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
                                cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
                                batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
                                entropy_weight=args.entropy_weight)
-            rows.append(r)
-            print(f"{kind:13s} acc {r['mean']:.3f} +/- {r['std']:.3f}   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch",
-                  flush=True)
-    wall = time.perf_counter() - start
-    name = args.dataset if args.dataset != "tu_local" else args.tu_name
-    out = args.out or repo_path("book", "08_diffpool", "results", f"cv_{name}.json")
-    command = "python -m companion.diffpool " + shlex.join(sys.argv[1:] if argv is None else argv)
-    save_results(out, rows, seeds=[args.seed], command=command, wall_seconds=wall, dataset=name,
-                 num_graphs=len(graphs), settings=vars(args))
-    print(f"\n{'model':13s} {'accuracy':>16s} {'CPU s/epoch':>12s}")
-    for r in rows:
-        print(f"{r['model']:13s} {r['mean']:8.3f} +/- {r['std']:.3f} {r['cpu_seconds_per_epoch']:12.3f}")
-    print(f"wrote {out} ({wall:.0f} s)")
+            rows.append({"setting": name, "method": kind, "seed": seed, "accuracy": r["mean"],
+                         "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
+                         "fold_acc": r["fold_acc"]})
+            print(f"{kind:13s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
+                  f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
+    out = save_results(run.path(results_name(args)), rows, seeds=run.seeds, command=run.command,
+                       metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=name,
+                       num_graphs=len(graphs),
+                       settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
+    print(f"\n{'model':13s} {'accuracy (mean ± std over seeds)':>34s} {'CPU s/epoch':>12s}")
+    summary = {(r["method"], r["metric"]): r for r in summarize(rows, METRICS, TIMING)}
+    for kind in args.models:
+        acc, sec = summary[(kind, "accuracy")], summary[(kind, "cpu_seconds_per_epoch")]
+        print(f"{kind:13s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
+    print(f"wrote {out} ({run.wall_seconds:.0f} s)")
     return rows
 
 

@@ -120,6 +120,8 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
 
     if not 0.0 < val_share < 0.5:
         raise ValueError(f"val_share must be in (0, 0.5), got {val_share}")
+    if max_folds is not None and not 1 <= max_folds <= folds:
+        raise ValueError(f"max_folds must be in [1, folds={folds}] or None, got {max_folds}")
     fit_kw = {k: model_kw.pop(k) for k in ("lr", "batch_size", "link_weight", "entropy_weight") if k in model_kw}
     dense = to_dense(graphs)
     labels = dense.y.numpy()

@@ -1,78 +1,119 @@
-"""CLI: ``python -m companion.lds --dataset wine --seeds 5`` (the no-graph table) or
-``python -m companion.lds --dataset karate --seeds 5`` (the incomplete-graph experiment).
+"""CLI: ``python -m companion.lds --dataset wine`` (the no-graph table) or
+``python -m companion.lds --dataset karate`` (the incomplete-graph experiment), seeds 0-4 by default.
 
-Prints a table and writes JSON with :func:`companion.results.save_results` to
-``book/07_lds/results/<experiment>_<dataset>.json`` unless ``--out`` is given.
+Prints a table and writes ``<experiment>_<dataset>.json`` (``table_wine.json``,
+``incomplete_karate.json``) with per-seed rows into ``./results/`` (or ``--out``; ``--publish``
+writes the book's ``book/07_lds/results/``).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 from dataclasses import asdict
+from pathlib import Path
 
-import torch
-
+from companion import data
+from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.lds.bilevel import LDSConfig
 from companion.lds.experiments import GRAPH_DATASETS, NO_GRAPH_DATASETS, run_incomplete_graph, run_no_graph
-from companion.results import save_results
-from companion.utils import repo_path
+from companion.results import save_results, summarize
+
+DEFAULT_KS = [5, 10, 15, 20]
+DEFAULT_MISSING = [0.25, 0.5, 0.75]
+DEFAULT_SBM_NODES = 3000
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m companion.lds", description=__doc__.split("\n\n")[0])
-    p.add_argument("--dataset", required=True, choices=NO_GRAPH_DATASETS + GRAPH_DATASETS)
-    p.add_argument("--seeds", type=int, default=5, help="number of seeds (0..seeds-1)")
-    p.add_argument("--out", default=None, help="JSON path (default: book/07_lds/results/...)")
-    p.add_argument("--tau", type=int, default=5, help="inner steps per hypergradient")
-    p.add_argument("--max-inner-steps", type=int, default=100, help="inner Adam steps per outer iteration")
-    p.add_argument("--max-outer-iterations", type=int, default=10)
-    p.add_argument("--patience", type=int, default=5, help="outer iterations without es improvement")
-    p.add_argument("--n-samples", type=int, default=16, help="graphs for the expected prediction")
-    p.add_argument("--epochs", type=int, default=200, help="epochs of the MLP / GCN baselines")
-    p.add_argument("--ks", type=int, nargs="+", default=[5, 10, 15, 20], help="k grid of kNN-GCN")
-    p.add_argument("--missing", type=float, nargs="+", default=[0.25, 0.5, 0.75],
-                   help="shares of deleted edges (graph datasets)")
-    p.add_argument("--sbm-nodes", type=int, default=3000, help="nodes of sbm_features")
-    p.add_argument("--root", default=None, help="local Planetoid folder (dataset planetoid)")
-    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads for this run")
+    p = chapter_parser("python -m companion.lds", __doc__.split("\n\n")[0], seeds=(0, 1, 2, 3, 4))
+    g = p.add_argument_group("experiment")
+    g.add_argument("--dataset", required=True, choices=NO_GRAPH_DATASETS + GRAPH_DATASETS,
+                   help="wine/cancer/digits: the no-graph table; karate/sbm_features/planetoid: incomplete graphs")
+    g.add_argument("--tau", type=int_at_least(1), default=5, help="inner steps per hypergradient")
+    g.add_argument("--max-inner-steps", type=int_at_least(1), default=100, help="inner Adam steps per outer iteration")
+    g.add_argument("--max-outer-iterations", type=int_at_least(1), default=10)
+    g.add_argument("--patience", type=int_at_least(1), default=5, help="outer iterations without es improvement")
+    g.add_argument("--n-samples", type=int_at_least(1), default=16, help="graphs for the expected prediction")
+    g.add_argument("--epochs", type=int_at_least(1), default=200, help="epochs of the MLP / GCN baselines")
+    g.add_argument("--ks", type=int_at_least(1), nargs="+", default=None,
+                   help=f"k grid of kNN-GCN (table datasets; default {DEFAULT_KS})")
+    g.add_argument("--missing", type=float_in(0, 1), nargs="+", default=None,
+                   help=f"shares of deleted edges (graph datasets; default {DEFAULT_MISSING})")
+    g.add_argument("--sbm-nodes", type=int_at_least(2), default=None,
+                   help=f"nodes of sbm_features (default {DEFAULT_SBM_NODES})")
+    g.add_argument("--root", default=None, help="local Planetoid folder (dataset planetoid; holds Cora/raw/)")
     return p
 
 
+def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Cross-flag checks, all before any training (errors exit with status 2 and name the flag)."""
+    table = args.dataset in NO_GRAPH_DATASETS
+    if args.tau > args.max_inner_steps:
+        p.error(f"--tau {args.tau} is larger than --max-inner-steps {args.max_inner_steps}: "
+                "a hypergradient unrolls tau of the inner steps")
+    if len(set(args.seeds)) != len(args.seeds):
+        p.error(f"--seeds must be distinct, got {args.seeds}")
+    if table:
+        for flag, value in (("--missing", args.missing), ("--sbm-nodes", args.sbm_nodes), ("--root", args.root)):
+            if value is not None:
+                p.error(f"{flag} applies to the graph datasets {GRAPH_DATASETS}, not to --dataset {args.dataset}")
+        args.ks = DEFAULT_KS if args.ks is None else args.ks
+        n = len(data.load(args.dataset)["y"])
+        if len(set(args.ks)) != len(args.ks) or max(args.ks) >= n:
+            p.error(f"--ks must be distinct integers in [1, {n - 1}] ({args.dataset} has {n} points), got {args.ks}")
+        return
+    if args.ks is not None:
+        p.error(f"--ks applies to the no-graph datasets {NO_GRAPH_DATASETS}, not to --dataset {args.dataset}")
+    args.missing = DEFAULT_MISSING if args.missing is None else args.missing
+    if len(set(args.missing)) != len(args.missing):
+        p.error(f"--missing must be distinct shares, got {args.missing}")
+    if args.dataset != "sbm_features" and args.sbm_nodes is not None:
+        p.error(f"--sbm-nodes applies to --dataset sbm_features only, not to {args.dataset}")
+    if args.dataset != "planetoid" and args.root is not None:
+        p.error(f"--root applies to --dataset planetoid only, not to {args.dataset}")
+    if args.dataset == "sbm_features":
+        args.sbm_nodes = DEFAULT_SBM_NODES if args.sbm_nodes is None else args.sbm_nodes
+        n = args.sbm_nodes
+        try:  # the generator knows which sizes its split allows; it takes a second, training takes minutes
+            data.load("sbm_features", num_nodes=n, num_val=max(20, n // 6), num_test=max(20, n // 3), seed=0)
+        except ValueError as e:
+            p.error(f"--sbm-nodes {n} is too small for the sbm_features split: {e}")
+    if args.dataset == "planetoid":
+        if args.root is None:
+            p.error("--dataset planetoid needs --root, the folder holding Cora/raw/ (Kipf's ind.cora.* files)")
+        if not Path(args.root).expanduser().is_dir():
+            p.error(f"--root {args.root}: no such folder (it must hold Cora/raw/ with Kipf's ind.cora.* files)")
+        try:
+            data.load("planetoid", dataset="Cora", root=Path(args.root).expanduser())
+        except (FileNotFoundError, ValueError) as e:
+            p.error(f"--root {args.root}: {e}")
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = build_parser().parse_args(argv)
-    if args.seeds < 1:
-        raise SystemExit("--seeds must be >= 1")
-    if args.threads:
-        torch.set_num_threads(args.threads)  # a run-level choice of the CLI user, not of the library
+    p = build_parser()
+    args = p.parse_args(argv)
+    check_args(p, args)
+    run = start_run(p, args, module="companion.lds", chapter="07_lds", argv=argv, one_file=True)
     config = LDSConfig(tau=args.tau, max_inner_steps=args.max_inner_steps,
                        max_outer_iterations=args.max_outer_iterations, patience=args.patience,
                        n_samples=args.n_samples)
-    seeds = list(range(args.seeds))
-    start = time.perf_counter()
-    cpu0 = time.process_time()
+    seeds = run.seeds
     if args.dataset in NO_GRAPH_DATASETS:
         experiment = "table"
         rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print)
-        header = f"{'method':10s} test accuracy (mean ± std over {len(seeds)} seeds)"
-        lines = [f"{r['method']:10s} {100 * r['mean']:.1f} ± {100 * r['std']:.1f}" for r in rows]
+        metrics = {"test_acc": True}
     else:
         experiment = "incomplete"
         rows = run_incomplete_graph(args.dataset, seeds, tuple(args.missing), config, epochs=args.epochs,
-                                    sbm_nodes=args.sbm_nodes, root=args.root, log=print)
-        header = f"{'missing':8s}{'method':8s}{'edges':>8s}  test accuracy (mean ± std over {len(seeds)} seeds)"
-        lines = [f"{r['missing']:<8.0%}{r['method']:8s}{r['edges_left']:8.0f}  {100 * r['mean']:.1f} ± {100 * r['std']:.1f}"
-                 for r in rows]
-    wall = time.perf_counter() - start
-    print(f"\n{args.dataset}\n{header}\n" + "\n".join(lines))
-    out = args.out or repo_path("book", "07_lds", "results", f"{experiment}_{args.dataset}.json")
-    argv_used = sys.argv[1:] if argv is None else argv
-    path = save_results(out, rows, seeds=seeds, wall_seconds=wall,
-                        command="python -m companion.lds " + " ".join(argv_used),
-                        experiment=experiment, dataset=args.dataset, config=asdict(config),
-                        cpu_seconds=time.process_time() - cpu0,
-                        settings={k: v for k, v in vars(args).items() if k != "out"})
+                                    sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print)
+        metrics = {"test_acc": True, "edges_left": None}
+    path = save_results(run.path(f"{experiment}_{args.dataset}.json"), rows, seeds=seeds, command=run.command,
+                        metrics=metrics, wall_seconds=run.wall_seconds, experiment=experiment,
+                        dataset=args.dataset, config=asdict(config), cpu_seconds=run.cpu_seconds,
+                        settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
+    print(f"\n{args.dataset}: test accuracy, mean ± std over {len(seeds)} seeds")
+    for r in summarize(rows, {"test_acc": True}):
+        where = "" if experiment == "table" else f"missing {r['setting']['missing']:<5.0%} "
+        print(f"{where}{r['method']:8s} {100 * r['mean']:.1f} ± {100 * r['std']:.1f}")
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}
 

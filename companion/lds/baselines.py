@@ -56,6 +56,8 @@ def train_gcn(
     Adam with ``lr``, ``epochs`` full-batch steps, the weights of the epoch with the best
     early-stopping (``es``) accuracy are kept. With an all-zero ``adjacency`` this is an MLP
     (:math:`\\hat A = I`). Returns ``val_acc``, ``es_acc``, ``test_acc`` and ``weights``.
+    ``seed`` fixes the initial weights; dropout draws from torch's global generator, which the
+    caller seeds (the experiments call :func:`companion.utils.seed_everything` before each method).
     """
     _check_split(x, y, split)
     if adjacency.shape != (x.shape[0], x.shape[0]):

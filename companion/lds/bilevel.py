@@ -223,6 +223,9 @@ def train_lds(
         config: :class:`LDSConfig`.
     Returns:
         :class:`LDSResult` with the test accuracy at the iteration of best es accuracy.
+
+    ``seed`` fixes the weight inits and the sampled graphs; dropout draws from torch's global
+    generator, which the caller seeds (as :mod:`companion.lds.experiments` does per method).
     """
     config = config or LDSConfig()
     _check_square(theta)

@@ -4,16 +4,21 @@
   LogReg, MLP, kNN-GCN (k tuned on validation), kNN-LDS and LDS, one row per method.
 - :func:`run_incomplete_graph`: the incomplete-graph experiment (paper Fig. 2 / Table 2): a share
   of the edges is deleted, a GCN is trained on what is left, and LDS starts from it.
+
+Both return per-seed rows (the schema of :mod:`companion.results`). Every method of every seed
+starts from freshly seeded generators (:func:`companion.utils.seed_everything`): dropout draws
+from torch's global generator, so without this a method's result would depend on which methods
+ran before it in the same process.
 """
 
 from __future__ import annotations
 
-import statistics
 from typing import Callable
 
 import torch
 
 from companion import data
+from companion.utils import seed_everything
 from companion.lds.baselines import knn_gcn, logistic_regression, mlp, train_gcn
 from companion.lds.bilevel import LDSConfig, train_lds
 from companion.lds.graph import drop_edges, init_edge_probabilities
@@ -34,11 +39,6 @@ def load_features(name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return d["x"], d["y"]
 
 
-def summarize(values: list[float]) -> dict[str, float]:
-    """Mean and sample standard deviation (0 for one value)."""
-    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-
-
 def run_no_graph(
     dataset: str,
     seeds: list[int],
@@ -52,34 +52,34 @@ def run_no_graph(
 
     kNN-LDS starts from the cosine ``lds_k``-NN graph (the official default k = 10); LDS starts
     from the empty graph with ``p_init = 0`` (the official ``est_p_edge``: the UCI loader gives
-    no graph). Returns one row per method with per-seed test accuracies and their mean/std.
+    no graph). Returns one row per (seed, method): ``setting`` ``{"dataset": ...}``, ``method``,
+    ``seed``, ``test_acc``, and the chosen ``k`` (kNN-GCN) or ``best_iteration`` (kNN-LDS, LDS).
     """
     config = config or LDSConfig()
     x, y = load_features(dataset)
-    accs: dict[str, list[float]] = {m: [] for m in METHODS}
-    extra: dict[str, list] = {"k": [], "kNN-LDS_iterations": [], "LDS_iterations": []}
+    setting = {"dataset": dataset}
+    rows: list[dict] = []
     for seed in seeds:
         split = uci_split(y, *UCI_SIZES[dataset], seed=seed)
-        torch.manual_seed(seed)
-        accs["LogReg"].append(logistic_regression(x, y, split)["test_acc"])
-        accs["MLP"].append(mlp(x, y, split, seed=seed, epochs=epochs)["test_acc"])
+        out: dict[str, dict] = {}
+        seed_everything(seed)
+        out["LogReg"] = {"test_acc": logistic_regression(x, y, split)["test_acc"]}
+        seed_everything(seed)
+        out["MLP"] = {"test_acc": mlp(x, y, split, seed=seed, epochs=epochs)["test_acc"]}
+        seed_everything(seed)
         knn = knn_gcn(x, y, split, ks=ks, seed=seed, epochs=epochs)
-        accs["kNN-GCN"].append(knn["test_acc"])
-        extra["k"].append(knn["k"])
+        out["kNN-GCN"] = {"test_acc": knn["test_acc"], "k": knn["k"]}
+        seed_everything(seed)
         theta0 = init_edge_probabilities(len(y), knn_graph(x, lds_k))
         res = train_lds(x, y, theta0, split, config, seed=seed, desc=f"kNN-LDS {dataset} seed {seed}")
-        accs["kNN-LDS"].append(res.test_accuracy)
-        extra["kNN-LDS_iterations"].append(res.best_iteration)
+        out["kNN-LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration}
+        seed_everything(seed)
         res = train_lds(x, y, init_edge_probabilities(len(y)), split, config, seed=seed,
                         desc=f"LDS {dataset} seed {seed}")
-        accs["LDS"].append(res.test_accuracy)
-        extra["LDS_iterations"].append(res.best_iteration)
+        out["LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration}
+        rows += [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
         if log:
-            log(f"{dataset} seed {seed}: " + ", ".join(f"{m} {accs[m][-1]:.3f}" for m in METHODS))
-    rows = [{"dataset": dataset, "method": m, **summarize(accs[m]), "accs": accs[m]} for m in METHODS]
-    rows[2]["k_chosen"] = extra["k"]
-    rows[3]["best_iteration"] = extra["kNN-LDS_iterations"]
-    rows[4]["best_iteration"] = extra["LDS_iterations"]
+            log(f"{dataset} seed {seed}: " + ", ".join(f"{m} {out[m]['test_acc']:.3f}" for m in METHODS))
     return rows
 
 
@@ -131,26 +131,30 @@ def run_incomplete_graph(
 ) -> list[dict]:
     """GCN on the graph with a ``fraction`` of edges deleted vs LDS started from that graph.
 
-    One row per (fraction, method) with per-seed test accuracies; the seed fixes the deletion,
+    One row per (seed, fraction, method): ``setting`` ``{"dataset", "missing"}``, ``method``
+    (``GCN`` or ``LDS``), ``seed``, ``test_acc`` and ``edges_left``. The seed fixes the deletion,
     the split and the initialisations. ``fraction`` is the share of *missing* edges (the official
     ``-e`` flag; the paper's Fig. 2 axis shows the share retained).
     """
     if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
         raise ValueError(f"fractions must be shares of deleted edges in [0, 1], got {fractions}")
+    if len(set(fractions)) != len(fractions):
+        raise ValueError(f"fractions must be distinct, got {fractions}")
     config = config or LDSConfig()
-    accs: dict[tuple[float, str], list[float]] = {}
-    edges: dict[float, list[int]] = {}
+    rows: list[dict] = []
     for seed in seeds:
         d = load_graph_dataset(dataset, seed, sbm_nodes, root)
         for f in fractions:
             a = drop_edges(d["adjacency"], f, seed=seed)
-            edges.setdefault(f, []).append(int(a.sum().item() // 2))
+            setting = {"dataset": dataset, "missing": f}
+            edges_left = int(a.sum().item() // 2)
+            seed_everything(seed)
             gcn = train_gcn(d["x"], d["y"], a, d["split"], epochs=epochs, seed=seed)
+            seed_everything(seed)
             res = train_lds(d["x"], d["y"], init_edge_probabilities(len(d["y"]), a), d["split"], config,
                             seed=seed, desc=f"LDS {dataset} -{f:.0%} seed {seed}")
-            accs.setdefault((f, "GCN"), []).append(gcn["test_acc"])
-            accs.setdefault((f, "LDS"), []).append(res.test_accuracy)
+            rows += [{"setting": setting, "method": m, "seed": seed, "test_acc": acc, "edges_left": edges_left}
+                     for m, acc in (("GCN", gcn["test_acc"]), ("LDS", res.test_accuracy))]
             if log:
                 log(f"{dataset} seed {seed} missing {f:.0%}: GCN {gcn['test_acc']:.3f}, LDS {res.test_accuracy:.3f}")
-    return [{"dataset": dataset, "missing": f, "method": m, "edges_left": statistics.fmean(edges[f]),
-             **summarize(v), "accs": v} for (f, m), v in accs.items()]
+    return rows

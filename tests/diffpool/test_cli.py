@@ -1,0 +1,100 @@
+import json
+
+import pytest
+
+import companion.diffpool.__main__ as cli
+from companion.diffpool.__main__ import main
+from companion.reproduce import reproduce_file
+from companion.utils import REPO_ROOT, torch_threads
+
+TINY = ["--dataset", "hier_graphs", "--num-graphs", "40", "--folds", "4", "--max-folds", "2", "--epochs", "2",
+        "--hidden", "8", "--batch-size", "16"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # small dense batches: one thread avoids OpenMP spin-waiting on a busy machine
+    with torch_threads(1):
+        yield
+
+
+def book_files() -> set:
+    return set((REPO_ROOT / "book" / "08_diffpool").rglob("*"))
+
+
+def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    before = book_files()
+    rows = main([*TINY, "--models", "flat-mean", "diffpool", "diffpool-pyg", "--seeds", "0", "1"])
+    payload = json.loads((tmp_path / "results" / "cv_hier_graphs.json").read_text())
+    assert [(r["method"], r["seed"]) for r in payload["rows"]] == [
+        (m, s) for m in ("flat-mean", "diffpool", "diffpool-pyg") for s in (0, 1)]
+    assert all(len(r["fold_acc"]) == 2 and r["accuracy"] == pytest.approx(sum(r["fold_acc"]) / 2)
+               for r in payload["rows"])
+    acc = {r["method"]: r for r in payload["summary"] if r["metric"] == "accuracy"}
+    assert all(r["n"] == 2 for r in acc.values())
+    assert {r["metric"] for r in payload["summary"] if r["timing"]} == {"cpu_seconds_per_epoch"}
+    # our pooling and PyG's are the same maths: after 2 epochs the seeded runs barely differ
+    assert abs(acc["diffpool"]["mean"] - acc["diffpool-pyg"]["mean"]) <= 0.2
+    assert payload["command"].startswith("python -m companion.diffpool --dataset hier_graphs")
+    assert payload["num_graphs"] == 40 and len(rows) == 6
+    assert "diffpool-pyg" in capsys.readouterr().out and book_files() == before
+
+
+def test_one_model_file_is_named_after_it(tmp_path):
+    main([*TINY, "--models", "flat-sum", "--max-folds", "1", "--out", str(tmp_path)])
+    assert [p.name for p in tmp_path.glob("*.json")] == ["cv_hier_graphs_flat-sum.json"]
+
+
+def test_results_file_reproduces_in_a_fresh_process(tmp_path):
+    main([*TINY, "--models", "flat-mean", "diffpool", "--seeds", "0", "1", "--out", str(tmp_path / "a")])
+    assert reproduce_file(tmp_path / "a" / "cv_hier_graphs.json", tmp_path / "b") == []
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--max-folds", "0"], "--max-folds"),
+    (["--folds", "4", "--max-folds", "5"], "--max-folds"),
+    (["--folds", "1"], "--folds"),
+    (["--folds", "30", "--num-graphs", "40"], "--folds"),
+    (["--epochs", "0"], "--epochs"),
+    (["--hidden", "0"], "--hidden"),
+    (["--levels", "0"], "--levels"),
+    (["--num-layers", "0"], "--num-layers"),
+    (["--cluster-ratio", "0"], "--cluster-ratio"),
+    (["--cluster-ratio", "1.5"], "--cluster-ratio"),
+    (["--batch-size", "1"], "--batch-size"),
+    (["--lr", "0"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+    (["--link-weight", "-1"], "--link-weight"),
+    (["--entropy-weight", "inf"], "--entropy-weight"),
+    (["--num-graphs", "1"], "--num-graphs"),
+    (["--max-nodes", "0"], "--max-nodes"),
+    (["--max-nodes", "3", "--num-graphs", "40"], "--max-nodes"),
+    (["--seeds", "-1"], "--seeds"),
+    (["--seeds", "0", "0"], "--seeds"),
+    (["--threads", "0"], "--threads"),
+    (["--models", "gin"], "--models"),
+    (["--models", "flat-sum", "flat-sum"], "--models"),
+    (["--dataset", "cora"], "--dataset"),
+    (["--tu-name", "ENZYMES"], "--tu-name"),
+    (["--root", "/tmp"], "--root"),
+    (["--dataset", "tu_local", "--num-graphs", "40"], "--num-graphs"),
+    (["--dataset", "tu_local", "--root", "/nonexistent/tu"], "--root"),
+])
+def test_bad_flags_exit_2_before_any_training(argv, flag, monkeypatch, capsys, tmp_path):
+    def no_training(*a, **k):
+        raise AssertionError("training started before the arguments were checked")
+
+    monkeypatch.setattr(cli, "cross_validate", no_training)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_tu_local_without_files_is_a_flag_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--dataset", "tu_local", "--tu-name", "ENZYMES", "--root", str(tmp_path)])
+    assert e.value.code == 2 and "ENZYMES_A.txt" in capsys.readouterr().err
