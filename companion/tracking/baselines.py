@@ -34,15 +34,22 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | Non
     if not hasattr(cv2, OPENCV_TRACKERS[name]):
         raise ValueError(f"this OpenCV build has no {name} tracker (install opencv-contrib-python-headless)")
     box = check_box_in_frame(first_box, frames[0].shape)
+    threads = cv2.getNumThreads()
     if seed is not None:
+        # cv::theRNG() is per thread and setRNGSeed seeds only the calling one: with OpenCV's
+        # worker threads MIL's samples came from unseeded generators (a rerun moved its AUC)
+        cv2.setNumThreads(1)
         cv2.setRNGSeed(int(seed))
-    tracker = getattr(cv2, OPENCV_TRACKERS[name])()
-    start = time.perf_counter()
-    bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
-    tracker.init(bgr[0], tuple(int(round(v)) for v in box))
-    boxes = [box]
-    for f in bgr[1:]:
-        ok, b = tracker.update(f)
-        boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
-    seconds = time.perf_counter() - start
+    try:
+        tracker = getattr(cv2, OPENCV_TRACKERS[name])()
+        start = time.perf_counter()
+        bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+        tracker.init(bgr[0], tuple(int(round(v)) for v in box))
+        boxes = [box]
+        for f in bgr[1:]:
+            ok, b = tracker.update(f)
+            boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
+        seconds = time.perf_counter() - start
+    finally:
+        cv2.setNumThreads(threads)
     return {"boxes": np.stack(boxes), "fps": len(frames) / seconds}

@@ -25,7 +25,7 @@ def test_cli_writes_per_seed_rows_under_results_of_the_cwd(tmp_path, monkeypatch
     methods = [r["method"] for r in payload["rows"]]
     assert len(rows) == len(methods) == 5 and cli.BASELINE in methods
     assert {r["seed"] for r in payload["rows"]} == {2} and payload["seeds"] == [2]
-    assert payload["command"] == "python -m companion.carried " + " ".join(TINY)
+    assert payload["command"] == "python -m companion.carried " + " ".join(a for a in TINY if a != "--no-progress")
     f1 = [s for s in payload["summary"] if s["metric"] == "box_f1"]
     assert len(f1) == 5 and all(s["n"] == 1 and s["higher_is_better"] and 0 <= s["mean"] <= 1 for s in f1)
     assert payload["frames_per_seed"] == 3 and payload["train_frames"] == 48

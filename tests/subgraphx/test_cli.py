@@ -57,7 +57,8 @@ def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
     assert path == tmp_path / "results" / "ba2motifs.json"
     assert {p: p.stat().st_mtime_ns for p in book.glob("*")} == before
     payload = load_results(path)
-    assert payload["command"] == "python -m companion.subgraphx " + " ".join([*TINY, "--seeds", "0", "1"])
+    assert payload["command"] == "python -m companion.subgraphx " + " ".join(
+        a for a in [*TINY, "--seeds", "0", "1"] if a != "--no-progress")
     assert payload["seeds"] == [0, 1]
     explained = [r for r in payload["rows"] if isinstance(r["setting"], dict)]
     assert len(explained) == 2 * 2 * 4  # seeds x ks x methods
