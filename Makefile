@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
 NBDIR := _build/nbval
 
-.PHONY: test unit notebooks book clean venv reproduce results bench-load
+.PHONY: test unit notebooks book clean venv reproduce results bench-load student
 
 venv: $(STAMP)
 
@@ -60,6 +60,12 @@ results: $(STAMP)
 # Every notebook idle and beside two CPU-bound background processes: prints the slow-down ratios.
 bench-load: $(STAMP)
 	COMPANION_NO_PROGRESS=1 $(BIN)/python tools/bench_load.py --out _build/bench_load.json
+
+# Student notebooks (solutions replaced by answer cells, nbgrader metadata) and a solution-free book.
+student: $(STAMP)
+	$(BIN)/python -m companion.student --out _build/student
+	$(BIN)/jupyter-book build _build/student --builder html
+	@echo "Student notebooks: $(CURDIR)/_build/student/book/; HTML: $(CURDIR)/_build/student/_build/html/index.html"
 
 clean:
 	rm -rf _build

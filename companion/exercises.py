@@ -3,16 +3,26 @@ the reference on seeded inputs and prints a friendly pass/fail with the first mi
 
 Each chapter registers its checks in ``companion/<method>/exercises.py`` with :func:`exercise`;
 the prefix of the key (``ch08``) says which chapter module to import.
+
+Whatever the student's function does (returns the wrong shape, a string, ``None``, a tuple of the
+wrong length, NaN, or raises), :func:`check` prints one sentence that names the exercise, the
+test case, the part of the result (``part 2 of 2``) and what was expected and received, and
+returns ``False``; it raises only when it is called wrongly (an unknown key, a non-callable).
+:func:`evaluate` returns the same verdict as a :class:`Verdict` without printing (the grader
+uses it).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
+
+__all__ = ["exercise", "check", "evaluate", "Verdict", "keys", "CHAPTERS"]
 
 # chapter prefix -> companion subpackage that registers its checks
 CHAPTERS = {
@@ -40,6 +50,23 @@ class Exercise:
     rtol: float
 
 
+@dataclass
+class Verdict:
+    """The outcome of one check: ``passed``, and otherwise the first mismatch as a sentence.
+
+    ``case`` is the 1-based test case that failed (``None`` when all passed); ``message`` is the
+    full line that :func:`check` prints.
+    """
+
+    key: str
+    passed: bool
+    message: str
+    case: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
 _EXERCISES: dict[str, Exercise] = {}
 
 
@@ -56,86 +83,245 @@ def exercise(key: str, cases: Callable[[], Iterable[tuple[tuple, dict]]], atol: 
 
 
 def _lookup(key: str) -> Exercise:
+    if not isinstance(key, str):
+        raise ValueError(f"the exercise key must be a string such as 'ch08.coarsen', got {type(key).__name__}")
     if key not in _EXERCISES:
         prefix = key.split(".", 1)[0]
         if prefix not in CHAPTERS:
             raise ValueError(f"unknown exercise {key!r}: the key starts with a chapter such as 'ch08.'")
         importlib.import_module(CHAPTERS[prefix])
     if key not in _EXERCISES:
-        known = ", ".join(k for k in sorted(_EXERCISES) if k.startswith(key.split(".", 1)[0]))
+        known = ", ".join(keys(key.split(".", 1)[0]))
         raise ValueError(f"unknown exercise {key!r}; this chapter has: {known or 'none'}")
     return _EXERCISES[key]
 
 
-def _to_numpy(value: Any) -> Any:
+def keys(chapter: str) -> list[str]:
+    """The registered exercise keys of a chapter prefix (``"ch08"``), sorted."""
+    if chapter in CHAPTERS:
+        importlib.import_module(CHAPTERS[chapter])
+    return sorted(k for k in _EXERCISES if k.split(".", 1)[0] == chapter)
+
+
+# ---------------------------------------------------------------- describing values
+
+
+def _describe(value: Any, limit: int = 80) -> str:
+    """A short phrase for a value: its type, and its shape or its value when small."""
+    if value is None:
+        return "None"
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
+        return f"a tensor of shape {tuple(value.shape)} ({str(value.dtype).replace('torch.', '')})"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} ({value.dtype})"
+    if isinstance(value, (bool, np.bool_)):
+        return f"a bool ({bool(value)})"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        kind = "an int" if isinstance(value, (int, np.integer)) else "a float"
+        return f"{kind} ({_fmt(value)})"
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "..."
+        return f"a string ({text!r})"
+    if isinstance(value, Mapping):
+        return f"a dict with keys {_keys(value)}"
     if isinstance(value, (list, tuple)):
-        return type(value)(_to_numpy(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
-    return value
+        kind = "a list" if isinstance(value, list) else "a tuple"
+        if value and all(_is_scalar(v) for v in value) and len(value) <= 8:
+            return f"{kind} {_short(value, limit)}"
+        return f"{kind} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, torch.nn.Module):
+        return f"a {type(value).__name__} module"
+    return f"an object of type {type(value).__name__}"
 
 
-def _compare(got: Any, want: Any, atol: float, rtol: float, where: str = "result") -> str | None:
-    """None when equal within tolerance, else a sentence describing the first mismatch."""
-    got, want = _to_numpy(got), _to_numpy(want)
-    if isinstance(want, dict):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return f"{where}: expected a dict with keys {sorted(want)}, got {got!r:.200}"
+def _keys(mapping: Mapping) -> list:
+    try:
+        return sorted(mapping)
+    except TypeError:
+        return list(mapping)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a student's object whose repr fails
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _fmt(x: Any) -> str:
+    try:
+        x = x.item() if hasattr(x, "item") else x
+        if isinstance(x, (bool, np.bool_)):
+            return str(bool(x))
+        if isinstance(x, (int, np.integer)):
+            return str(int(x))
+        return f"{float(x):.6g}"
+    except Exception:
+        return _short(x)
+
+
+def _is_scalar(value: Any) -> bool:
+    """A plain Python or NumPy number (not a tensor: a tuple of tensors is compared part by part)."""
+    return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
+
+
+def _is_numeric(value: Any) -> bool:
+    """A tensor, an array, a number, or a (nested) list/tuple of plain numbers."""
+    if isinstance(value, (torch.Tensor, np.ndarray)) or _is_scalar(value):
+        return True
+    if isinstance(value, (list, tuple)):
+        return (len(value) > 0 and all(_is_scalar(v) or (isinstance(v, (list, tuple)) and _is_numeric(v))
+                                       for v in value) and _as_array(value) is not None)  # not ragged
+    return False
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """``value`` as a float (or complex) array, or None when it is not numeric."""
+    if isinstance(value, (str, bytes, Mapping)) or value is None:
+        return None
+    try:
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+            if value.is_complex():
+                return value.numpy()
+            return value.double().numpy()
+        if isinstance(value, (list, tuple)):
+            value = [_as_array(v) if isinstance(v, (torch.Tensor, list, tuple)) else v for v in value]
+            if any(v is None for v in value):
+                return None
+        arr = np.asarray(value)
+        if arr.dtype == object or arr.dtype.kind in "USV":
+            return None
+        return arr if arr.dtype.kind == "c" else arr.astype(float)
+    except Exception:  # ragged lists, objects without __array__
+        return None
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def _at(where: list[str]) -> str:
+    return ", ".join(where) + ": " if where else ""
+
+
+def _compare(got: Any, want: Any, atol: float, rtol: float, where: list[str] | None = None) -> str | None:
+    """None when ``got`` equals ``want`` within tolerance, else a sentence on the first mismatch.
+
+    ``where`` locates the value inside the result (``["part 2 of 2"]``, ``["key 'mrr'"]``).
+    """
+    where = where or []
+    if want is None:
+        return None if got is None else f"{_at(where)}expected None, got {_describe(got)}"
+    if isinstance(want, Mapping):
+        if not isinstance(got, Mapping):
+            return f"{_at(where)}expected a dict with keys {_keys(want)}, got {_describe(got)}"
+        missing = [k for k in want if k not in got]
+        extra = [k for k in got if k not in want]
+        if missing or extra:
+            parts = ([f"missing {missing}"] if missing else []) + ([f"unexpected {extra}"] if extra else [])
+            return f"{_at(where)}expected a dict with keys {_keys(want)}, got keys {_keys(got)} ({'; '.join(parts)})"
         for k in want:
-            msg = _compare(got[k], want[k], atol, rtol, f"{where}[{k!r}]")
+            msg = _compare(got[k], want[k], atol, rtol, where + [f"key {k!r}"])
             if msg:
                 return msg
         return None
-    if isinstance(want, (list, tuple)) and not np.isscalar(want):
-        try:
-            want_arr = np.asarray(want, dtype=float)
-        except (TypeError, ValueError):
-            if not isinstance(got, (list, tuple)) or len(got) != len(want):
-                return f"{where}: expected a sequence of length {len(want)}, got {got!r:.200}"
-            for i, (g, w) in enumerate(zip(got, want)):
-                msg = _compare(g, w, atol, rtol, f"{where}[{i}]")
-                if msg:
-                    return msg
-            return None
-        want = want_arr
+    if _is_numeric(want):
+        return _compare_numeric(got, want, atol, rtol, where)
+    if isinstance(want, (list, tuple)):
+        kind = "tuple" if isinstance(want, tuple) else "list"
+        n = len(want)
+        if not isinstance(got, (list, tuple)):
+            return f"{_at(where)}expected a {kind} of {n} parts, got {_describe(got)}"
+        if len(got) != n:
+            got_kind = "tuple" if isinstance(got, tuple) else "list"
+            return f"{_at(where)}expected a {kind} of {n} parts, got a {got_kind} of {len(got)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            label = f"part {i + 1} of {n}" if isinstance(want, tuple) else f"item {i} of {n}"
+            msg = _compare(g, w, atol, rtol, where + [label])
+            if msg:
+                return msg
+        return None
+    if isinstance(want, str):
+        return None if got == want else f"{_at(where)}expected {_describe(want)}, got {_describe(got)}"
     try:
-        got_arr = np.asarray(got, dtype=float)
-        want_arr = np.asarray(want, dtype=float)
-    except (TypeError, ValueError):
-        return None if got == want else f"{where}: expected {want!r:.200}, got {got!r:.200}"
+        if type(got) is type(want) and bool(got == want):
+            return None
+    except Exception:
+        pass
+    return f"{_at(where)}expected {_describe(want)}, got {_describe(got)}"
+
+
+def _compare_numeric(got: Any, want: Any, atol: float, rtol: float, where: list[str]) -> str | None:
+    want_arr = _as_array(want)
+    got_arr = _as_array(got)
+    if got_arr is None:
+        return f"{_at(where)}expected {_describe(want)}, got {_describe(got)}"
     if got_arr.shape != want_arr.shape:
-        return f"{where}: expected shape {want_arr.shape}, got {got_arr.shape}"
+        if isinstance(want, (torch.Tensor, np.ndarray)) and isinstance(got, (torch.Tensor, np.ndarray)):
+            return f"{_at(where)}expected {_describe(want)}, got {_describe(got)}"
+        return (f"{_at(where)}expected shape {want_arr.shape} ({_describe(want)}), "
+                f"got shape {got_arr.shape} ({_describe(got)})")
     bad = ~np.isclose(got_arr, want_arr, atol=atol, rtol=rtol, equal_nan=True)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if got_arr.ndim else ()
-        return (f"{where}{list(idx) if idx else ''}: expected {want_arr[idx] if idx else want_arr.item():.6g}, "
-                f"got {got_arr[idx] if idx else got_arr.item():.6g}")
-    return None
+    if not bad.any():
+        return None
+    if got_arr.ndim == 0:
+        return f"{_at(where)}expected {_fmt(want_arr)}, got {_fmt(got_arr)}"
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    n_bad, n = int(bad.sum()), bad.size
+    return (f"{_at(where)}at index {list(idx)} of shape {want_arr.shape}: expected {_fmt(want_arr[idx])}, "
+            f"got {_fmt(got_arr[idx])} ({n_bad} of {n} entries differ)")
+
+
+def _inputs(args: tuple, kwargs: dict) -> str:
+    parts = [_describe(a, limit=30) for a in args] + [f"{k}={_describe(v, limit=30)}" for k, v in kwargs.items()]
+    text = "; ".join(parts)
+    return text if len(text) <= 240 else text[:240] + "..."
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def evaluate(key: str, fn: Callable[..., Any]) -> Verdict:
+    """Run ``fn`` and the reference of exercise ``key`` on the same seeded inputs; never prints.
+
+    Raises ``ValueError`` only for an unknown ``key`` or a ``fn`` that is not callable; anything
+    ``fn`` does (raise, return the wrong thing) becomes a failed :class:`Verdict`.
+    """
+    ex = _lookup(key)
+    if not callable(fn):
+        raise ValueError(f"check({key!r}, ...) needs your function as its second argument (the name, "
+                         f"without calling it), got {_describe(fn)}")
+    cases = list(ex.cases())
+    for i, (args, kwargs) in enumerate(cases):
+        where = f"case {i + 1} of {len(cases)}"
+        want = ex.reference(*args, **kwargs)
+        try:
+            got = fn(*args, **kwargs)
+        except NotImplementedError as err:
+            return Verdict(key, False, f"✗ {key}: {where}: {_name(fn)} is not written yet "
+                                       f"(it raised NotImplementedError: {err})", i + 1)
+        except (Exception, SystemExit) as err:  # a student's bug is a message, not a traceback
+            return Verdict(key, False, f"✗ {key}: {where}: {_name(fn)} raised {type(err).__name__}: {err} "
+                                       f"(inputs: {_inputs(args, kwargs)})", i + 1)
+        try:
+            msg = _compare(got, want, ex.atol, ex.rtol)
+        except Exception as err:  # an object the comparison cannot handle
+            msg = f"could not compare your result ({_describe(got)}) with {_describe(want)}: {err}"
+        if msg:
+            return Verdict(key, False, f"✗ {key}: {where}: {msg} (inputs: {_inputs(args, kwargs)})", i + 1)
+    return Verdict(key, True, f"✓ {key}: your function matches the reference on every test case.")
 
 
 def check(key: str, fn: Callable[..., Any], verbose: bool = True) -> bool:
     """Run ``fn`` and the reference of exercise ``key`` on the same seeded inputs.
 
-    Prints a pass message, or the first input on which they differ and how; returns the verdict.
+    Prints a pass message, or the first input on which they differ and how; returns the verdict
+    (``True``/``False``), so a notebook writes ``assert exercises.check("ch08.coarsen", my_coarsen)``.
     """
-    if not callable(fn):
-        raise ValueError(f"check() needs your function as its second argument, got {type(fn).__name__}")
-    ex = _lookup(key)
-    for i, (args, kwargs) in enumerate(ex.cases()):
-        want = ex.reference(*args, **kwargs)
-        try:
-            got = fn(*args, **kwargs)
-        except Exception as err:  # a student's bug is a message, not a traceback
-            if verbose:
-                print(f"✗ {key}: case {i + 1} raised {type(err).__name__}: {err}")
-            return False
-        msg = _compare(got, want, ex.atol, ex.rtol)
-        if msg:
-            if verbose:
-                print(f"✗ {key}: case {i + 1}: {msg}")
-            return False
+    verdict = evaluate(key, fn)
     if verbose:
-        print(f"✓ {key}: your function matches the reference on every test case.")
-    return True
+        print(verdict.message)
+    return verdict.passed
+

@@ -1,0 +1,516 @@
+"""Student edition of the book: every chapter notebook with its solutions taken out.
+
+``python -m companion.student [--out _build/student] [--chapter 08_diffpool ...]`` writes, for each
+chapter notebook ``book/NN_topic/name.md``::
+
+    <out>/NN_topic/name.md      the MyST source of the student notebook
+    <out>/NN_topic/name.ipynb   the same notebook for Jupyter (no outputs)
+
+In each, every gated exercise (``{exercise-start}`` ... ``{exercise-end}``) becomes a Markdown
+heading "Exercise N.k" followed by its text, and its ``{solution-start}`` ... ``{solution-end}``
+block becomes two code cells:
+
+- an *answer* cell with the solution's function signature(s), their docstrings and
+  ``raise NotImplementedError("exercise <label>")`` bodies (and the solution's imports), with
+  nbgrader metadata ``solution: true, grade: false, locked: false, grade_id: <label>-answer``;
+- a *check* cell with the solution's ``exercises.check(...)`` line(s), locked, worth one point
+  (``grade: true, points: 1, grade_id: <label>-check``).
+
+The solution's prose and every other line of its code are dropped; cells outside the exercises
+are copied unchanged. ``<out>`` also receives ``_config.yml`` and ``_toc.yml`` so that
+``jupyter-book build <out>`` makes a solution-free HTML edition (``--html`` lists what it copies).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from companion.utils import repo_path
+
+__all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown",
+           "student_notebook", "build", "main"]
+
+_DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
+_FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,}|:{3,})")
+_GATED = {"exercise-start", "exercise-end", "solution-start", "solution-end", "exercise", "solution"}
+
+ANSWER_META = {"solution": True, "grade": False, "locked": False, "schema_version": 3}
+CHECK_META = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
+
+
+@dataclass
+class Exercise:
+    """One checked exercise of a chapter, as parsed from its MyST source."""
+
+    label: str
+    number: str                      # "8.2": chapter 8, second exercise
+    title: str = ""
+    text: list[str] = field(default_factory=list)         # the exercise's Markdown lines
+    solution_md: list[str] = field(default_factory=list)  # the solution's prose
+    solution_code: list[str] = field(default_factory=list)  # the solution's code cells
+    checks: list[tuple[str, str | None]] = field(default_factory=list)  # (key, function name)
+    answer: str = ""                 # the answer cell of the student edition
+    check_source: str = ""           # its check cell
+    dropped_names: set[str] = field(default_factory=set)  # names the dropped solution code defined
+    context: str = ""                # solution statements kept because later cells read their names
+
+
+@dataclass
+class Chapter:
+    folder: str
+    path: Path
+    number: int
+    exercises: list[Exercise]
+
+
+# ---------------------------------------------------------------- finding and parsing
+
+
+def chapter_notebooks(book: Path | None = None) -> list[Path]:
+    """The chapter notebooks: ``book/NN_topic/*.md`` files whose header declares a kernelspec."""
+    book = Path(book) if book is not None else repo_path("book")
+    out = []
+    for md in sorted(book.glob("[0-9][0-9]_*/*.md")):
+        head = md.read_text(encoding="utf-8")[:2000]
+        if head.startswith("---") and re.search(r"^kernelspec:", head, flags=re.M):
+            out.append(md)
+    return out
+
+
+def _fence_close(lines: list[str], i: int, fence: str) -> int:
+    """Index of the line that closes the fence opened at line ``i`` (the last line if none)."""
+    char, n = fence[0], len(fence)
+    for j in range(i + 1, len(lines)):
+        s = lines[j].strip()
+        if len(s) >= n and set(s) == {char}:
+            return j
+    return len(lines) - 1
+
+
+def _directive_options(lines: list[str], i: int, fence: str) -> tuple[dict[str, str], list[str], int]:
+    """Options (``:key: value`` or a ``---`` YAML block) and body of the directive opened at ``i``."""
+    end = _fence_close(lines, i, fence)
+    body = lines[i + 1:end]
+    opts: dict[str, str] = {}
+    if body and body[0].strip() == "---":
+        import yaml
+
+        stop = next((k for k in range(1, len(body)) if body[k].strip() == "---"), len(body))
+        opts = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:stop])) or {}).items()}
+        body = body[stop + 1:]
+    else:
+        while body and re.match(r"^:[\w-]+:", body[0]):
+            m = re.match(r"^:([\w-]+):\s*(.*)$", body[0])
+            opts[m.group(1)] = m.group(2).strip()
+            body = body[1:]
+    return opts, body, end
+
+
+def _split_solution(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The Markdown lines and the code-cell sources of a solution block's content."""
+    md, code, i = [], [], 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i])
+        if m and m.group("name") == "code-cell":
+            _, body, end = _directive_options(lines, i, m.group("fence"))
+            code.append("\n".join(body))
+            i = end + 1
+            continue
+        md.append(lines[i])
+        i += 1
+    return md, code
+
+
+def _parseable(source: str) -> str:
+    """``source`` with IPython magics and shell lines blanked out, so that ``ast`` can read it."""
+    return "\n".join("" if re.match(r"^\s*[%!]", line) else line for line in source.split("\n"))
+
+
+def _check_calls(node: ast.AST) -> list[tuple[str, str | None]]:
+    calls = []
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call):
+            continue
+        f = sub.func
+        is_check = (isinstance(f, ast.Attribute) and f.attr == "check"
+                    and isinstance(f.value, ast.Name) and f.value.id == "exercises")
+        if is_check and sub.args and isinstance(sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str):
+            fn = sub.args[1] if len(sub.args) > 1 else None
+            name = fn.id if isinstance(fn, ast.Name) else (ast.unparse(fn) if isinstance(fn, ast.Attribute) else None)
+            calls.append((sub.args[0].value, name))
+    return calls
+
+
+def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str], label: str) -> str:
+    """The signature (and docstring) of a function or class with its body replaced by a raise."""
+    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    body = node.body
+    doc = (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+           and isinstance(body[0].value.value, str) else None)
+    first = body[0]
+    if first.lineno <= node.lineno:  # a one-line definition: rebuild it
+        import copy
+
+        new = copy.deepcopy(node)
+        raise_ = ast.parse(f'raise NotImplementedError("exercise {label}")').body[0]
+        new.body = ([doc] if doc else []) + [raise_]
+        new.decorator_list = node.decorator_list
+        return ast.unparse(new)
+    head_end = first.lineno - 1  # skip comment/blank lines between the signature and the body
+    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
+        head_end -= 1
+    out = lines[start - 1:head_end]
+    indent = lines[first.lineno - 1][:first.col_offset]
+    if doc is not None:
+        out += lines[doc.lineno - 1:doc.end_lineno]
+    if isinstance(node, ast.ClassDef):
+        methods = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for m in methods:
+            out += [""] + _stub(m, lines, label).split("\n")
+        if not methods and doc is None:
+            out.append(f"{indent}pass")
+    else:
+        out.append(f'{indent}raise NotImplementedError("exercise {label}")')
+    return "\n".join(out)
+
+
+def _assigned_names(node: ast.AST) -> set[str]:
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+            names.add(sub.id)
+    return names
+
+
+def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
+    """Fill ``ex.answer``, ``ex.check_source``, ``ex.checks`` and ``ex.dropped_names`` from its solution.
+
+    A dropped statement that assigns a name in ``keep`` (a later cell reads it) and does not call
+    the solution's own functions goes to ``ex.context`` instead.
+    """
+    imports, stubs, checks, context = [], [], [], []
+    own = set()
+    for source in ex.solution_code:
+        try:
+            own |= {n.name for n in ast.parse(_parseable(source)).body
+                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        except SyntaxError:
+            pass
+    for source in ex.solution_code:
+        text = _parseable(source)
+        lines = text.split("\n")
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            calls = _check_calls(node)
+            seg = "\n".join(lines[node.lineno - 1:node.end_lineno])
+            if calls:
+                ex.checks += calls
+                checks.append(seg)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                imports.append(seg)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                stubs.append(_stub(node, lines, ex.label))
+            else:
+                names = _assigned_names(node)
+                reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                if names & set(keep) and not reads & own:
+                    context.append(seg)
+                else:
+                    ex.dropped_names |= names
+    parts = []
+    if imports:
+        parts.append("\n".join(imports))
+    parts += stubs or [f"# Exercise {ex.number} ({ex.label}): write your answer here."]
+    ex.answer = "\n\n".join(parts)
+    ex.check_source = "\n".join(checks)
+    ex.context = "\n".join(context)
+
+
+def _walk(lines: list[str]):
+    """Yield ``("line", i)`` for plain lines and ``(name, i, end, arg, opts, body)`` for gated directives."""
+    i = 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i])
+        if m and m.group("name") in _GATED:
+            opts, body, end = _directive_options(lines, i, m.group("fence"))
+            yield (m.group("name"), i, end, m.group("arg"), opts, body)
+            i = end + 1
+            continue
+        f = _FENCE.match(lines[i])
+        if f:
+            end = _fence_close(lines, i, f.group("fence"))
+            for k in range(i, end + 1):
+                yield ("line", k)
+            i = end + 1
+            continue
+        yield ("line", i)
+        i += 1
+
+
+def _chapter_number(folder: str) -> int:
+    m = re.match(r"^(\d+)_", folder)
+    return int(m.group(1)) if m else 0
+
+
+def parse_chapter(path: Path | str) -> Chapter:
+    """The chapter's exercises with their solutions, check calls and student cells."""
+    path = Path(path)
+    return _transform(path)[0]
+
+
+def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Chapter, str]:
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    folder = path.parent.name
+    number = _chapter_number(folder)
+    exercises: dict[str, Exercise] = {}
+    order: list[Exercise] = []
+    out: list[str] = []
+    current: Exercise | None = None  # inside exercise-start ... exercise-end
+    solution: tuple[str, int] | None = None  # (label, index of the first content line)
+    items = list(_walk(lines))
+    for item in items:
+        kind = item[0]
+        if solution is not None and kind != "solution-end":
+            continue  # inside a gated solution: collected when it ends
+        if kind == "line":
+            out.append(lines[item[1]])
+            if current is not None:
+                current.text.append(lines[item[1]])
+            continue
+        _, i, end, arg, opts, body = item
+        if kind in ("exercise-start", "exercise"):
+            label = opts.get("label", f"{folder}_ex{len(order) + 1}")
+            ex = Exercise(label=label, number=f"{number}.{len(order) + 1}", title=arg)
+            exercises[label] = ex
+            order.append(ex)
+            heading = f"### Exercise {ex.number}" + (f": {arg}" if arg else "")
+            out += ["", "+++", "", heading, ""]
+            if kind == "exercise":  # the one-piece directive: its body is the text
+                ex.text = list(body)
+                out += body + _exercise_footer(ex)
+            else:
+                current = ex
+        elif kind == "exercise-end":
+            if current is not None:
+                out += _exercise_footer(current)
+            current = None
+        elif kind == "solution-start":
+            solution = (arg, end + 1)
+        elif kind == "solution-end" and solution is not None:
+            label, first = solution
+            content = lines[first:i]
+            solution = None
+            ex = exercises.get(label) or (order[-1] if order else None)
+            if ex is None:
+                continue
+            ex.solution_md, ex.solution_code = _split_solution(content)
+            _student_cells(ex, set((keep or {}).get(ex.label, ())))
+            out += _code_cell(ex.answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
+            if ex.check_source:
+                out += _code_cell(ex.check_source, {"deletable": False, "editable": False,
+                                                    "nbgrader": {**CHECK_META, "grade_id": f"{ex.label}-check"}})
+            if ex.context:
+                out += _code_cell(ex.context, {"deletable": False, "editable": False, "nbgrader": {
+                    "grade": False, "solution": False, "locked": True, "schema_version": 3,
+                    "grade_id": f"{ex.label}-context"}})
+            out.append("")
+        elif kind == "solution":  # a one-piece solution holds Markdown only: dropped
+            continue
+    return Chapter(folder, path, number, order), _add_header(_tidy(out), folder)
+
+
+def _exercise_footer(ex: Exercise) -> list[str]:
+    return ["", f"*Write your answer in the next cell, then run the check cell after it (`{ex.label}`).*", ""]
+
+
+def _code_cell(source: str, meta: dict) -> list[str]:
+    import yaml
+
+    head = yaml.safe_dump(meta, sort_keys=True, default_flow_style=False).rstrip("\n").split("\n")
+    return ["", "```{code-cell} ipython3", "---", *head, "---", *source.split("\n"), "```"]
+
+
+def _tidy(lines: list[str]) -> list[str]:
+    """Drop runs of blank lines and a ``+++`` that would open an empty Markdown cell."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        if line.strip() == "+++":
+            prev = next((x for x in reversed(out) if x.strip()), "---")
+            if prev.strip() in ("+++", "---", "```"):
+                continue
+        out.append(line)
+    return out
+
+
+def _add_header(lines: list[str], folder: str) -> str:
+    """Add ``companion: {chapter, edition: student}`` to the jupytext header (notebook metadata)."""
+    if lines and lines[0].strip() == "---":
+        close = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
+        if close is not None:
+            lines = lines[:close] + ["companion:", f"  chapter: {folder}", "  edition: student"] + lines[close:]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _student(path: Path) -> tuple[Chapter, str, dict[str, list[str]]]:
+    """The chapter, its student MyST source, and the solution names kept because later cells read them."""
+    chapter, text = _transform(path)
+    kept = _later_uses(text, chapter)
+    if kept:  # keep the solution statements that later cells need
+        chapter, text = _transform(path, keep=kept)
+    return chapter, text, kept
+
+
+def student_markdown(path: Path | str) -> str:
+    """The MyST source of the student edition of the chapter notebook at ``path``."""
+    return _student(Path(path))[1]
+
+
+def student_notebook(markdown: str):
+    """The student MyST source as an ``nbformat`` notebook (no outputs, no jupytext pairing)."""
+    import jupytext
+
+    nb = jupytext.reads(markdown, fmt="myst")
+    nb.metadata.pop("jupytext", None)
+    return nb
+
+
+# ---------------------------------------------------------------- building
+
+
+def _later_uses(text: str, chapter: Chapter) -> dict[str, list[str]]:
+    """Names that a dropped solution defines and a later cell reads before defining them again."""
+    nb = student_notebook(text)
+    cells = []
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_parseable(c.source))
+        except SyntaxError:
+            tree = ast.Module(body=[], type_ignores=[])
+        names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        cells.append((c.metadata.get("nbgrader", {}).get("grade_id", ""),
+                      {n.id for n in names if isinstance(n.ctx, ast.Store)},
+                      {n.id for n in names if isinstance(n.ctx, ast.Load)}))
+    out = {}
+    for ex in chapter.exercises:
+        at = next((k for k, cell in enumerate(cells) if cell[0] == f"{ex.label}-check"), None)
+        if at is None or not ex.dropped_names:
+            continue
+        defined, needed = set(), set()
+        for _, stores, loads in cells[at + 1:]:
+            needed |= (loads - defined - stores) & ex.dropped_names
+            defined |= stores
+        if needed:
+            out[ex.label] = sorted(needed)
+    return out
+
+
+def _html_project(out: Path, book_root: Path) -> list[Path]:
+    """``_config.yml``, ``_toc.yml``, bibliographies and plain pages for ``jupyter-book build <out>``."""
+    import yaml
+
+    written = []
+    config = yaml.safe_load((book_root / "_config.yml").read_text()) if (book_root / "_config.yml").is_file() else {}
+    config["title"] = f"{config.get('title', 'Book')} (student edition)"
+    execute = config.setdefault("execute", {})
+    execute["execute_notebooks"] = "off"  # answers are stubs: a student runs the notebooks
+    (out / "_config.yml").write_text("# generated by python -m companion.student: the student edition\n"
+                                     + yaml.safe_dump(config, sort_keys=False))
+    written.append(out / "_config.yml")
+    toc = book_root / "_toc.yml"
+    if toc.is_file():
+        shutil.copyfile(toc, out / "_toc.yml")
+        written.append(out / "_toc.yml")
+        for entry in re.findall(r"(?:file|root):\s*(\S+)", toc.read_text()):
+            src = book_root / f"{entry}.md"
+            dst = out / f"{entry}.md"
+            if src.is_file() and not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                written.append(dst)
+    for bib in config.get("bibtex_bibfiles", []) or []:
+        if (book_root / bib).is_file():
+            (out / bib).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(book_root / bib, out / bib)
+            written.append(out / bib)
+    return written
+
+
+def build(out: Path | str = "_build/student", book: Path | str | None = None,
+          chapters: list[str] | None = None, html: bool = True) -> dict[str, dict]:
+    """Write the student edition of every chapter notebook (or of ``chapters``) under ``out``.
+
+    Returns ``{chapter folder: {"md", "ipynb", "exercises", "dropped_names_used_later"}}``.
+    """
+    import nbformat
+
+    book = Path(book) if book is not None else repo_path("book")
+    out = Path(out)
+    paths = chapter_notebooks(book)
+    if chapters:
+        unknown = set(chapters) - {p.parent.name for p in paths}
+        if unknown:
+            raise ValueError(f"no chapter notebook in {sorted(unknown)}; chapters are "
+                             f"{[p.parent.name for p in paths]}")
+        paths = [p for p in paths if p.parent.name in chapters]
+    report = {}
+    for path in paths:
+        chapter, text, kept = _student(path)
+        target = out / book.name / path.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        md = target / path.name
+        md.write_text(text, encoding="utf-8")
+        ipynb = md.with_suffix(".ipynb")
+        nbformat.write(student_notebook(text), str(ipynb))
+        report[chapter.folder] = {"md": str(md), "ipynb": str(ipynb),
+                                  "exercises": [e.label for e in chapter.exercises],
+                                  "kept_for_later_cells": kept,
+                                  "dropped_names_used_later": _later_uses(text, chapter)}
+    if html:
+        _html_project(out, book.parent)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m companion.student", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="_build/student", help="output folder (default _build/student)")
+    parser.add_argument("--book", default=None, help="the book folder holding NN_topic/ chapters (default book/)")
+    parser.add_argument("--chapter", action="append", default=None, help="only this chapter folder (repeatable)")
+    parser.add_argument("--no-html", action="store_true", help="do not write _config.yml/_toc.yml for jupyter-book")
+    parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
+    args = parser.parse_args(argv)
+    try:
+        report = build(args.out, args.book, args.chapter, html=not args.no_html)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{'chapter':<22} {'exercises':>9}  student notebook")
+    for folder, r in report.items():
+        print(f"{folder:<22} {len(r['exercises']):>9}  {r['ipynb']}")
+        for label, names in r["kept_for_later_cells"].items():
+            print(f"  note: {label}'s solution defines {names}, which later cells read: kept in a locked cell")
+        for label, names in r["dropped_names_used_later"].items():
+            print(f"  warning: {label}'s solution defines {names}, which later cells read")
+    if not args.no_html:
+        print(f"HTML edition: jupyter-book build {args.out}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

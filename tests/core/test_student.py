@@ -1,0 +1,133 @@
+"""The student edition: exercises become headings, solutions become stub answer cells and locked
+check cells with nbgrader metadata, no solution body survives, and the notebooks run up to the
+first unwritten exercise."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from companion import student
+
+FIXTURE = Path(__file__).parent / "fixtures" / "tiny_chapter.md"
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    return out, student.build(out)
+
+
+def test_tiny_chapter_cells_and_metadata(tmp_path):
+    (tmp_path / "99_tiny").mkdir()
+    (tmp_path / "99_tiny" / "tiny.md").write_text(FIXTURE.read_text())
+    report = student.build(tmp_path / "out", book=tmp_path, html=False)["99_tiny"]
+    text = Path(report["md"]).read_text()
+    assert "{exercise-start}" not in text and "{solution-start}" not in text and "{solution-end}" not in text
+    assert "### Exercise 99.1" in text and "### Exercise 99.2" in text
+    nb = nbformat.read(report["ipynb"], as_version=4)
+    assert nb.metadata["companion"] == {"chapter": "99_tiny", "edition": "student"}
+    graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    assert list(graded) == ["tiny_ex1-answer", "tiny_ex1-check", "tiny_ex1-context", "tiny_ex2-answer", "tiny_ex2-check"]
+    assert graded["tiny_ex1-answer"].metadata["nbgrader"] == {
+        "solution": True, "grade": False, "locked": False, "grade_id": "tiny_ex1-answer", "schema_version": 3}
+    assert graded["tiny_ex1-check"].metadata["nbgrader"] == {
+        "grade": True, "solution": False, "locked": True, "points": 1, "grade_id": "tiny_ex1-check", "schema_version": 3}
+    assert graded["tiny_ex1-answer"].source == (
+        'def my_normalize(edge_index, num_nodes):\n    """The dense D^-1/2 (A + I) D^-1/2 of an undirected graph."""\n'
+        '    raise NotImplementedError("exercise tiny_ex1")')
+    assert graded["tiny_ex1-check"].source == 'assert exercises.check("ch00.normalize", my_normalize)'
+    # a name that a later cell reads is kept, in a locked cell of its own; the solution is gone
+    assert graded["tiny_ex1-context"].source == "demo_graph = torch.tensor([[0, 1], [1, 2]])"
+    for secret in ("adjacency_with_loops", "inverse_sqrt_degree", "transposed_assignment", "Add the self-loops"):
+        assert secret not in text and secret not in Path(report["ipynb"]).read_text()
+    # the exercise text is a Markdown cell of its own; other cells are unchanged
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any(s.startswith("### Exercise 99.1\n\nWrite `my_normalize") for s in md)
+    assert "print(demo_graph.shape)" in [c.source for c in nb.cells]
+
+
+def _solution_lines(path: Path) -> set[str]:
+    """Lines that appear only inside the chapter's solution blocks (not elsewhere in it)."""
+    text = path.read_text()
+    inside, outside, on = [], [], False
+    for line in text.split("\n"):
+        if line.startswith("```{solution-start}"):
+            on = True
+        elif line.startswith("```{solution-end}"):
+            on = False
+        (inside if on else outside).append(line.strip())
+    keep = set()
+    for line in set(inside) - set(outside):
+        if len(line) < 12 or line.startswith(("def ", "assert exercises.check", "import ", "from ", '"""', ":class:")):
+            continue
+        keep.add(line)
+    return keep
+
+
+def test_every_chapter_has_answer_and_check_cells_and_no_solution_text(edition):
+    out, report = edition
+    assert len(report) == len(student.chapter_notebooks())
+    for path in student.chapter_notebooks():
+        r = report[path.parent.name]
+        chapter = student.parse_chapter(path)
+        nb = nbformat.read(r["ipynb"], as_version=4)
+        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+        for ex in chapter.exercises:
+            assert f"{ex.label}-answer" in ids, (path, ex.label)
+            assert ex.checks and f"{ex.label}-check" in ids, (path, ex.label)
+            answer = nb.cells[ids.index(f"{ex.label}-answer")].source
+            assert f'raise NotImplementedError("exercise {ex.label}")' in answer
+        files = Path(r["md"]).read_text() + Path(r["ipynb"]).read_text()
+        assert not re.search(r"\{(exercise|solution)-(start|end)\}", Path(r["md"]).read_text())
+        leaked = [line for line in _solution_lines(path) if line in files]
+        allowed = set()
+        for ex in chapter.exercises:  # statements kept on purpose because later cells read them
+            nbcell = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"{ex.label}-context"]
+            allowed |= {x.strip() for s in nbcell for x in s.split("\n")}
+        assert [x for x in leaked if x not in allowed] == [], path
+
+
+def test_html_project_files(edition):
+    import yaml
+
+    out, _ = edition
+    config = yaml.safe_load((out / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off" and "student edition" in config["title"]
+    assert (out / "_toc.yml").is_file() and (out / "book" / "index.md").is_file()
+
+
+def _run_to_first_error(ipynb: str, timeout: int = 300):
+    """Execute with nbclient until the first error; return (failing cell, cells before it)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(ipynb, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(ipynb).parent)}})
+    with pytest.raises(CellExecutionError) as err:
+        client.execute()
+    failing = next(c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    return nb, failing, err.value
+
+
+@pytest.mark.parametrize("chapter", ["00_getting_started", "07_lds"])
+def test_student_notebook_runs_up_to_the_first_exercise(edition, chapter):
+    out, report = edition
+    nb, failing, err = _run_to_first_error(report[chapter]["ipynb"])
+    first = student.parse_chapter(next(p for p in student.chapter_notebooks() if p.parent.name == chapter)).exercises[0]
+    assert failing.metadata["nbgrader"]["grade_id"] == f"{first.label}-check"
+    text = "".join(o.get("text", "") for o in failing.outputs if o.get("output_type") == "stream")
+    assert "not written yet" in text and f"NotImplementedError: exercise {first.label}" in text
+    # every cell before it ran without an error
+    before = nb.cells[:nb.cells.index(failing)]
+    assert all(o.get("output_type") != "error" for c in before for o in c.get("outputs", []))
+
+
+def test_cli(tmp_path, capsys):
+    assert student.main(["--out", str(tmp_path), "--chapter", "00_getting_started", "--no-html"]) == 0
+    assert "00_getting_started" in capsys.readouterr().out
+    assert (tmp_path / "book" / "00_getting_started" / "getting_started.ipynb").is_file()
+    assert not (tmp_path / "_config.yml").exists()
+    assert student.main(["--out", str(tmp_path), "--chapter", "42_nothing"]) == 2
