@@ -12,6 +12,7 @@ Each chapter has ``book/NN_topic/claims.yml``::
         comparable: false                   # is our setting the paper's (same data and protocol)?
         comparable_why: generated hierarchical graphs, not the TU benchmarks
         section: what-we-measured           # label of the chapter section that explains the verdict
+        paper_quantity: gap                 # optional: which of our numbers paper_value is compared with
         rule:
           kind: greater                     # greater | less | at_least | at_most | match
           a: {file: cv_hier_graphs_diffpool.json, method: diffpool, metric: accuracy}
@@ -28,11 +29,21 @@ chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA
   ``|A - paper_value| <= tolerance``, else *not reproduced*; a match on a setting that is not
   comparable to the paper's is *not comparable* (a number from other data says nothing).
 
+``paper_quantity`` says which of our numbers is the counterpart of ``paper_value`` in the
+report's paper-vs-ours plot: ``a`` (the mean ``A``), ``gap`` (``A - B``) or ``change_pct``
+(``100 (A - B) / B``). Without it, a ``match`` claim compares ``A`` and a ``greater`` claim the
+gap; other claims with a ``paper_value`` are left out of the plot (their number may be in other
+units, e.g. a % change beside a rate).
+
 The verdict is computed, never written, so a chapter and the report cannot disagree.
+The reproduction report (``book/report.md``) reads :func:`report_rows`, which also checks that
+each claim's ``section`` is a ``(label)=`` before a heading in its chapter and that its
+``citation`` is a key of the book's ``.bib`` files (``bibtex_bibfiles`` of ``_config.yml``), so a broken link or citation fails the build too.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -40,7 +51,9 @@ from typing import Any, Mapping
 from companion.results import load_results, summary_lookup
 from companion.utils import repo_path
 
-__all__ = ["VERDICTS", "Claim", "verdict", "load_claims", "chapter_claims", "claims_table", "book_claims"]
+__all__ = ["VERDICTS", "PAPER_QUANTITIES", "Claim", "verdict", "load_claims", "chapter_claims", "claims_table",
+           "book_claims", "claim_chapters", "claims_coverage", "chapter_document", "verdict_counts",
+           "verdict_matrix", "report_rows", "report_markdown"]
 
 REPRODUCED = "reproduced"
 IN_DIRECTION = "reproduced in direction"
@@ -48,6 +61,7 @@ NOT_REPRODUCED = "not reproduced"
 NOT_COMPARABLE = "not comparable"
 VERDICTS = (REPRODUCED, IN_DIRECTION, NOT_REPRODUCED, NOT_COMPARABLE)
 RULES = ("greater", "less", "at_least", "at_most", "match")
+PAPER_QUANTITIES = ("a", "gap", "change_pct")
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,16 @@ class Claim:
     paper_setting: str = ""
     citation: str = ""
     section: str = ""
+    paper_quantity: str | None = None
+
+    @property
+    def compared_quantity(self) -> str | None:
+        """Which of our numbers ``paper_value`` is compared with (``None``: not comparable as a number)."""
+        if self.paper_value is None:
+            return None
+        if self.paper_quantity is not None:
+            return self.paper_quantity
+        return {"match": "a", "greater": "gap"}.get(self.rule["kind"])
 
 
 def _row(rows: Mapping[tuple[str, str, str], Mapping[str, Any]], ref: Mapping[str, Any], where: str):
@@ -120,11 +144,17 @@ def load_claims(chapter: str) -> tuple[str, list[Claim]]:
         rule = c["rule"]
         if rule.get("kind") not in RULES or "a" not in rule:
             raise ValueError(f"{where}: rule needs kind in {RULES} and a row 'a'")
+        quantity = c.get("paper_quantity")
+        if quantity is not None:
+            if quantity not in PAPER_QUANTITIES:
+                raise ValueError(f"{where}: paper_quantity must be one of {PAPER_QUANTITIES}, got {quantity!r}")
+            if quantity != "a" and "b" not in rule:
+                raise ValueError(f"{where}: paper_quantity {quantity!r} needs a row 'b' in the rule")
         claims.append(Claim(chapter=chapter, id=str(c["id"]), claim=str(c["claim"]), rule=rule,
                             comparable=bool(c["comparable"]), comparable_why=str(c.get("comparable_why", "")),
                             paper_value=c.get("paper_value"), paper_setting=str(c.get("paper_setting", "")),
                             citation=str(c.get("citation", doc.get("paper", ""))),
-                            section=str(c.get("section", ""))))
+                            section=str(c.get("section", "")), paper_quantity=quantity))
     return str(doc.get("paper", "")), claims
 
 
@@ -169,6 +199,15 @@ def _fmt(row: Mapping[str, Any] | None) -> str:
     return f"{row['mean']:.3g} ± {std:.2g} (n={row['n']})" if std is not None else f"{row['mean']:.3g}"
 
 
+def _ours(item: Mapping[str, Any]) -> str:
+    """Row A (vs row B), with the threshold of an at_least/at_most rule: what the verdict read."""
+    ours = _fmt(item["a"]) + (f" vs {_fmt(item['b'])}" if item["b"] is not None else "")
+    rule = item["claim"].rule
+    if rule["kind"] in ("at_least", "at_most"):
+        ours += f" ({'≥' if rule['kind'] == 'at_least' else '≤'} {rule['value']})"
+    return ours
+
+
 def claims_table(chapter: str):
     """A pandas table of a chapter's claims: claim, paper, ours (A vs B), comparable, verdict."""
     import pandas as pd
@@ -176,14 +215,10 @@ def claims_table(chapter: str):
     records = []
     for item in chapter_claims(chapter):
         c: Claim = item["claim"]
-        ours = _fmt(item["a"]) + (f" vs {_fmt(item['b'])}" if item["b"] is not None else "")
-        rule = c.rule
-        if rule["kind"] in ("at_least", "at_most"):
-            ours += f" ({'≥' if rule['kind'] == 'at_least' else '≤'} {rule['value']})"
         records.append({"claim": c.claim,
                         "paper": "" if c.paper_value is None else f"{c.paper_value:g}",
                         "paper setting": c.paper_setting,
-                        "ours": ours,
+                        "ours": _ours(item),
                         "comparable": "yes" if c.comparable else f"no: {c.comparable_why}",
                         "verdict": item["verdict"]})
     return pd.DataFrame.from_records(records)
@@ -195,3 +230,202 @@ def book_claims() -> list[dict[str, Any]]:
     for path in sorted(repo_path("book").glob("*/claims.yml")):
         out.extend(chapter_claims(path.parent.name))
     return out
+
+
+# ---- the reproduction report -------------------------------------------------------------------
+
+def claim_chapters() -> list[str]:
+    """Chapter folders that must declare claims: ``book/NN_*/`` except ``00_getting_started``."""
+    return sorted(p.name for p in repo_path("book").glob("[0-9][0-9]_*")
+                  if p.is_dir() and p.name != "00_getting_started")
+
+
+def claims_coverage() -> dict[str, int]:
+    """The number of claims of every chapter of :func:`claim_chapters` (0 where it has no claims file)."""
+    out = {}
+    for chapter in claim_chapters():
+        has_file = repo_path("book", chapter, "claims.yml").is_file()
+        out[chapter] = len(load_claims(chapter)[1]) if has_file else 0
+    return out
+
+
+def _chapter_sources(chapter: str) -> list[Path]:
+    return sorted(p for p in repo_path("book", chapter).glob("*.md") if "\nkernelspec:" in p.read_text())
+
+
+def chapter_document(chapter: str) -> str:
+    """The chapter's notebook as a document name relative to ``book/`` (``"08_diffpool/diffpool"``)."""
+    sources = _chapter_sources(chapter)
+    if len(sources) != 1:
+        raise ValueError(f"book/{chapter}/ must hold exactly one notebook (.md with a kernelspec), "
+                         f"found {[p.name for p in sources]}")
+    return f"{chapter}/{sources[0].stem}"
+
+
+def _section_labels(chapter: str) -> set[str]:
+    """The ``(label)=`` targets of a chapter's notebook that stand before a heading."""
+    labels = set()
+    for source in _chapter_sources(chapter):
+        lines = source.read_text().splitlines()
+        for i, line in enumerate(lines):
+            m = re.fullmatch(r"\(([^()\s]+)\)=\s*", line)
+            if m is None:
+                continue
+            following = next((nxt for nxt in lines[i + 1:] if nxt.strip()), "")
+            if following.startswith("#"):
+                labels.add(m.group(1))
+    return labels
+
+
+def _bib_files() -> list[Path]:
+    """The ``bibtex_bibfiles`` of ``_config.yml`` (where there is none: every ``references.bib``)."""
+    config = repo_path("_config.yml")
+    if config.is_file():
+        import yaml
+
+        files = (yaml.safe_load(config.read_text()) or {}).get("bibtex_bibfiles")
+        if files:
+            return [repo_path(f) for f in files]
+    return [repo_path("references.bib"), *sorted(repo_path("book").glob("*/references.bib"))]
+
+
+def _bib_keys() -> set[str]:
+    keys = set()
+    for bib in _bib_files():
+        if bib.is_file():
+            keys.update(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", bib.read_text()))
+    return keys
+
+
+def _items(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return book_claims() if items is None else items
+
+
+def verdict_counts(items: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """How many claims got each verdict, every verdict of :data:`VERDICTS` present (0 if none).
+
+    ``items`` are records of :func:`chapter_claims` or :func:`book_claims` (the default).
+    """
+    counts = dict.fromkeys(VERDICTS, 0)
+    for item in _items(items):
+        counts[item["verdict"]] += 1
+    return counts
+
+
+def verdict_matrix(items: list[dict[str, Any]] | None = None):
+    """A pandas table of claim counts, one row per chapter and a ``total`` row, one column per verdict
+    (and ``claims``)."""
+    import pandas as pd
+
+    items = _items(items)
+    chapters = sorted({item["claim"].chapter for item in items})
+    table = pd.DataFrame(0, index=pd.Index(chapters, name="chapter"), columns=list(VERDICTS), dtype=int)
+    for item in items:
+        table.loc[item["claim"].chapter, item["verdict"]] += 1
+    table.loc["total"] = table.sum()
+    table["claims"] = table.sum(axis=1)
+    return table
+
+
+def _counterpart(item: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """Our number that ``paper_value`` is compared with, and its spread, per ``compared_quantity``."""
+    quantity = item["claim"].compared_quantity
+    a, b = item["a"], item["b"]
+    sa = float(a.get("std") or 0.0)
+    if quantity == "a":
+        return float(a["mean"]), sa
+    if quantity is None or b is None:
+        return None, None
+    gap, spread = float(a["mean"]) - float(b["mean"]), sa + float(b.get("std") or 0.0)
+    if quantity == "gap":
+        return gap, spread
+    if float(b["mean"]) == 0.0:
+        raise ValueError(f"book/{item['claim'].chapter}/claims.yml: {item['claim'].id}: "
+                         "paper_quantity 'change_pct' needs a nonzero B mean")
+    return 100.0 * gap / abs(float(b["mean"])), 100.0 * spread / abs(float(b["mean"]))
+
+
+def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """One flat record per claim for the reproduction report, in chapter order.
+
+    Each record has ``chapter``, ``document`` (the chapter's notebook, see :func:`chapter_document`),
+    ``id``, ``claim``, ``section`` (its label) and ``link`` (``"#label"``, a MyST reference), the
+    paper's ``paper_value``, ``paper_setting`` and ``citation``, our ``a_mean``, ``a_std``,
+    ``b_mean``, ``b_std`` and ``ours`` (as text), ``quantity`` with ``ours_value`` and
+    ``ours_spread`` (our counterpart of ``paper_value``; ``None`` where there is none),
+    ``comparable``, ``comparable_why`` and ``verdict``.
+
+    Raises ``ValueError`` naming the claims file and the claim when the claim has no ``section``,
+    when the section is not a ``(label)=`` before a heading in the chapter, or when the citation
+    is not a key of the book's ``.bib`` files; and whatever :func:`chapter_claims` raises for a missing row.
+    """
+    items = _items(items)
+    labels: dict[str, set[str]] = {}
+    keys = _bib_keys()
+    records = []
+    for item in items:
+        c: Claim = item["claim"]
+        where = f"book/{c.chapter}/claims.yml: {c.id}"
+        if c.chapter not in labels:
+            labels[c.chapter] = _section_labels(c.chapter)
+        if not c.section:
+            raise ValueError(f"{where} lacks 'section': the label of the chapter section that explains it")
+        if c.section not in labels[c.chapter]:
+            raise ValueError(f"{where}: section {c.section!r} is not a '({c.section})=' label before a heading "
+                             f"in book/{c.chapter}/; the chapter has {sorted(labels[c.chapter])}")
+        if c.citation and c.citation not in keys:
+            raise ValueError(f"{where}: citation {c.citation!r} is not a key of the book's .bib files "
+                             f"{[str(p.relative_to(repo_path())) for p in _bib_files()]}")
+        value, spread = _counterpart(item)
+        a, b = item["a"], item["b"]
+        records.append({
+            "chapter": c.chapter, "document": chapter_document(c.chapter), "id": c.id, "claim": c.claim,
+            "section": c.section, "link": f"#{c.section}",
+            "paper_value": None if c.paper_value is None else float(c.paper_value),
+            "paper_setting": c.paper_setting, "citation": c.citation,
+            "a_mean": float(a["mean"]), "a_std": float(a.get("std") or 0.0),
+            "b_mean": None if b is None else float(b["mean"]),
+            "b_std": None if b is None else float(b.get("std") or 0.0),
+            "ours": _ours(item), "quantity": c.compared_quantity if value is not None else None,
+            "ours_value": value, "ours_spread": spread,
+            "comparable": c.comparable, "comparable_why": c.comparable_why, "verdict": item["verdict"],
+        })
+    return records
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|{}$&#~])")
+
+
+def _md(text: str) -> str:
+    """Plain text as Markdown that renders as itself (one line, special characters escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+QUANTITY_WORDS = {"a": "", "gap": "gap", "change_pct": "change"}
+
+
+def report_markdown(rows: list[dict[str, Any]]) -> str:
+    """A MyST Markdown table of report rows: the claim (linked to its section), the paper's number and
+    setting (with a ``{cite:p}`` role), ours, comparable, verdict.
+
+    Needs MyST rendering of Markdown outputs (``mystnb: render_markdown_format: myst`` in the
+    page's metadata) for the links and citations to resolve.
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one report row")
+    lines = ["| claim | paper (number, setting) | ours | comparable | verdict |",
+             "|:--|:--|:--|:--|:--|"]
+    for r in rows:
+        paper = "" if r["paper_value"] is None else f"**{r['paper_value']:g}**"
+        if r["paper_setting"]:
+            paper += (": " if paper else "") + _md(r["paper_setting"])
+        if r["citation"]:
+            paper += f" {{cite:p}}`{r['citation']}`"
+        ours = _md(r["ours"])
+        if r["quantity"] in ("gap", "change_pct"):
+            unit = " %" if r["quantity"] == "change_pct" else ""
+            ours += f"; {QUANTITY_WORDS[r['quantity']]} **{r['ours_value']:+.3g}{unit}**"
+        comparable = "yes" if r["comparable"] else "no: " + _md(r["comparable_why"])
+        lines.append(f"| [{_md(r['claim'])}]({r['link']}) | {paper.strip()} | {ours} | {comparable} "
+                     f"| **{r['verdict']}** |")
+    return "\n".join(lines) + "\n"

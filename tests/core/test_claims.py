@@ -80,3 +80,142 @@ def test_malformed_claims_file_is_named(chapter):
     (chapter / "claims.yml").write_text("claims:\n  - id: x\n    claim: y\n")
     with pytest.raises(ValueError, match=r"lacks \['rule', 'comparable'\]"):
         claims.load_claims("99_toy")
+
+
+# ---- the reproduction report's helpers -------------------------------------------------------
+
+CHAPTER_MD = """---
+kernelspec:
+  name: python3
+---
+(toy)=
+# Toy chapter
+
+(toy-table)=
+
+## The table
+
+(toy-figure)=
+```{figure} x.png
+```
+"""
+
+
+@pytest.fixture
+def report_chapter(chapter):
+    (chapter / "toy.md").write_text(CHAPTER_MD)
+    (chapter / "references.bib").write_text("@article{toy2026,\n  title={Toy},\n}\n")
+    return chapter
+
+
+def write_report_claims(book, section="toy-table", citation="toy2026", extra=""):
+    (book / "claims.yml").write_text(f"""
+paper: toy2026
+claims:
+  - id: beats
+    claim: new beats old | by a <lot>
+    paper_value: 0.15
+    paper_setting: "ToyNet, Table 2"
+    comparable: false
+    comparable_why: toy data
+    section: {section}
+    citation: {citation}
+    rule:
+      kind: greater
+      a: {{file: t.json, method: new, metric: acc}}
+      b: {{file: t.json, method: old, metric: acc}}
+  - id: close-to-paper
+    claim: new reaches 0.9
+    paper_value: 0.9
+    comparable: true
+    section: toy-table
+    rule:
+      kind: match
+      tolerance: 0.02
+      a: {{file: t.json, method: new, metric: acc}}
+  - id: above
+    claim: old is above 0.8
+    paper_value: -12.5
+    comparable: false
+    section: toy
+    {extra}
+    rule:
+      kind: at_least
+      value: 0.8
+      a: {{file: t.json, method: old, metric: acc}}
+""")
+
+
+def test_report_rows_and_counts(report_chapter):
+    write_report_claims(report_chapter)
+    items = claims.chapter_claims("99_toy")
+    rows = claims.report_rows(items)
+    assert [r["id"] for r in rows] == ["beats", "close-to-paper", "above"]
+    beats, close, above = rows
+    assert beats["document"] == "99_toy/toy" and beats["link"] == "#toy-table"
+    # greater: the paper's number is a gain, compared with our gap A - B and its spread sA + sB
+    assert beats["quantity"] == "gap" and beats["ours_value"] == pytest.approx(0.2)
+    assert beats["ours_spread"] == pytest.approx(0.02)
+    assert close["quantity"] == "a" and close["ours_value"] == pytest.approx(0.91)
+    assert close["verdict"] == "reproduced"
+    # a threshold claim's paper number may be in other units: not plotted unless declared
+    assert above["quantity"] is None and above["ours_value"] is None and above["verdict"] == "not reproduced"
+    assert claims.verdict_counts(items) == {"reproduced": 2, "reproduced in direction": 0,
+                                            "not reproduced": 1, "not comparable": 0}
+    matrix = claims.verdict_matrix(items)
+    assert matrix.loc["99_toy", "reproduced"] == 2 and matrix.loc["total", "claims"] == 3
+
+
+def test_report_markdown_escapes_and_links(report_chapter):
+    write_report_claims(report_chapter)
+    text = claims.report_markdown(claims.report_rows(claims.chapter_claims("99_toy")))
+    lines = text.strip().splitlines()
+    assert len(lines) == 2 + 3 and all(line.count(" | ") == 4 for line in lines[2:])
+    assert r"[new beats old \| by a \<lot\>](#toy-table)" in lines[2]
+    assert "**0.15**: ToyNet, Table 2 {cite:p}`toy2026`" in lines[2] and "gap **+0.2**" in lines[2]
+    assert "no: toy data" in lines[2] and lines[3].endswith("| yes | **reproduced** |")
+    with pytest.raises(ValueError, match="at least one"):
+        claims.report_markdown([])
+
+
+def test_paper_quantity_change_pct(report_chapter):
+    write_report_claims(report_chapter, extra="paper_quantity: a")
+    assert claims.report_rows(claims.chapter_claims("99_toy"))[2]["ours_value"] == pytest.approx(0.71)
+    write_report_claims(report_chapter, extra="paper_quantity: gap")
+    with pytest.raises(ValueError, match="needs a row 'b'"):
+        claims.load_claims("99_toy")
+    write_report_claims(report_chapter, extra="paper_quantity: ratio")
+    with pytest.raises(ValueError, match="paper_quantity must be one of"):
+        claims.load_claims("99_toy")
+
+
+@pytest.mark.parametrize("section, citation, message", [
+    ("toy-missing", "toy2026", r"beats: section 'toy-missing' is not a '\(toy-missing\)=' label before a heading"),
+    ("toy-figure", "toy2026", r"section 'toy-figure' is not a"),
+    ("''", "toy2026", r"beats lacks 'section'"),
+    ("toy-table", "nobody2026", r"beats: citation 'nobody2026' is not a key"),
+])
+def test_report_rows_reject_broken_links(report_chapter, section, citation, message):
+    write_report_claims(report_chapter, section=section, citation=citation)
+    with pytest.raises(ValueError, match=message):
+        claims.report_rows(claims.chapter_claims("99_toy"))
+
+
+def test_claims_coverage_counts_every_chapter_folder(report_chapter, tmp_path):
+    write_report_claims(report_chapter)
+    (tmp_path / "book" / "00_getting_started").mkdir()
+    (tmp_path / "book" / "12_empty").mkdir()
+    assert claims.claim_chapters() == ["12_empty", "99_toy"]
+    assert claims.claims_coverage() == {"12_empty": 0, "99_toy": 3}
+    with pytest.raises(ValueError, match="exactly one notebook"):
+        claims.chapter_document("12_empty")
+
+
+def test_citations_are_checked_against_the_configured_bib_files(report_chapter, tmp_path):
+    write_report_claims(report_chapter)
+    (tmp_path / "_config.yml").write_text("bibtex_bibfiles:\n  - references.bib\n")
+    (tmp_path / "references.bib").write_text("@book{other2020,\n  title={Other},\n}\n")
+    with pytest.raises(ValueError, match=r"citation 'toy2026' is not a key of the book's .bib files \['references.bib'\]"):
+        claims.report_rows(claims.chapter_claims("99_toy"))
+    (tmp_path / "references.bib").write_text("@article{toy2026,\n  title={Toy},\n}\n")
+    assert len(claims.report_rows(claims.chapter_claims("99_toy"))) == 3
