@@ -29,6 +29,10 @@ chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA
   ``|A - paper_value| <= tolerance``, else *not reproduced*; a match on a setting that is not
   comparable to the paper's is *not comparable* (a number from other data says nothing).
 
+A spread needs seeds: a row measured over fewer than ``MIN_SEEDS`` (3) seeds has no spread to
+beat, so ``greater``, ``less``, ``at_least`` and ``at_most`` give it at most *reproduced in
+direction*.
+
 ``paper_quantity`` says which of our numbers is the counterpart of ``paper_value`` in the
 report's paper-vs-ours plot: ``a`` (the mean ``A``), ``gap`` (``A - B``) or ``change_pct``
 (``100 (A - B) / B``). Without it, a ``match`` claim compares ``A`` and a ``greater`` claim the
@@ -61,6 +65,7 @@ NOT_REPRODUCED = "not reproduced"
 NOT_COMPARABLE = "not comparable"
 VERDICTS = (REPRODUCED, IN_DIRECTION, NOT_REPRODUCED, NOT_COMPARABLE)
 RULES = ("greater", "less", "at_least", "at_most", "match")
+MIN_SEEDS = 3
 PAPER_QUANTITIES = ("a", "gap", "change_pct")
 
 
@@ -111,13 +116,16 @@ def verdict(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] 
             raise ValueError(f"rule {kind!r} compares two rows: give b")
         gap = mean_a - float(b["mean"]) if kind == "greater" else float(b["mean"]) - mean_a
         spread = std_a + float(b.get("std") or 0.0)
-        return REPRODUCED if gap > spread else IN_DIRECTION if gap > 0 else NOT_REPRODUCED
+        seeded = min(int(a.get("n", 1)), int(b.get("n", 1))) >= MIN_SEEDS
+        return REPRODUCED if gap > spread and seeded else IN_DIRECTION if gap > 0 else NOT_REPRODUCED
     if kind in ("at_least", "at_most"):
         if "value" not in rule:
             raise ValueError(f"rule {kind!r} needs a value")
         sign = 1.0 if kind == "at_least" else -1.0
         margin = sign * (mean_a - float(rule["value"]))
-        return REPRODUCED if margin - std_a >= 0 else IN_DIRECTION if margin >= 0 else NOT_REPRODUCED
+        seeded = int(a.get("n", 1)) >= MIN_SEEDS
+        return (REPRODUCED if margin - std_a >= 0 and seeded
+                else IN_DIRECTION if margin >= 0 else NOT_REPRODUCED)
     if paper_value is None or "tolerance" not in rule:
         raise ValueError("rule 'match' needs the claim's paper_value and the rule's tolerance")
     if not comparable:

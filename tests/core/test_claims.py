@@ -1,5 +1,6 @@
 """Claim verdicts are computed from summary rows: one test per verdict and per broken claims file."""
 
+import numpy as np
 import pytest
 
 from companion import claims, results
@@ -19,6 +20,14 @@ def test_greater_reproduced_only_beyond_both_spreads():
         claims.verdict(rule, row(0.8))
 
 
+def test_fewer_than_three_seeds_reach_only_direction():
+    # one seed has std 0: any positive gap would otherwise count as beyond the spread
+    assert claims.verdict({"kind": "greater"}, row(0.9, 0.0, n=1), row(0.5, 0.0, n=1)) == "reproduced in direction"
+    assert claims.verdict({"kind": "greater"}, row(0.9, 0.01, n=3), row(0.5, 0.0, n=2)) == "reproduced in direction"
+    assert claims.verdict({"kind": "at_least", "value": 0.5}, row(0.9, 0.0, n=2)) == "reproduced in direction"
+    assert claims.verdict({"kind": "greater"}, row(0.4, 0.0, n=1), row(0.5, 0.0, n=1)) == "not reproduced"
+
+
 def test_thresholds_and_match():
     assert claims.verdict({"kind": "at_least", "value": 0.9}, row(0.95, 0.01)) == "reproduced"
     assert claims.verdict({"kind": "at_least", "value": 0.9}, row(0.905, 0.01)) == "reproduced in direction"
@@ -36,9 +45,9 @@ def test_thresholds_and_match():
 @pytest.fixture
 def chapter(tmp_path, monkeypatch):
     book = tmp_path / "book" / "99_toy"
-    rows = [{"method": m, "seed": s, "acc": v} for m, vals in {"new": [0.9, 0.92], "old": [0.7, 0.72]}.items()
+    rows = [{"method": m, "seed": s, "acc": v} for m, vals in {"new": [0.9, 0.92, 0.91], "old": [0.7, 0.72, 0.71]}.items()
             for s, v in enumerate(vals)]
-    results.save_results(book / "results" / "t.json", rows, seeds=[0, 1], command="python -m companion.toy",
+    results.save_results(book / "results" / "t.json", rows, seeds=[0, 1, 2], command="python -m companion.toy",
                          metrics={"acc": True})
     monkeypatch.setattr(claims, "repo_path", lambda *parts: tmp_path.joinpath(*parts))
     return book
@@ -155,7 +164,7 @@ def test_report_rows_and_counts(report_chapter):
     assert beats["document"] == "99_toy/toy" and beats["link"] == "#toy-table"
     # greater: the paper's number is a gain, compared with our gap A - B and its spread sA + sB
     assert beats["quantity"] == "gap" and beats["ours_value"] == pytest.approx(0.2)
-    assert beats["ours_spread"] == pytest.approx(0.02)
+    assert beats["ours_spread"] == pytest.approx(2 * np.std([0.9, 0.92, 0.91]))
     assert close["quantity"] == "a" and close["ours_value"] == pytest.approx(0.91)
     assert close["verdict"] == "reproduced"
     # a threshold claim's paper number may be in other units: not plotted unless declared
