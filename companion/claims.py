@@ -23,6 +23,9 @@ chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA
 
 - ``greater``: *reproduced* when ``A - B > sA + sB`` (a gap larger than both spreads),
   *reproduced in direction* when ``A > B`` only, else *not reproduced*. ``less`` mirrors it.
+- ``no_worse`` with ``margin`` (``a`` and ``b``): "A keeps B's level", e.g. accuracy preserved:
+  *reproduced* when ``A - B + margin > sA + sB``, *in direction* when ``A - B + margin > 0``,
+  else *not reproduced* (the margin is the claim's, stated in its text).
 - ``at_least`` / ``at_most`` with ``value`` (``a`` only): *reproduced* when ``A - sA >= value``
   (``A + sA <= value``), *in direction* when the mean alone passes, else *not reproduced*.
 - ``match`` with ``tolerance`` (``a`` and ``paper_value``): *reproduced* when
@@ -30,7 +33,7 @@ chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA
   comparable to the paper's is *not comparable* (a number from other data says nothing).
 
 A spread needs seeds: a row measured over fewer than ``MIN_SEEDS`` (3) seeds has no spread to
-beat, so ``greater``, ``less``, ``at_least`` and ``at_most`` give it at most *reproduced in
+beat, so ``greater``, ``less``, ``no_worse``, ``at_least`` and ``at_most`` give it at most *reproduced in
 direction*.
 
 ``paper_quantity`` says which of our numbers is the counterpart of ``paper_value`` in the
@@ -64,7 +67,7 @@ IN_DIRECTION = "reproduced in direction"
 NOT_REPRODUCED = "not reproduced"
 NOT_COMPARABLE = "not comparable"
 VERDICTS = (REPRODUCED, IN_DIRECTION, NOT_REPRODUCED, NOT_COMPARABLE)
-RULES = ("greater", "less", "at_least", "at_most", "match")
+RULES = ("greater", "less", "no_worse", "at_least", "at_most", "match")
 MIN_SEEDS = 3
 PAPER_QUANTITIES = ("a", "gap", "change_pct")
 
@@ -111,10 +114,13 @@ def verdict(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] 
     if kind not in RULES:
         raise ValueError(f"rule kind must be one of {RULES}, got {kind!r}")
     mean_a, std_a = float(a["mean"]), float(a.get("std") or 0.0)
-    if kind in ("greater", "less"):
+    if kind in ("greater", "less", "no_worse"):
         if b is None:
             raise ValueError(f"rule {kind!r} compares two rows: give b")
-        gap = mean_a - float(b["mean"]) if kind == "greater" else float(b["mean"]) - mean_a
+        if kind == "no_worse" and "margin" not in rule:
+            raise ValueError("rule 'no_worse' needs a margin (how far below B still counts as B's level)")
+        gap = mean_a - float(b["mean"]) if kind != "less" else float(b["mean"]) - mean_a
+        gap += float(rule.get("margin", 0.0)) if kind == "no_worse" else 0.0
         spread = std_a + float(b.get("std") or 0.0)
         seeded = min(int(a.get("n", 1)), int(b.get("n", 1))) >= MIN_SEEDS
         return REPRODUCED if gap > spread and seeded else IN_DIRECTION if gap > 0 else NOT_REPRODUCED
@@ -213,6 +219,8 @@ def _ours(item: Mapping[str, Any]) -> str:
     rule = item["claim"].rule
     if rule["kind"] in ("at_least", "at_most"):
         ours += f" ({'≥' if rule['kind'] == 'at_least' else '≤'} {rule['value']})"
+    if rule["kind"] == "no_worse":
+        ours += f" (margin {rule['margin']})"
     return ours
 
 

@@ -28,6 +28,15 @@ def test_fewer_than_three_seeds_reach_only_direction():
     assert claims.verdict({"kind": "greater"}, row(0.4, 0.0, n=1), row(0.5, 0.0, n=1)) == "not reproduced"
 
 
+def test_no_worse_keeps_the_level_within_the_margin():
+    rule = {"kind": "no_worse", "margin": 0.01}
+    assert claims.verdict(rule, row(0.890, 0.002), row(0.893, 0.002)) == "reproduced"
+    assert claims.verdict(rule, row(0.886, 0.002), row(0.893, 0.002)) == "reproduced in direction"
+    assert claims.verdict(rule, row(0.870, 0.002), row(0.893, 0.002)) == "not reproduced"
+    with pytest.raises(ValueError, match="needs a margin"):
+        claims.verdict({"kind": "no_worse"}, row(0.9), row(0.9))
+
+
 def test_thresholds_and_match():
     assert claims.verdict({"kind": "at_least", "value": 0.9}, row(0.95, 0.01)) == "reproduced"
     assert claims.verdict({"kind": "at_least", "value": 0.9}, row(0.905, 0.01)) == "reproduced in direction"
