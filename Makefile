@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
 NBDIR := _build/nbval
 
-.PHONY: test unit notebooks book clean venv reproduce results bench-load student
+.PHONY: test unit notebooks book clean venv reproduce results bench-load student lab
 
 venv: $(STAMP)
 
@@ -39,6 +39,7 @@ notebooks: $(STAMP) $(NBDIR)
 	MPLBACKEND=Agg $(BIN)/pytest $(NBDIR) --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
 
 book: $(STAMP)
+	$(BIN)/python tools/check_bib.py --strict
 	$(BIN)/jupyter-book build . --builder html
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
@@ -66,6 +67,17 @@ student: $(STAMP)
 	$(BIN)/python -m companion.student --out _build/student
 	$(BIN)/jupyter-book build _build/student --builder html
 	@echo "Student notebooks: $(CURDIR)/_build/student/book/; HTML: $(CURDIR)/_build/student/_build/html/index.html"
+
+# JupyterLab on notebook copies of every chapter in lab/ (excluded from the book build).
+LAB_STAMP := $(VENV)/.lab-installed
+$(LAB_STAMP): requirements-lab.txt $(STAMP)
+	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-lab.txt
+	@$(BIN)/python -m pip show torch | grep -q '^Version: 2.13.0' || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(BIN)/python tools/lab.py
+	$(BIN)/jupyter lab lab/
 
 clean:
 	rm -rf _build

@@ -2,6 +2,12 @@
 
 Checks the index page's title and every chapter page's title and headings as Chromium sees them
 (after scripts ran), and fails loudly if one is missing.
+
+Math: Chromium runs with every host name unresolvable, as a reader offline, so the pages must
+typeset their formulas with the MathJax copied into the build. A page fails when it loads MathJax
+from the network, when it has fewer typeset formulas (<mjx-container>) than formulas in its HTML,
+when its source has math but nothing was typeset, or when raw TeX delimiters (\\( \\[ $$) are
+left in the text a reader sees.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
          "--disable-component-update", "--disable-sync", "--disable-quic", "--user-data-dir=/tmp/chromium-ci",
+         # no network: a page that needs a CDN (MathJax) shows what an offline reader sees
+         "--host-resolver-rules=MAP * ~NOTFOUND",
          # index.html is a meta-refresh to book/index.html: give the page time to follow it
          "--virtual-time-budget=5000"]
 
@@ -51,6 +59,43 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"-{2,}", "-", text))
 
 
+# sphinx writes each formula as <span|div class="math notranslate nohighlight">; MathJax replaces
+# its TeX with an <mjx-container>
+MATH_ELEMENT = re.compile(r'class="math notranslate nohighlight"')
+# text a reader never sees as prose: code, scripts, and the typeset formulas themselves
+HIDDEN = re.compile(r"<(script|style|pre|code|textarea|mjx-container)\b.*?</\1>", re.S | re.I)
+RAW_TEX = re.compile(r"\\\(|\\\[|\$\$")
+CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
+# MyST dollarmath: $x$ has no space inside its dollars and no digit after the closing one ($5 and $10)
+SOURCE_MATH = re.compile(r"\$\$|\\begin\{|\{math\}|(?<![\\$])\$(?=\S)[^$\n]+(?<![\s\\])\$(?![\d$])")
+
+
+def source_has_math(md: Path) -> bool:
+    """Whether the MyST source has a formula outside code: $...$, $$...$$, {math}, \\begin{...}."""
+    return bool(SOURCE_MATH.search(CODE_FENCE.sub("", md.read_text())))
+
+
+def math_problems(page: Path, md: Path, dom: str) -> list[str]:
+    """What is wrong with the math of one page as Chromium rendered it offline (empty if nothing)."""
+    html = page.read_text()
+    problems = []
+    remote = [s for s in re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
+              if "mathjax" in s.lower() and re.match(r"(https?:)?//", s)]
+    if remote:
+        problems.append(f"loads MathJax from the network: {remote[0]}")
+    formulas = len(MATH_ELEMENT.findall(html))
+    typeset = dom.count("<mjx-container")
+    if typeset < formulas:
+        problems.append(f"{formulas} formulas in the HTML, {typeset} typeset by MathJax")
+    if source_has_math(md) and typeset == 0:
+        problems.append("the source has math and nothing was typeset")
+    visible = unescape(re.sub(r"<[^>]+>", " ", HIDDEN.sub(" ", dom)))
+    raw = [visible[max(m.start() - 30, 0):m.end() + 30].strip() for m in RAW_TEX.finditer(visible)]
+    if raw:
+        problems.append(f"{len(raw)} raw TeX delimiters in the text, e.g. {raw[0]!r}")
+    return problems
+
+
 def main() -> int:
     index = HTML / "index.html"
     if not index.is_file():
@@ -65,12 +110,17 @@ def main() -> int:
     for f in files:
         page = HTML / f"{f}.html"
         title, heads = source_headings(ROOT / f"{f}.md")
-        dom_text = text_of(chromium("--dump-dom", page.as_uri()))
+        dom = chromium("--dump-dom", page.as_uri())
+        dom_text = text_of(dom)
         missing = [h for h in [title, *heads] if text_of(h) not in dom_text]
         if missing:
             problems.append(f"{page.relative_to(ROOT)}: headings missing from the DOM: {missing}")
         else:
             print(f"ok: {page.relative_to(ROOT)}: title and {len(heads)} headings rendered")
+        math = math_problems(page, ROOT / f"{f}.md", dom)
+        problems += [f"{page.relative_to(ROOT)}: math: {m}" for m in math]
+        if not math:
+            print(f"ok: {page.relative_to(ROOT)}: {dom.count('<mjx-container')} formulas typeset offline")
     shots = [(index, "screenshot-index.png"), (HTML / f"{files[-1]}.html", "screenshot-chapter.png")]
     for page, name in shots:
         chromium(f"--screenshot={ROOT / '_build' / name}", "--window-size=1280,1600", page.as_uri())
