@@ -24,7 +24,9 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | Non
 
     A frame where the tracker reports a loss keeps the last box (as OTB's one-pass evaluation
     does for trackers that give no box). ``seed`` seeds OpenCV's global RNG first (MIL samples
-    with it), so a run does not depend on what ran before it in the process; ``None`` leaves it.
+    with it); ``None`` leaves it. MIL also keeps hidden state across trackers of one process
+    (measured: the first MIL run of a process differs from later identical ones), so results
+    are reproducible per command, process by process, not per call.
     Returns boxes (T, 4) and frames per second.
     """
     import cv2
