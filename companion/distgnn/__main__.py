@@ -250,8 +250,8 @@ def _print(rows: list[dict]) -> None:
               f"{r['bytes_per_epoch'] / 2**20:10.2f}{r['edge_cut']:10d}{hit:>9s}{r['test_acc']:9.3f}")
 
 
-def run_local(parser: argparse.ArgumentParser, args) -> tuple[list[dict], str]:
-    """Plan every run, partition and check every partition, then train: no worker starts on a bad plan."""
+def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
+    """Plan every run, partition and check every partition (flag errors, exit 2) before any work."""
     runs, experiment = plan_runs(args)
     spec = _spec(args)
     graph = _load(parser, args)  # the parent partitions; every worker rebuilds the graph from the spec
@@ -271,6 +271,12 @@ def run_local(parser: argparse.ArgumentParser, args) -> tuple[list[dict], str]:
                                      f"{run.method or 'one process'}, seed {run.config.seed}")
             except ValueError as e:
                 parser.error(f"--workers {run.workers} with --train-per-class {args.train_per_class}: {e}")
+    return runs, experiment, graph, spec, parts_of
+
+
+def run_local(args, plan: tuple) -> tuple[list[dict], str]:
+    """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan."""
+    runs, experiment, graph, spec, parts_of = plan
     rows = []
     for run in runs:
         parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
@@ -332,6 +338,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     args = parser.parse_args(argv)
     validate(parser, args)
     os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # worker bars would interleave
+    # a local run's partition checks come first: a bad plan leaves no output folder behind
+    plan = None if _under_torchrun() else prepare_local(parser, args)
     run = start_run(parser, args, module=MODULE, chapter=CHAPTER, argv=argv, one_file=True)
     if _under_torchrun():
         rows = run_torchrun(parser, args)
@@ -341,7 +349,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
                               "-m", MODULE, *strip_output_flags(argv)])
     else:
-        rows, experiment = run_local(parser, args)
+        rows, experiment = run_local(args, plan)
         command = run.command
     _print(rows)
     path = save_results(run.path(f"{experiment}_{args.dataset}_{args.num_nodes}.json"), rows, seeds=run.seeds,

@@ -73,18 +73,8 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--threads", "0"], "--threads"),
     (["--out", "/proc/no-such-dir/x.json"], "--out"),
 ])
-def test_bad_flags_fail_fast_naming_the_flag(argv, flag, capsys, monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-
-    def no_work(*args, **kwargs):
-        raise AssertionError("work started before the flags were checked")
-
-    monkeypatch.setattr(cli, "run_table", no_work)
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    assert flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
+    rejects_before_work(main, argv, flag, forbid=((cli, "run_table"),))
 
 
 @pytest.mark.parametrize("field, value", [

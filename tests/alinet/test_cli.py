@@ -32,13 +32,8 @@ TINY = [*BASE, "--seeds", "0"]
     (["--threads", "0"], "--threads"),
     (["--out", "x.json"], "--out"),  # two files: --out is a folder
 ])
-def test_bad_flag_fails_fast_naming_it(argv, flag, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "fit", lambda *a, **k: pytest.fail("training started before the flags were checked"))
-    with pytest.raises(SystemExit) as e:
-        cli.main(argv)
-    assert e.value.code == 2 and flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flag_fails_fast_naming_it(argv, flag, rejects_before_work):
+    rejects_before_work(cli.main, argv, flag, forbid=((cli, "fit"),))
 
 
 def test_cli_end_to_end_tiny_into_cwd_results(tmp_path, monkeypatch):

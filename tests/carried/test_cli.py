@@ -45,17 +45,8 @@ def test_cli_rerun_reproduces_its_file(tmp_path):
     ("--threads", "0"),
     ("--data", "digits"),
 ])
-def test_bad_flags_fail_fast_naming_the_flag(flag, value, tmp_path, monkeypatch, capsys):
-    def no_work(*args, **kwargs):
-        raise AssertionError("work started before the flags were checked")
-
-    monkeypatch.setattr(cli, "run_seed", no_work)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as exit_:
-        cli.main([*TINY, flag, value])
-    assert exit_.value.code == 2
-    assert flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flags_fail_fast_naming_the_flag(flag, value, rejects_before_work):
+    rejects_before_work(cli.main, [*TINY, flag, value], flag, forbid=((cli, "run_seed"),))
 
 
 def test_out_and_publish_are_exclusive(tmp_path, monkeypatch, capsys):

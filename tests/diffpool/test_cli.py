@@ -81,17 +81,8 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--dataset", "tu_local", "--num-graphs", "40"], "--num-graphs"),
     (["--dataset", "tu_local", "--root", "/nonexistent/tu"], "--root"),
 ])
-def test_bad_flags_exit_2_before_any_training(argv, flag, monkeypatch, capsys, tmp_path):
-    def no_training(*a, **k):
-        raise AssertionError("training started before the arguments were checked")
-
-    monkeypatch.setattr(cli, "cross_validate", no_training)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    assert e.value.code == 2
-    assert flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flags_exit_2_before_any_training(argv, flag, rejects_before_work):
+    rejects_before_work(main, argv, flag, forbid=((cli, "cross_validate"),))
 
 
 def test_tu_local_without_files_is_a_flag_error(tmp_path, capsys):

@@ -53,10 +53,6 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     assert reproduce_file(path, tmp_path / "b") == []
 
 
-def no_training(*args, **kwargs):
-    raise AssertionError("training started despite a bad flag")
-
-
 @pytest.mark.parametrize("argv, flag", [
     (["--threads", "0"], "--threads"),
     (["--seeds", "0", "0"], "--seeds"),
@@ -93,16 +89,10 @@ def no_training(*args, **kwargs):
     # every partition must own a training node before a mini-batch worker starts: 7 labels, 8 workers
     (["--workers", "8", "--train-per-class", "1"], "--workers"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
-def test_bad_flags_exit_2_before_training(argv, flag, monkeypatch, capsys, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "run_workers", no_training)
+def test_bad_flags_exit_2_before_training(argv, flag, rejects_before_work):
     pairs = [TINY[i:i + 2] for i in range(0, len(TINY), 2)]  # the flag under test replaces the tiny value
-    tiny = [a for flag, value in pairs if flag not in argv for a in (flag, value)]
-    with pytest.raises(SystemExit) as exc:
-        main([*tiny, *argv])
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert flag in err, err
+    tiny = [a for name, value in pairs if name not in argv for a in (name, value)]
+    err = rejects_before_work(main, [*tiny, *argv], flag, forbid=((cli, "run_workers"),))
     if argv[:2] == ["--workers", "8"]:
         assert "partitions" in err and "no training node" in err and "fewer workers" in err
 

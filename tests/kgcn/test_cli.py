@@ -76,13 +76,9 @@ def test_default_filename():
     (["--data", "kgcn_files", "--root", "/no/such/folder"], "--root"),
     (["--data", "kgcn_files", "--root", ".", "--density", "0.1"], "--density"),
 ])
-def test_bad_flag_fails_fast_naming_it(args, flag, monkeypatch, capsys):
+def test_bad_flag_fails_fast_naming_it(args, flag, monkeypatch, rejects_before_work):
     monkeypatch.delenv("COMPANION_DATA", raising=False)
-    monkeypatch.setattr(cli, "run_comparison", lambda *a, **k: pytest.fail("training started despite a bad flag"))
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(args)
-    assert exit_info.value.code == 2
-    assert flag in capsys.readouterr().err
+    rejects_before_work(cli.main, args, flag, forbid=((cli, "run_comparison"),))
 
 
 def test_kgcn_files_without_root_and_with_a_corrupt_file(tmp_path, monkeypatch, capsys):

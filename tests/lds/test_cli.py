@@ -78,18 +78,8 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path, args):
     (["--dataset", "planetoid", "--root", "/nonexistent/planetoid"], "--root"),
     (["--dataset", "wine", "--threads", "0"], "--threads"),
 ])
-def test_bad_flags_exit_2_before_any_training(argv, flag, monkeypatch, capsys, tmp_path):
-    def no_training(*a, **k):
-        raise AssertionError("training started before the arguments were checked")
-
-    monkeypatch.setattr(cli, "run_no_graph", no_training)
-    monkeypatch.setattr(cli, "run_incomplete_graph", no_training)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    assert e.value.code == 2
-    assert flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flags_exit_2_before_any_training(argv, flag, rejects_before_work):
+    rejects_before_work(main, argv, flag, forbid=((cli, "run_no_graph"), (cli, "run_incomplete_graph")))
 
 
 def test_root_without_planetoid_files_names_them(tmp_path, capsys):

@@ -86,18 +86,8 @@ def test_cli_reads_a_local_otb_sequence(tmp_path, monkeypatch):
     (["--seeds", "-1"], "--seeds"),
     (["--otb-root", "/no/such/folder"], "--otb-root"),
 ])
-def test_bad_flags_fail_fast_naming_the_flag(args, flag, tmp_path, monkeypatch, capsys):
-    def no_work(*a, **k):
-        raise AssertionError("work started before the flags were checked")
-
-    monkeypatch.setattr(cli, "track_all", no_work)
-    monkeypatch.setattr(cli, "_load_sequences", no_work)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as exit_:
-        cli.main([*TINY, *args])
-    assert exit_.value.code == 2
-    assert flag in capsys.readouterr().err
-    assert not (tmp_path / "results").exists()
+def test_bad_flags_fail_fast_naming_the_flag(args, flag, rejects_before_work):
+    rejects_before_work(cli.main, [*TINY, *args], flag, forbid=((cli, "track_all"), (cli, "_load_sequences")))
 
 
 def test_missing_otb_sequence_and_missing_opencv_tracker_fail_fast(tmp_path, monkeypatch, capsys):
