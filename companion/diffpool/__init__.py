@@ -3,11 +3,14 @@
 from companion.diffpool.dense import DenseGraphs, to_dense
 from companion.diffpool.gnn import DenseSAGELayer, GNNBlock, masked_batch_norm
 from companion.diffpool.model import DiffPoolNet, FlatGNN, cluster_sizes, readout
-from companion.diffpool.pool import diff_pool, entropy_loss, link_prediction_loss
-from companion.diffpool.train import MODELS, cross_validate, evaluate_accuracy, fit, make_model, stratified_folds
+from companion.diffpool.pool import (COARSE_ADJ, coarse_adjacency, coarsen, diff_pool, entropy_loss,
+                                     hard_assignment, link_prediction_loss)
+from companion.diffpool.train import (DEFAULT_MODELS, MODELS, cross_validate, evaluate_accuracy, fit, make_model,
+                                      stratified_folds)
 
 __all__ = [
     "DenseGraphs", "to_dense", "DenseSAGELayer", "GNNBlock", "masked_batch_norm", "DiffPoolNet", "FlatGNN",
-    "cluster_sizes", "readout", "diff_pool", "entropy_loss", "link_prediction_loss", "MODELS",
-    "cross_validate", "evaluate_accuracy", "fit", "make_model", "stratified_folds",
+    "cluster_sizes", "readout", "COARSE_ADJ", "coarse_adjacency", "coarsen", "diff_pool", "entropy_loss",
+    "hard_assignment", "link_prediction_loss", "DEFAULT_MODELS", "MODELS", "cross_validate",
+    "evaluate_accuracy", "fit", "make_model", "stratified_folds",
 ]

@@ -2,11 +2,18 @@
 
     python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --models flat-mean
     python -m companion.diffpool --dataset tu_local --tu-name ENZYMES --root ~/data/tu --folds 10
+    python -m companion.diffpool --models diffpool diffpool-oracle --coarse-adj no-diag --readout max-concat
 
 Prints the table (accuracy: mean over folds, then mean ± std over seeds; CPU seconds per training
 epoch) and writes one row per (model, seed) to ``./results/cv_<dataset>_<model>.json`` when one
 model runs, ``cv_<dataset>.json`` for several (or ``--out``; ``--publish`` writes the book's
 ``book/08_diffpool/results/``).
+
+``--coarse-adj`` and ``--readout`` change the DiffPool models only (``diffpool``, ``diffpool-pyg``,
+``diffpool-oracle``). With a value other than the default (``raw``, ``mean``) those models are
+labelled ``<model>+<value>...`` (``diffpool+no-diag+max-concat``) in the rows, the table and the
+file name, so a variant never overwrites the default run's file. The authors' code
+(``RexYing/diffpool``) uses ``--coarse-adj raw --readout max-concat``.
 """
 
 from __future__ import annotations
@@ -18,11 +25,15 @@ import numpy as np
 
 from companion import data
 from companion.cli import chapter_parser, float_in, int_at_least, start_run
-from companion.diffpool.train import MODELS, cross_validate, stratified_folds
+from companion.diffpool.pool import COARSE_ADJ
+from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
+                                      cross_validate, stratified_folds)
 from companion.results import save_results, summarize
 
 DATASETS = ("hier_graphs", "ba2motifs", "tu_local")  # graph-classification datasets of companion.data
 GENERATORS = ("hier_graphs", "ba2motifs")
+WITH_COMMUNITIES = ("hier_graphs",)  # datasets whose graphs carry their planted `community` (for the oracle)
+DEFAULTS = {"coarse_adj": "raw", "readout": "mean"}  # DiffPool options; other values label the model
 METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds_per_epoch": False}
 TIMING = ("cpu_seconds_per_epoch",)
 
@@ -38,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-nodes", type=int_at_least(1), default=150,
                    help="drop larger graphs (DiffPool code: --max-nodes)")
     g = p.add_argument_group("cross-validation and model")
-    g.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    g.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS,
+                   help=f"default: {' '.join(DEFAULT_MODELS)}; {ORACLE}: DiffPool with the planted communities "
+                        "as its fixed first assignment (hier_graphs only)")
     g.add_argument("--folds", type=int_at_least(2), default=10)
     g.add_argument("--max-folds", type=int_at_least(1), default=None,
                    help="run only the first folds (quick checks); at most --folds")
@@ -52,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3)
     g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
     g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
+    g.add_argument("--coarse-adj", default="raw", choices=COARSE_ADJ,
+                   help="DiffPool models: the coarsened adjacency S^T A S as is (raw, the paper's), with its "
+                        "diagonal zeroed (no-diag), or zeroed then D^-1/2 A D^-1/2 (degree-norm, as MinCutPool)")
+    g.add_argument("--readout", default="mean", choices=READOUT_OPTIONS,
+                   help="DiffPool models: mean over the last level's clusters (ours), or max over nodes at every "
+                        "level, concatenated (max-concat, the authors' code)")
     return p
 
 
@@ -63,6 +82,15 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--seeds must be distinct, got {args.seeds}")
     if args.max_folds is not None and args.max_folds > args.folds:
         p.error(f"--max-folds {args.max_folds} is larger than --folds {args.folds}")
+    if not set(args.models) & set(DIFFPOOL_MODELS):
+        for key, default in DEFAULTS.items():
+            flag = "--" + key.replace("_", "-")
+            if getattr(args, key) != default:
+                p.error(f"{flag} {getattr(args, key)} applies to the DiffPool models {', '.join(DIFFPOOL_MODELS)}, "
+                        f"but --models is {' '.join(args.models)}")
+    if ORACLE in args.models and args.dataset not in WITH_COMMUNITIES:
+        p.error(f"--models {ORACLE} needs planted communities, which only {', '.join(WITH_COMMUNITIES)} has, "
+                f"not --dataset {args.dataset}")
     if args.dataset == "tu_local":
         if args.num_graphs is not None:
             p.error("--num-graphs applies to the generator datasets "
@@ -101,10 +129,24 @@ def load_graphs(p: argparse.ArgumentParser, args: argparse.Namespace) -> list:
     return kept
 
 
+def variant(args: argparse.Namespace) -> str:
+    """The DiffPool options that differ from the defaults, joined by ``+`` (``""`` for the defaults)."""
+    return "+".join(getattr(args, key) for key, default in DEFAULTS.items() if getattr(args, key) != default)
+
+
+def method_label(kind: str, args: argparse.Namespace) -> str:
+    """The model's name in the rows: ``kind``, plus ``+<option>`` for each non-default DiffPool option."""
+    return f"{kind}+{variant(args)}" if kind in DIFFPOOL_MODELS and variant(args) else kind
+
+
 def results_name(args: argparse.Namespace) -> str:
-    """``cv_<dataset>_<model>.json`` for one model, ``cv_<dataset>.json`` for several."""
+    """``cv_<dataset>_<model>.json`` for one model, ``cv_<dataset>.json`` for several; a non-default
+    ``--coarse-adj``/``--readout`` is part of the name (``cv_hier_graphs_diffpool+no-diag.json``,
+    ``cv_hier_graphs_no-diag.json``)."""
     name = args.tu_name if args.dataset == "tu_local" else args.dataset
-    return f"cv_{name}_{args.models[0]}.json" if len(args.models) == 1 else f"cv_{name}.json"
+    if len(args.models) == 1:
+        return f"cv_{name}_{method_label(args.models[0], args)}.json"
+    return f"cv_{name}_{variant(args)}.json" if variant(args) else f"cv_{name}.json"
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -115,27 +157,31 @@ def main(argv: list[str] | None = None) -> list[dict]:
     run = start_run(p, args, module="companion.diffpool", chapter="08_diffpool", argv=argv, one_file=True)
     name = args.tu_name if args.dataset == "tu_local" else args.dataset
     rows = []
-    for kind in args.models:
+    labels = [method_label(kind, args) for kind in args.models]
+    width = max(13, *map(len, labels))
+    for kind, label in zip(args.models, labels):
+        # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
+        extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
         for seed in run.seeds:
             r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
                                max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
                                cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
                                batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
-                               entropy_weight=args.entropy_weight)
-            rows.append({"setting": name, "method": kind, "seed": seed, "accuracy": r["mean"],
+                               entropy_weight=args.entropy_weight, **extra)
+            rows.append({"setting": name, "method": label, "seed": seed, "accuracy": r["mean"],
                          "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
                          "fold_acc": r["fold_acc"]})
-            print(f"{kind:13s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
+            print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
                   f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
     out = save_results(run.path(results_name(args)), rows, seeds=run.seeds, command=run.command,
                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=name,
                        num_graphs=len(graphs),
                        settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
-    print(f"\n{'model':13s} {'accuracy (mean ± std over seeds)':>34s} {'CPU s/epoch':>12s}")
+    print(f"\n{'model':{width}s} {'accuracy (mean ± std over seeds)':>34s} {'CPU s/epoch':>12s}")
     summary = {(r["method"], r["metric"]): r for r in summarize(rows, METRICS, TIMING)}
-    for kind in args.models:
-        acc, sec = summary[(kind, "accuracy")], summary[(kind, "cpu_seconds_per_epoch")]
-        print(f"{kind:13s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
+    for label in labels:
+        acc, sec = summary[(label, "accuracy")], summary[(label, "cpu_seconds_per_epoch")]
+        print(f"{label:{width}s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
     print(f"wrote {out} ({run.wall_seconds:.0f} s)")
     return rows
 

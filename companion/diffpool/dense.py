@@ -11,18 +11,22 @@ from torch import Tensor
 
 @dataclass
 class DenseGraphs:
-    """Graphs padded to ``N`` nodes: ``x`` (B, N, F), ``adj`` (B, N, N), ``mask`` (B, N), ``y`` (B,)."""
+    """Graphs padded to ``N`` nodes: ``x`` (B, N, F), ``adj`` (B, N, N), ``mask`` (B, N), ``y`` (B,),
+    and ``community`` (B, N) long, the planted community of each node (``-1`` on padding), when
+    the graphs carry one (``hier_graphs``), else ``None``."""
 
     x: Tensor
     adj: Tensor
     mask: Tensor
     y: Tensor
+    community: Tensor | None = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
     def __getitem__(self, index) -> "DenseGraphs":
-        return DenseGraphs(self.x[index], self.adj[index], self.mask[index], self.y[index])
+        community = None if self.community is None else self.community[index]
+        return DenseGraphs(self.x[index], self.adj[index], self.mask[index], self.y[index], community)
 
     @property
     def max_nodes(self) -> int:
@@ -34,7 +38,9 @@ def to_dense(graphs: Sequence, max_nodes: int | None = None) -> DenseGraphs:
 
     ``max_nodes`` (default: the largest graph) is the padded size N; a larger graph is an error
     (filter them first, as the DiffPool code does with ``--max-nodes``). Node ``i`` of graph ``b``
-    is row ``i`` of ``x[b]``; rows ``>= num_nodes`` are zero and ``mask`` is False there.
+    is row ``i`` of ``x[b]``; rows ``>= num_nodes`` are zero and ``mask`` is False there. When
+    every graph has a ``community`` attribute (one index per node), it is padded with ``-1`` into
+    ``community``; otherwise ``community`` is ``None``.
     """
     if len(graphs) == 0:
         raise ValueError("to_dense needs at least one graph, got an empty list")
@@ -54,4 +60,11 @@ def to_dense(graphs: Sequence, max_nodes: int | None = None) -> DenseGraphs:
         adj[i, g.edge_index[0], g.edge_index[1]] = 1.0
         mask[i, :size] = True
     y = torch.cat([g.y.view(-1)[:1] for g in graphs]).long()
-    return DenseGraphs(x, adj, mask, y)
+    community = None
+    if all(getattr(g, "community", None) is not None for g in graphs):
+        community = torch.full((b, n), -1, dtype=torch.long)
+        for i, (g, size) in enumerate(zip(graphs, sizes)):
+            if g.community.numel() != size:
+                raise ValueError(f"graph {i}: community has {g.community.numel()} entries for {size} nodes")
+            community[i, :size] = g.community.long()
+    return DenseGraphs(x, adj, mask, y, community)

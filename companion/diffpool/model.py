@@ -9,9 +9,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from companion.diffpool.gnn import GNNBlock
-from companion.diffpool.pool import diff_pool
+from companion.diffpool.pool import COARSE_ADJ, coarse_adjacency, coarsen, diff_pool, hard_assignment
 
 READOUTS = ("mean", "sum", "max")
+# DiffPoolNet also has "max-concat": the authors' readout (max over nodes at every level, concatenated)
+DIFFPOOL_READOUTS = READOUTS + ("max-concat",)
 POOL_FUNCTIONS = ("ours", "pyg")
 
 
@@ -47,10 +49,11 @@ def readout(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
     return x.masked_fill(~mask.unsqueeze(-1).bool(), float("-inf")).max(1).values
 
 
-def _pyg_diff_pool(x, adj, s, mask=None):
+def _pyg_diff_pool(x, adj, s, mask=None, coarse_adj="raw"):
     from torch_geometric.nn import dense_diff_pool
 
-    return dense_diff_pool(x, adj, s, mask)
+    out, out_adj, link, ent = dense_diff_pool(x, adj, s, mask)
+    return out, coarse_adjacency(out_adj, coarse_adj), link, ent
 
 
 class FlatGNN(nn.Module):
@@ -87,45 +90,100 @@ class DiffPoolNet(nn.Module):
     the coarse graph, a readout over clusters gives the graph embedding, and an MLP the logits.
 
     ``pool="ours"`` uses :func:`diff_pool`, ``pool="pyg"`` PyG's ``dense_diff_pool`` (same maths).
-    ``forward(x (B, N, F), adj (B, N, N), mask (B, N)) -> (logits, aux)``; ``aux`` holds the summed
-    ``link_loss`` and ``entropy_loss`` over levels and the softmax ``assignments`` of each level.
+    ``coarse_adj`` (:data:`~companion.diffpool.pool.COARSE_ADJ`) is what
+    :func:`~companion.diffpool.pool.coarse_adjacency` does to :math:`A'` at every level:
+    ``"raw"`` (default; the paper and the authors' code), ``"no-diag"``, ``"degree-norm"``.
+
+    ``readout``: ``"mean"`` (default), ``"sum"`` or ``"max"`` over the clusters of the last level
+    only; ``"max-concat"`` is the authors' readout (``SoftPoolingGcnEncoder.forward`` in
+    ``RexYing/diffpool/encoders.py``): the max over nodes of the embedding GNN's output at every
+    level (padding ignored) and of the final GNN's output, concatenated, so the MLP sees
+    ``levels + 1`` vectors.
+
+    ``oracle_clusters``: when given, level 0 has no pooling GNN: its assignment is the fixed hard
+    one-hot :math:`S` of the planted communities (:func:`~companion.diffpool.pool.hard_assignment`
+    with that many clusters), passed as ``community`` (B, N) to ``forward``; it adds no auxiliary
+    loss. Further levels (``levels > 1``) are learned, with ``ceil(cluster_ratio * C)`` clusters.
+
+    ``forward(x (B, N, F), adj (B, N, N), mask (B, N), community (B, N) or None) -> (logits, aux)``;
+    ``aux`` holds the summed ``link_loss`` and ``entropy_loss`` over levels and the
+    assignments :math:`S` of each level (softmax, or the oracle's one-hot; padding rows zero).
     """
 
     def __init__(self, in_dim: int, num_classes: int, max_nodes: int, hidden: int = 32, levels: int = 1,
                  cluster_ratio: float = 0.25, num_layers: int = 3, readout: str = "mean", aggr: str = "sum",
-                 pool: str = "ours", dropout: float = 0.0):
+                 pool: str = "ours", dropout: float = 0.0, coarse_adj: str = "raw",
+                 oracle_clusters: int | None = None):
         super().__init__()
         if pool not in POOL_FUNCTIONS:
             raise ValueError(f"pool must be one of {POOL_FUNCTIONS}, got {pool!r}")
-        if readout not in READOUTS:
-            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        if readout not in DIFFPOOL_READOUTS:
+            raise ValueError(f"readout must be one of {DIFFPOOL_READOUTS}, got {readout!r}")
+        if coarse_adj not in COARSE_ADJ:
+            raise ValueError(f"coarse_adj must be one of {COARSE_ADJ}, got {coarse_adj!r}")
         if num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-        self.max_nodes, self.readout = max_nodes, readout
-        self.clusters = cluster_sizes(max_nodes, cluster_ratio, levels)
+        if oracle_clusters is not None and oracle_clusters < 1:
+            raise ValueError(f"oracle_clusters must be >= 1 or None, got {oracle_clusters}")
+        self.max_nodes, self.readout, self.coarse_adj = max_nodes, readout, coarse_adj
+        self.oracle_clusters = oracle_clusters
+        if oracle_clusters is None:
+            self.clusters = cluster_sizes(max_nodes, cluster_ratio, levels)
+        else:
+            self.clusters = [oracle_clusters] + (
+                cluster_sizes(oracle_clusters, cluster_ratio, levels - 1) if levels > 1 else [])
         self.pool_fn = diff_pool if pool == "ours" else _pyg_diff_pool
+        # pool / assign hold the learned levels only (all of them, or all but the oracle's level 0)
         self.embed, self.pool, self.assign = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         dim = in_dim
-        for c in self.clusters:
+        for level, c in enumerate(self.clusters):
             self.embed.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
-            self.pool.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
-            self.assign.append(nn.Linear(self.pool[-1].out_channels, c))
+            if not (level == 0 and self.uses_community):
+                self.pool.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
+                self.assign.append(nn.Linear(self.pool[-1].out_channels, c))
             dim = self.embed[-1].out_channels
         self.final = GNNBlock(dim, hidden, hidden, num_layers, aggr)
-        self.mlp = nn.Sequential(nn.Linear(self.final.out_channels, hidden), nn.ReLU(), nn.Dropout(dropout),
+        width = self.final.out_channels
+        if readout == "max-concat":
+            width += sum(e.out_channels for e in self.embed)
+        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden, num_classes))
 
-    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None) -> tuple[Tensor, dict]:
+    @property
+    def uses_community(self) -> bool:
+        """Whether ``forward`` needs the planted ``community`` of each node (the oracle)."""
+        return self.oracle_clusters is not None
+
+    def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None,
+                community: Tensor | None = None) -> tuple[Tensor, dict]:
         if x.dim() != 3 or x.shape[1] > self.max_nodes:
             raise ValueError(f"x must be (B, N, F) with N <= max_nodes={self.max_nodes}, got {tuple(x.shape)}")
-        link, ent, assignments = x.new_zeros(()), x.new_zeros(()), []
-        for embed, pool, assign in zip(self.embed, self.pool, self.assign):
+        if self.uses_community and (community is None or tuple(community.shape) != tuple(x.shape[:2])):
+            raise ValueError(f"the oracle DiffPool needs community (B, N) = {tuple(x.shape[:2])}, got "
+                             f"{None if community is None else tuple(community.shape)}")
+        link, ent, assignments, levels_out = x.new_zeros(()), x.new_zeros(()), [], []
+        learned = iter(zip(self.pool, self.assign))
+        for level, embed in enumerate(self.embed):
             z = embed(x, adj, mask)
-            logits_s = assign(pool(x, adj, mask))
-            x, adj, l_loss, e_loss = self.pool_fn(z, adj, logits_s, mask)
-            s = torch.softmax(logits_s, dim=-1)
-            assignments.append(s if mask is None else s * mask.unsqueeze(-1))
-            link, ent, mask = link + l_loss, ent + e_loss, None
+            if self.readout == "max-concat":
+                levels_out.append(readout(z, mask, "max"))
+            if level == 0 and self.uses_community:
+                s = hard_assignment(community, self.oracle_clusters).to(z.dtype)
+                if mask is not None:
+                    s = s * mask.unsqueeze(-1).to(z.dtype)
+                x, adj = coarsen(z, adj, s, self.coarse_adj)
+                assignments.append(s)
+            else:
+                pool, assign = next(learned)
+                logits_s = assign(pool(x, adj, mask))
+                x, adj, l_loss, e_loss = self.pool_fn(z, adj, logits_s, mask, coarse_adj=self.coarse_adj)
+                s = torch.softmax(logits_s, dim=-1)
+                assignments.append(s if mask is None else s * mask.unsqueeze(-1))
+                link, ent = link + l_loss, ent + e_loss
+            mask = None
         h = self.final(x, adj)
-        return self.mlp(readout(h, None, self.readout)), {"link_loss": link, "entropy_loss": ent,
-                                                          "assignments": assignments}
+        if self.readout == "max-concat":
+            g = torch.cat(levels_out + [readout(h, None, "max")], dim=-1)
+        else:
+            g = readout(h, None, self.readout)
+        return self.mlp(g), {"link_loss": link, "entropy_loss": ent, "assignments": assignments}

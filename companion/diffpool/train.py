@@ -14,26 +14,49 @@ from companion.diffpool.dense import DenseGraphs, to_dense
 from companion.diffpool.model import DiffPoolNet, FlatGNN
 from companion.utils import History, progress, seed_everything, train
 
-MODELS = ("flat-mean", "flat-sum", "diffpool", "diffpool-pyg")
+DEFAULT_MODELS = ("flat-mean", "flat-sum", "diffpool", "diffpool-pyg")  # what the CLI runs by default
+ORACLE = "diffpool-oracle"  # DiffPool whose level-0 assignment is the planted communities (hier_graphs)
+MODELS = DEFAULT_MODELS + (ORACLE,)
+DIFFPOOL_MODELS = ("diffpool", "diffpool-pyg", ORACLE)
+READOUT_OPTIONS = ("mean", "max-concat")  # DiffPool readouts the CLI offers (--readout)
 
 
 def make_model(kind: str, in_dim: int, num_classes: int, max_nodes: int, hidden: int = 32,
                levels: int = 1, cluster_ratio: float = 0.25, num_layers: int = 3, aggr: str = "sum",
-               flat_layers: int | None = None) -> nn.Module:
-    """One of :data:`MODELS`: the flat GNN with mean or sum readout, or DiffPool with our
-    :func:`diff_pool` or PyG's ``dense_diff_pool``.
+               flat_layers: int | None = None, coarse_adj: str = "raw", readout: str = "mean",
+               oracle_clusters: int | None = None) -> nn.Module:
+    """One of :data:`MODELS`: the flat GNN with mean or sum readout, DiffPool with our
+    :func:`diff_pool` or PyG's ``dense_diff_pool``, or ``"diffpool-oracle"``: DiffPool whose
+    first assignment is the planted communities (``oracle_clusters`` clusters, required).
 
     ``flat_layers`` (default: as many GNN layers as DiffPool has in total,
     ``num_layers * (levels + 1)``) gives the flat baseline the same depth, so DiffPool's gain is not
-    a matter of more layers.
+    a matter of more layers. ``coarse_adj`` and ``readout`` (see :class:`DiffPoolNet`) apply to
+    the DiffPool kinds only; a flat kind's readout is in its name.
     """
     if kind not in MODELS:
         raise ValueError(f"kind must be one of {MODELS}, got {kind!r}")
     if kind.startswith("flat"):
+        if coarse_adj != "raw" or readout != "mean" or oracle_clusters is not None:
+            raise ValueError(f"coarse_adj, readout and oracle_clusters apply to the DiffPool kinds "
+                             f"{DIFFPOOL_MODELS}, not to {kind!r}")
         depth = flat_layers if flat_layers is not None else num_layers * (levels + 1)
         return FlatGNN(in_dim, num_classes, hidden, depth, readout=kind.split("-")[1], aggr=aggr)
+    if (kind == ORACLE) != (oracle_clusters is not None):
+        raise ValueError(f"oracle_clusters is required for {ORACLE!r} and only for it, got {oracle_clusters} "
+                         f"for {kind!r}")
     return DiffPoolNet(in_dim, num_classes, max_nodes, hidden, levels, cluster_ratio, num_layers,
-                       aggr=aggr, pool="pyg" if kind == "diffpool-pyg" else "ours")
+                       readout=readout, aggr=aggr, pool="pyg" if kind == "diffpool-pyg" else "ours",
+                       coarse_adj=coarse_adj, oracle_clusters=oracle_clusters)
+
+
+def _forward(model: nn.Module, b: DenseGraphs):
+    """``model(x, adj, mask)``, with the planted communities for a model that uses them."""
+    if getattr(model, "uses_community", False):
+        if b.community is None:
+            raise ValueError("this model uses the planted communities, but the graphs carry no `community`")
+        return model(b.x, b.adj, b.mask, community=b.community)
+    return model(b.x, b.adj, b.mask)
 
 
 @torch.no_grad()
@@ -44,7 +67,7 @@ def evaluate_accuracy(model: nn.Module, graphs: DenseGraphs, batch_size: int = 2
     correct = 0
     for i in range(0, len(graphs), batch_size):
         b = graphs[i:i + batch_size]
-        correct += int((model(b.x, b.adj, b.mask)[0].argmax(1) == b.y).sum())
+        correct += int((_forward(model, b)[0].argmax(1) == b.y).sum())
     model.train(was_training)
     return correct / len(graphs)
 
@@ -76,7 +99,7 @@ def fit(model: nn.Module, train_set: DenseGraphs, epochs: int = 100, lr: float =
                 yield train_set[idx]
 
     def step(model, b):
-        logits, aux = model(b.x, b.adj, b.mask)
+        logits, aux = _forward(model, b)
         ce = F.cross_entropy(logits, b.y)
         if not aux:
             return {"loss": ce, "ce": ce}
@@ -114,7 +137,9 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
     Returns ``{"model", "fold_acc" (list), "mean", "std", "cpu_seconds_per_epoch"}``. ``max_folds`` runs
     only the first folds (for quick checks). Keyword arguments go to :func:`make_model`
     and the training hyper-parameters of :func:`fit` (``lr``, ``batch_size``, ``link_weight``,
-    ``entropy_weight``).
+    ``entropy_weight``). For ``"diffpool-oracle"`` the graphs must carry ``community``; the
+    oracle has as many clusters as the most communities in any graph (graphs with fewer have
+    empty clusters, as a learned assignment may).
     """
     from sklearn.model_selection import train_test_split
 
@@ -124,6 +149,10 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
         raise ValueError(f"max_folds must be in [1, folds={folds}] or None, got {max_folds}")
     fit_kw = {k: model_kw.pop(k) for k in ("lr", "batch_size", "link_weight", "entropy_weight") if k in model_kw}
     dense = to_dense(graphs)
+    if kind == ORACLE:
+        if dense.community is None:
+            raise ValueError(f"{ORACLE!r} needs graphs with a planted `community` per node (hier_graphs)")
+        model_kw["oracle_clusters"] = int(dense.community.max()) + 1
     labels = dense.y.numpy()
     num_classes = int(labels.max()) + 1
     accs, secs = [], []

@@ -51,6 +51,28 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     assert reproduce_file(tmp_path / "a" / "cv_hier_graphs.json", tmp_path / "b") == []
 
 
+def test_variant_results_file_reproduces_in_a_fresh_process(tmp_path):
+    rows = main([*TINY, "--models", "flat-mean", "diffpool", "diffpool-oracle", "--coarse-adj", "no-diag",
+                 "--readout", "max-concat", "--max-folds", "1", "--out", str(tmp_path / "a")])
+    path = tmp_path / "a" / "cv_hier_graphs_no-diag+max-concat.json"
+    payload = json.loads(path.read_text())
+    # flat models ignore the DiffPool options and keep their names; the DiffPool ones carry them
+    assert [r["method"] for r in rows] == ["flat-mean", "diffpool+no-diag+max-concat",
+                                           "diffpool-oracle+no-diag+max-concat"]
+    assert payload["settings"]["coarse_adj"] == "no-diag" and payload["settings"]["readout"] == "max-concat"
+    assert "--coarse-adj no-diag --readout max-concat" in payload["command"]
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_defaults_are_unchanged_and_variants_get_their_own_file(tmp_path):
+    args = cli.build_parser().parse_args([])
+    assert args.models == ["flat-mean", "flat-sum", "diffpool", "diffpool-pyg"]  # the oracle is opt-in
+    assert (args.coarse_adj, args.readout) == ("raw", "mean")
+    main([*TINY, "--models", "diffpool-oracle", "--coarse-adj", "degree-norm", "--max-folds", "1",
+          "--out", str(tmp_path)])
+    assert [p.name for p in tmp_path.glob("*.json")] == ["cv_hier_graphs_diffpool-oracle+degree-norm.json"]
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--max-folds", "0"], "--max-folds"),
     (["--folds", "4", "--max-folds", "5"], "--max-folds"),
@@ -80,6 +102,13 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--root", "/tmp"], "--root"),
     (["--dataset", "tu_local", "--num-graphs", "40"], "--num-graphs"),
     (["--dataset", "tu_local", "--root", "/nonexistent/tu"], "--root"),
+    (["--coarse-adj", "sym"], "--coarse-adj"),
+    (["--coarse-adj"], "--coarse-adj"),
+    (["--readout", "max"], "--readout"),
+    (["--readout", "sum"], "--readout"),
+    (["--models", "flat-mean", "flat-sum", "--coarse-adj", "no-diag"], "--coarse-adj"),
+    (["--models", "flat-sum", "--readout", "max-concat"], "--readout"),
+    (["--models", "diffpool-oracle", "--dataset", "ba2motifs"], "--models diffpool-oracle"),
 ])
 def test_bad_flags_exit_2_before_any_training(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "cross_validate"),))

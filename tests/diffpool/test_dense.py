@@ -37,3 +37,18 @@ def test_indexing_keeps_fields_aligned():
     assert len(sub) == 2 and sub.max_nodes == dense.max_nodes
     torch.testing.assert_close(sub.adj[0], dense.adj[4])
     assert sub.y.tolist() == [dense.y[4].item(), dense.y[1].item()]
+
+
+def test_community_is_padded_and_follows_indexing():
+    graphs = data.load("hier_graphs", num_graphs=6, seed=2)
+    dense = to_dense(graphs, max_nodes=max(g.num_nodes for g in graphs) + 2)
+    for i, g in enumerate(graphs):
+        assert dense.community[i, :g.num_nodes].tolist() == g.community.tolist()
+        assert (dense.community[i, g.num_nodes:] == -1).all()
+    assert torch.equal(dense[torch.tensor([3, 0])].community, dense.community[[3, 0]])
+    plain = [Data(x=g.x, edge_index=g.edge_index, y=g.y) for g in graphs]  # no planted communities
+    assert to_dense(plain).community is None and to_dense(plain)[:2].community is None
+    g = graphs[0]
+    bad = Data(x=g.x, edge_index=g.edge_index, y=g.y, community=g.community[:-1])
+    with pytest.raises(ValueError, match="community has"):
+        to_dense([bad])

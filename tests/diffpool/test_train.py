@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from companion import data
-from companion.utils import torch_threads
+from companion.utils import seed_everything, torch_threads
 from companion.diffpool import cross_validate, evaluate_accuracy, fit, make_model, stratified_folds, to_dense
 
 
@@ -31,6 +31,47 @@ def test_make_model_kinds_and_errors():
     assert make_model("diffpool-pyg", 6, 4, 30).pool_fn.__name__ == "_pyg_diff_pool"
     with pytest.raises(ValueError, match="kind must be one of"):
         make_model("gin", 6, 4, 30)
+    model = make_model("diffpool-oracle", 6, 4, 30, oracle_clusters=6, coarse_adj="no-diag", readout="max-concat")
+    assert model.uses_community and model.clusters == [6]
+    assert (model.coarse_adj, model.readout) == ("no-diag", "max-concat")
+    with pytest.raises(ValueError, match="oracle_clusters is required"):
+        make_model("diffpool-oracle", 6, 4, 30)
+    with pytest.raises(ValueError, match="oracle_clusters is required"):
+        make_model("diffpool", 6, 4, 30, oracle_clusters=6)
+    with pytest.raises(ValueError, match="apply to the DiffPool kinds"):
+        make_model("flat-mean", 6, 4, 30, coarse_adj="no-diag")
+
+
+# Recorded on the code before the --coarse-adj / --readout / oracle options were added: the
+# default path must give exactly these numbers (same machine, one thread).
+BEFORE_FOLD_ACC = {"flat-mean": [0.3, 0.3], "diffpool": [0.3, 0.2], "diffpool-pyg": [0.3, 0.2]}
+BEFORE_LOSS = {"flat-sum": [3.200431783994039, 3.6505940755208335, 2.858732223510742],
+               "diffpool": [4.016219139099121, 4.016886790593465, 4.030130068461101]}
+
+
+def test_default_path_gives_the_numbers_recorded_before_the_options():
+    graphs = data.load("hier_graphs", num_graphs=40, seed=0)
+    for kind, fold_acc in BEFORE_FOLD_ACC.items():
+        r = cross_validate(graphs, kind, folds=4, epochs=3, seed=0, max_folds=2, hidden=8, batch_size=16)
+        assert r["fold_acc"] == fold_acc, kind
+    dense = to_dense(graphs)
+    for kind, loss in BEFORE_LOSS.items():
+        seed_everything(0)
+        model = make_model(kind, dense.x.shape[-1], 4, dense.max_nodes, hidden=8, levels=2)
+        hist = fit(model, dense, epochs=3, batch_size=16, seed=0)
+        assert hist["loss"] == pytest.approx(loss, rel=1e-5), kind
+
+
+def test_cross_validate_oracle_uses_the_planted_communities():
+    graphs = data.load("hier_graphs", num_graphs=40, seed=1)
+    r = cross_validate(graphs, "diffpool-oracle", folds=4, epochs=2, max_folds=1, hidden=8, batch_size=16,
+                       coarse_adj="no-diag", readout="max-concat")
+    assert r["model"] == "diffpool-oracle" and len(r["fold_acc"]) == 1
+    from torch_geometric.data import Data
+
+    plain = [Data(x=g.x, edge_index=g.edge_index, y=g.y) for g in graphs]
+    with pytest.raises(ValueError, match="planted `community`"):
+        cross_validate(plain, "diffpool-oracle", folds=4, epochs=1, max_folds=1)
 
 
 def test_fit_logs_both_auxiliary_losses_and_learns():
