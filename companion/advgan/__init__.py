@@ -2,7 +2,8 @@
 
 Modules: ``targets`` (classifiers A/B/C), ``attacks`` (FGSM, PGD), ``networks`` (G, D),
 ``losses`` (C&W adversarial, hinge, GAN), ``trainer`` (semi-white-box and black-box AdvGAN with
-dynamic distillation), ``defense`` (PGD adversarial training), ``metrics``, ``experiment``
+dynamic distillation), ``selection`` (the C&W margin kappa picked on a validation split),
+``defense`` (PGD adversarial training), ``metrics``, ``experiment``
 (the table of the chapter; CLI: ``python -m companion.advgan``).
 """
 
@@ -15,8 +16,11 @@ from companion.advgan.losses import (
     gan_loss_generator,
     hinge_perturbation_loss,
 )
-from companion.advgan.metrics import attack_success_rate, perturbation_norms, predict, time_per_example
+from companion.advgan.metrics import (
+    attack_success_rate, perturbation_norms, predict, success_on_correct, time_per_example,
+)
 from companion.advgan.networks import Discriminator, Generator, adversarial_example, init_weights
+from companion.advgan.selection import select_kappa, validation_split
 from companion.advgan.targets import TARGET_NAMES, target_model
 from companion.advgan.trainer import (
     blackbox_query,
@@ -33,5 +37,6 @@ __all__ = [
     "advgan_generator_loss", "attack_success_rate", "blackbox_query", "cw_adversarial_loss",
     "distillation_loss", "fgsm", "freeze", "gan_loss_discriminator", "gan_loss_generator",
     "hinge_perturbation_loss", "index_batches", "init_weights", "perturbation_norms", "pgd", "predict",
-    "target_model", "time_per_example", "train_advgan", "train_advgan_blackbox", "train_classifier",
+    "select_kappa", "success_on_correct", "target_model", "time_per_example", "train_advgan",
+    "train_advgan_blackbox", "train_classifier", "validation_split",
 ]

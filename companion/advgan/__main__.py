@@ -2,7 +2,12 @@
 
 The JSON goes to ``./results/advgan_<data>_<mode>.json`` (``--out`` elsewhere, ``--publish`` into
 ``book/09_advgan/results/``): one row per seed, target and attack, and a ``no attack`` row per
-seed and target with the clean accuracy.
+seed and target with the clean accuracy. Attack rows also hold ``success_on_correct`` and
+``clean_correct`` (success counted only on the digits the target classified correctly before the
+attack); ``--kappa-grid`` adds one row per grid value with its validation scores.
+
+Those row fields are not in the summary (``METRICS``), so that a rerun of a committed file
+compares equal to it (``python -m companion.reproduce``); read them from ``rows``.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from companion.advgan.experiment import MODES, SIZES, Config, config_problems, run_table
+from companion.advgan.experiment import GRID_ATTACK, MODES, SIZES, Config, config_problems, run_table
 from companion.advgan.targets import TARGET_NAMES
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import chapter_parser, float_in, float_list, int_at_least, start_run
 from companion.results import save_results
 
 CLEAN = "no attack"
@@ -46,6 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float_in(0, 1e3), default=d.alpha, help="weight of the GAN loss")
     p.add_argument("--beta", type=float_in(0, 1e3), default=d.beta, help="weight of the hinge loss")
     p.add_argument("--c", type=float_in(0, 1e3), default=d.c, help="the hinge loss's bound on ||delta||_2")
+    p.add_argument("--kappa", type=float_in(0, 1e3), default=d.kappa,
+                   help="C&W confidence margin on logits of both AdvGAN attacks (0: stop once misclassified)")
+    p.add_argument("--kappa-grid", type=float_list(0, 1e3), default=d.kappa_grid, metavar="K1,K2,...",
+                   help="pick the semi-white-box kappa from these on a validation split of the training "
+                        "images (the smallest reaching --kappa-goal); the black-box attack keeps --kappa")
+    p.add_argument("--val-fraction", type=float_in(0, 1, low_open=True, high_open=True), default=d.val_fraction,
+                   help="share of the training images held out to pick kappa (with --kappa-grid)")
+    p.add_argument("--kappa-goal", type=float_in(0, 1, low_open=True), default=d.kappa_goal,
+                   help="validation success on correctly classified digits the picked kappa must reach")
+    p.add_argument("--defense-from-scratch", action="store_true", default=d.defense_from_scratch,
+                   help="PGD-train the defended target from random init for --at-epochs epochs "
+                        "(default: fine-tune the undefended target)")
+    p.add_argument("--at-warmup-epochs", type=int_at_least(0), default=d.at_warmup_epochs,
+                   help="adversarial training: grow eps linearly over these first epochs (<= --at-epochs)")
     return p
 
 
@@ -54,6 +73,8 @@ def _configs(p: argparse.ArgumentParser, args: argparse.Namespace) -> list[Confi
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f"--seeds: each seed once, got {args.seeds}")
     fields = {k: getattr(args, k) for k in asdict(Config()) if k != "seed"}
+    if fields["kappa_grid"] is not None:
+        fields["kappa_grid"] = tuple(fields["kappa_grid"])
     cfg = Config(**fields)
     problems = config_problems(cfg)
     if problems:
@@ -75,10 +96,23 @@ def main(argv: Sequence[str] | None = None) -> Path:
                          "attack": CLEAN, "clean_accuracy": acc})
         rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]
         print(f"seed {cfg.seed} clean accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in clean.items()))
-        print(f"{'target':12s} {'attack':24s} {'success':>8s} {'L2':>6s} {'Linf':>5s} {'ms/example':>10s}")
+        print(f"{'target':12s} {'attack':24s} {'success':>8s} {'on correct':>10s} {'L2':>6s} {'Linf':>5s} "
+              f"{'ms/example':>10s} {'kappa':>6s}")
         for r in table:
-            print(f"{r['target']:12s} {r['attack']:24s} {r['success_rate']:8.3f} {r['l2']:6.2f} {r['linf']:5.2f} "
-                  f"{r['ms_per_example']:10.3f}")
+            if r["attack"] == GRID_ATTACK:
+                continue
+            soc = "-" if r["success_on_correct"] is None else f"{r['success_on_correct']:.3f}"
+            kappa = f"{r['kappa']:g}" if "kappa" in r else ""
+            print(f"{r['target']:12s} {r['attack']:24s} {r['success_rate']:8.3f} {soc:>10s} {r['l2']:6.2f} "
+                  f"{r['linf']:5.2f} {r['ms_per_example']:10.3f} {kappa:>6s}")
+        grid = [r for r in table if r["attack"] == GRID_ATTACK]
+        if grid:
+            print(f"kappa on validation (semi-white-box; goal: success on correct >= {cfg.kappa_goal:g})")
+            for r in grid:
+                soc = "-" if r["val_success_on_correct"] is None else f"{r['val_success_on_correct']:.3f}"
+                print(f"  {r['target']:12s} kappa {r['kappa']:<6g} success {r['val_success_rate']:.3f} "
+                      f"on correct {soc} L2 {r['val_l2']:.2f} Linf {r['val_linf']:.2f}"
+                      f"{'  <- selected' if r['selected'] else ''}")
     config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
     out = save_results(run.path(f"advgan_{args.data}_{args.mode}.json"), rows, seeds=run.seeds,
                        command=run.command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,

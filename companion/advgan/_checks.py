@@ -35,3 +35,9 @@ def check_eps(eps: float, name: str = "eps") -> None:
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, names: str = "x, x_adv") -> None:
     if a.shape != b.shape:
         raise ValueError(f"{names} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def check_kappa(kappa: float, name: str = "kappa") -> None:
+    """The C&W confidence margin must be a finite number >= 0."""
+    if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0 <= kappa < float("inf"):
+        raise ValueError(f"{name} (the C&W confidence margin on logits) must be a finite number >= 0, got {kappa!r}")

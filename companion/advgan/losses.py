@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from companion.advgan._checks import check_kappa
+
 
 def cw_adversarial_loss(logits: torch.Tensor, y: torch.Tensor, kappa: float = 0.0) -> torch.Tensor:
     r"""Untargeted C&W margin loss :math:`\ell_f(x_A, y) = \max(Z_y - \max_{j \ne y} Z_j + \kappa, 0)`, batch mean.
@@ -19,11 +21,16 @@ def cw_adversarial_loss(logits: torch.Tensor, y: torch.Tensor, kappa: float = 0.
     ``logits`` (N, K) are the target's logits Z on the adversarial inputs, ``y`` (N,) the true
     labels. The loss is zero exactly when some wrong class beats the true class by at least the
     margin ``kappa`` >= 0: then the target is fooled and G gets no more push.
+
+    Carlini & Wagner write the same term as :math:`\max(Z_y - \max_{j \ne y} Z_j, -\kappa)`; the
+    two differ by the constant :math:`\kappa`, so they have the same gradient and the same
+    minimisers. This form is zero at the optimum. With ``kappa = 0`` G stops pushing as soon as an
+    example is barely misclassified; a margin ``kappa > 0`` makes it push the logits of a wrong
+    class ``kappa`` beyond the true one, which carries over better to digits G has not seen.
     """
     if logits.ndim != 2 or y.ndim != 1 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
-    if kappa < 0:
-        raise ValueError(f"kappa must be >= 0, got {kappa}")
+    check_kappa(kappa)
     true = logits.gather(1, y[:, None]).squeeze(1)
     others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), float("-inf")).amax(1)
     return (true - others + kappa).clamp(min=0).mean()
@@ -68,7 +75,8 @@ def advgan_generator_loss(
 ) -> dict[str, torch.Tensor]:
     r"""The generator's objective :math:`\mathcal L^f_{adv} + \alpha \mathcal L_{GAN} + \beta \mathcal L_{hinge}`.
 
-    Returns a dict with ``"loss"`` (the total) and its three terms ``"adv"``, ``"gan"``, ``"hinge"``.
+    ``kappa`` >= 0 is the C&W margin of :func:`cw_adversarial_loss`. Returns a dict with
+    ``"loss"`` (the total) and its three terms ``"adv"``, ``"gan"``, ``"hinge"``.
     """
     if alpha < 0 or beta < 0:
         raise ValueError(f"alpha and beta must be >= 0, got {alpha}, {beta}")

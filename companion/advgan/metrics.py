@@ -1,4 +1,5 @@
-"""Attack metrics: success rate, perturbation size, time per adversarial example."""
+"""Attack metrics: success rate (on all digits and on the originally correct ones), perturbation
+size, time per adversarial example."""
 
 from __future__ import annotations
 
@@ -29,6 +30,29 @@ def attack_success_rate(model: nn.Module, x_adv: torch.Tensor, y: torch.Tensor) 
     check_images(x_adv, "x_adv")
     check_labels(x_adv, y)
     return (predict(model, x_adv) != y).float().mean().item()
+
+
+def success_on_correct(
+    model: nn.Module, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor,
+) -> dict[str, float | int | None]:
+    r"""Attack success counted only on the inputs the model got right before the attack.
+
+    With :math:`C = \{i : f(x_i) = y_i\}` (``clean_correct`` = :math:`|C|`), the rate is
+    :math:`|\{i \in C : f(x^{adv}_i) \ne y_i\}| / |C|`. :func:`attack_success_rate` also counts
+    inputs that were misclassified before any perturbation; this one does not, so it measures
+    what the attack itself did. ``x`` and ``x_adv`` (N, C, H, W) in [0, 1], ``y`` (N,).
+    Returns ``{"success_on_correct": rate or None when no input was correct, "clean_correct": |C|}``.
+    """
+    check_images(x)
+    check_images(x_adv, "x_adv")
+    check_same_shape(x, x_adv)
+    check_labels(x, y)
+    correct = predict(model, x) == y
+    n_correct = int(correct.sum().item())
+    if n_correct == 0:
+        return {"success_on_correct": None, "clean_correct": 0}
+    fooled = (predict(model, x_adv) != y) & correct
+    return {"success_on_correct": fooled.sum().item() / n_correct, "clean_correct": n_correct}
 
 
 def perturbation_norms(x: torch.Tensor, x_adv: torch.Tensor) -> dict[str, float]:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion import utils
-from companion.advgan._checks import check_eps, check_images, check_labels
+from companion.advgan._checks import check_eps, check_images, check_kappa, check_labels
 from companion.advgan.losses import advgan_generator_loss, gan_loss_discriminator
 from companion.advgan.networks import Discriminator, Generator, init_weights
 
@@ -127,12 +127,14 @@ def train_advgan(
 
     Minimises :math:`\mathcal L^f_{adv} + \alpha\mathcal L_{GAN} + \beta\mathcal L_{hinge}` over G
     and the GAN loss over D, alternating per mini-batch. ``x`` (N, C, H, W) in [0, 1], ``y`` (N,)
-    true labels. Returns the trained generator (eval mode) and the per-epoch history
-    (``loss``, ``adv``, ``gan``, ``hinge``, ``d_loss``). The target is frozen in place.
+    true labels; ``kappa`` >= 0 the C&W margin of :math:`\mathcal L^f_{adv}` (0: stop pushing once
+    an example is misclassified). Returns the trained generator (eval mode) and the per-epoch
+    history (``loss``, ``adv``, ``gan``, ``hinge``, ``d_loss``). The target is frozen in place.
     """
     check_images(x)
     check_labels(x, y)
     check_eps(eps)
+    check_kappa(kappa)
     freeze(target)
     g, d = _make_gan(x, eps, width, seed)
     g_opt = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -190,12 +192,13 @@ def train_advgan_blackbox(
     distillation: ``distilled`` f is trained for ``static_epochs`` on :math:`H(f(x), b(x))`. Then
     per mini-batch: (1) f step on :math:`H(f(x), b(x)) + H(f(x + G(x)), b(x + G(x)))`, so f keeps
     tracking b exactly where G is sending its inputs, (2) D step, (3) G step against the now fixed f
-    (the semi-white-box objective with f in place of the target). Returns G, f and the history (with
+    (the semi-white-box objective with f in place of the target, C&W margin ``kappa``). Returns G, f and the history (with
     ``distill`` and ``agree``: f's agreement with b on the adversarial batch).
     """
     check_images(x)
     check_labels(x, y)
     check_eps(eps)
+    check_kappa(kappa)
     if static_epochs < 0:
         raise ValueError(f"static_epochs must be >= 0, got {static_epochs}")
     utils.seed_everything(seed)

@@ -72,6 +72,18 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--seeds", "0", "0"], "--seeds"),
     (["--threads", "0"], "--threads"),
     (["--out", "/proc/no-such-dir/x.json"], "--out"),
+    (["--kappa", "-1"], "--kappa"),
+    (["--kappa", "nan"], "--kappa"),
+    (["--kappa-grid", "0,-2"], "--kappa-grid"),
+    (["--kappa-grid", "0,5,5"], "--kappa-grid"),
+    (["--kappa-grid", ","], "--kappa-grid"),
+    (["--val-fraction", "1"], "--val-fraction"),
+    (["--val-fraction", "0"], "--val-fraction"),
+    (["--data", "digits", "--n-train", "2", "--kappa-grid", "0", "--val-fraction", "0.1"], "--val-fraction"),
+    (["--kappa-goal", "0"], "--kappa-goal"),
+    (["--at-warmup-epochs", "-1"], "--at-warmup-epochs"),
+    (["--mode", "blackbox", "--kappa-grid", "0,5"], "--kappa-grid"),
+    (["--at-epochs", "2", "--at-warmup-epochs", "3"], "--at-warmup-epochs"),
 ])
 def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "run_table"),))
@@ -81,6 +93,8 @@ def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
     ("n_train", -5), ("n_test", 0), ("n_train", 1401), ("eps", 0.0), ("pgd_alpha", 2.0), ("target_epochs", 0),
     ("at_steps", 0), ("static_epochs", -1), ("width", 0), ("alpha", -1.0), ("c", float("inf")),
     ("target", "D"), ("mode", "whitebox"), ("data", "cifar"), ("seed", -1),
+    ("kappa", -1.0), ("kappa", float("nan")), ("kappa_grid", ()), ("kappa_grid", (0.0, -1.0)), ("kappa_grid", (1, 1)),
+    ("val_fraction", 1.0), ("kappa_goal", 0.0), ("defense_from_scratch", "yes"), ("at_warmup_epochs", 4),
 ])
 def test_run_table_checks_the_config_before_any_work(field, value):
     with pytest.raises(ValueError, match=f"^{field} |; {field} "):
@@ -93,3 +107,35 @@ def test_load_images_refuses_a_negative_size():
         load_images("digits", n_train=-5)
     assert len(load_images("digits", n_train=5, n_test=3)["y_test"]) == 3
     check_config(Config(data="digits", n_train=1400, n_test=397))
+
+
+def test_cli_kappa_grid_and_defense_from_scratch_end_to_end(tmp_path, capsys):
+    path = main([*TINY, "--mode", "all", "--kappa", "2", "--kappa-grid", "0,5", "--val-fraction", "0.25",
+                 "--defense-from-scratch", "--out", str(tmp_path / "k.json")])
+    payload = json.loads(path.read_text())
+    assert payload["config"]["kappa"] == 2.0 and payload["config"]["kappa_grid"] == [0.0, 5.0]
+    assert payload["config"]["defense_from_scratch"] is True
+    assert "--kappa-grid 0,5" in payload["command"]
+    rows = payload["rows"]
+    grid = [r for r in rows if r["method"] == cli.GRID_ATTACK]
+    assert len(grid) == 4 and all("val_success_on_correct" in r for r in grid)
+    semi = [r for r in rows if r["method"] == "AdvGAN semi-white-box"]
+    assert all(r["kappa_from"] == "validation" and r["kappa"] in (0.0, 5.0) for r in semi)
+    black = [r for r in rows if r["method"] == "AdvGAN black-box"]
+    assert all(r["kappa"] == 2.0 and r["kappa_from"] == "config" for r in black)
+    attacks = [r for r in rows if r["method"] not in ("no attack", cli.GRID_ATTACK)]
+    assert len(attacks) == 8 and all("success_on_correct" in r and "clean_correct" in r for r in attacks)
+    assert all("from scratch" in r["defense"] for r in attacks if r["setting"] == "PGD-trained")
+    # the validation rows are not test results: none of them is in the summary
+    assert cli.GRID_ATTACK not in {r["method"] for r in payload["summary"]}
+    assert "<- selected" in capsys.readouterr().out
+
+
+def test_default_rows_gain_success_on_correct_but_the_summary_is_unchanged(tmp_path):
+    payload = json.loads(main([*TINY, "--mode", "semiwhitebox", "--out", str(tmp_path / "d.json")]).read_text())
+    assert payload["config"]["kappa"] == 0.0 and payload["config"]["kappa_grid"] is None
+    assert {r["metric"] for r in payload["summary"]} == set(cli.METRICS)
+    for r in payload["rows"]:
+        if r["method"] != "no attack":
+            on = r["success_on_correct"]
+            assert isinstance(r["clean_correct"], int) and (on is None or 0 <= on <= 1)

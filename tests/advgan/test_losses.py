@@ -49,3 +49,35 @@ def test_loss_errors():
         hinge_perturbation_loss(torch.zeros(2, 3), c=-1)
     with pytest.raises(ValueError, match="one example per row"):
         hinge_perturbation_loss(torch.zeros(3), c=1)
+
+
+def test_cw_loss_follows_the_carlini_wagner_formula_for_each_kappa():
+    # Z_y - max_{i != y} Z_i by hand: row 0: 4 - 1 = 3; row 1: 1 - 3 = -2; row 2: 0 - 0.5 = -0.5
+    logits = torch.tensor([[4.0, 1.0, 0.0], [3.0, 1.0, 0.0], [0.0, 0.5, -1.0]], requires_grad=True)
+    y = torch.tensor([0, 1, 0])
+    margins = [3.0, -2.0, -0.5]
+    for kappa in (0.0, 1.0, 5.0):
+        cw = sum(max(m, -kappa) for m in margins) / 3  # C&W: max(Z_y - max_{i != y} Z_i, -kappa)
+        loss = cw_adversarial_loss(logits, y, kappa=kappa)
+        # our form max(. + kappa, 0) is C&W's shifted by the constant kappa: same gradient and minimisers
+        assert loss.item() == pytest.approx(cw + kappa)
+    # kappa = 0: only row 0 pushes; kappa = 5: every row pushes, also the two already misclassified
+    assert cw_adversarial_loss(logits, y, kappa=0.0).item() == pytest.approx(1.0)
+    assert cw_adversarial_loss(logits, y, kappa=5.0).item() == pytest.approx((8.0 + 3.0 + 4.5) / 3)
+    (grad,) = torch.autograd.grad(cw_adversarial_loss(logits, y, kappa=0.0), logits)
+    assert grad[1:].abs().sum().item() == 0.0
+    (grad,) = torch.autograd.grad(cw_adversarial_loss(logits, y, kappa=5.0), logits)
+    assert grad[1].tolist() == pytest.approx([-1 / 3, 1 / 3, 0.0])  # down on Z_y = Z_1, up on the best other Z_0
+
+
+def test_generator_loss_threads_kappa_to_the_adversarial_term():
+    logits, y = torch.tensor([[0.0, 2.0]]), torch.tensor([0])   # misclassified by a margin of 2
+    d_fake, delta = torch.zeros(1), torch.zeros(1, 1, 2, 2)
+    assert advgan_generator_loss(logits, y, d_fake, delta)["adv"].item() == 0.0
+    assert advgan_generator_loss(logits, y, d_fake, delta, kappa=3.0)["adv"].item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kappa", [-0.5, float("nan"), float("inf")])
+def test_cw_loss_refuses_a_bad_kappa(kappa):
+    with pytest.raises(ValueError, match="kappa .*must be a finite number >= 0"):
+        cw_adversarial_loss(torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), kappa=kappa)
