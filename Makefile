@@ -52,7 +52,8 @@ reproduce: $(STAMP)
 	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }
 	$(BIN)/python -m companion.reproduce $(CH_RESULTS)
 
-# Regenerate the book's results files of one chapter: the recorded commands with --publish.
+# Regenerate the book's results files of one chapter: each recorded command rerun, its output
+# replacing the file under the file's own name.
 results: $(STAMP)
 	@test -n "$(CH)" || { echo "usage: make results CH=<chapter module, e.g. diffpool> [FILE=name.json]"; exit 2; }
 	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }

@@ -2,19 +2,22 @@
 
     python -m companion.reproduce book/08_diffpool/results/*.json
     make reproduce CH=diffpool            # the same, for every results file of that chapter
-    make results CH=diffpool              # rerun them with --publish: regenerate the book's files
+    make results CH=diffpool              # rerun them and replace the book's files
 
 Each file's ``command`` is rerun with ``--out`` pointing into a temporary folder (the book's
 files are never touched), then :func:`companion.results.compare_summaries` checks every summary
 row: equal within the file's ``reproduce_tolerance`` (0 for a deterministic run) or ``--atol``,
 whichever is larger. Timing rows are skipped. Exit status 1 when any file does not reproduce.
-With ``--publish`` each command is rerun with ``--publish`` instead, overwriting the book's file.
+With ``--publish`` each command is rerun the same way and its output replaces the book's file of
+the same name (a file keeps its name even when the CLI's default name for it would differ).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,9 +30,8 @@ from companion.results import compare_summaries, load_results
 __all__ = ["rerun_argv", "reproduce_file", "main"]
 
 
-def rerun_argv(command: str, out_dir: Path | None) -> list[str]:
-    """The argv that reruns ``command`` with this interpreter, writing into ``out_dir``
-    (``None``: into the book's results folder, with ``--publish``).
+def rerun_argv(command: str, out_dir: Path) -> list[str]:
+    """The argv that reruns ``command`` with this interpreter, writing into ``out_dir``.
 
     ``python -m companion.x ...`` and ``torchrun ... -m companion.x ...`` are understood; any
     other command is refused, since a results file must be rerunnable from the package alone.
@@ -43,17 +45,28 @@ def rerun_argv(command: str, out_dir: Path | None) -> list[str]:
     else:
         raise ValueError(f"cannot rerun {command!r}: expected 'python -m companion.<chapter> ...' "
                          "or 'torchrun ... -m companion.<chapter> ...'")
-    tail = ["--publish"] if out_dir is None else ["--out", str(out_dir)]
-    return [*strip_output_flags(argv), *tail]
+    return [*strip_output_flags(argv), "--out", str(out_dir)]
+
+
+def _rerun_file(path: Path, out_dir: Path) -> Path | None:
+    """The rerun's counterpart of ``path``: the same name, else the only file the rerun wrote."""
+    if (out_dir / path.name).is_file():
+        return out_dir / path.name
+    candidates = sorted(out_dir.glob("*.json"))
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _missing(path: Path, out_dir: Path) -> list[str]:
+    found = [c.name for c in sorted(out_dir.glob("*.json"))] or "nothing"
+    return [f"expected the rerun to write {path.name} into {out_dir}, found {found}"]
 
 
 def _compare(path: Path, committed: dict, out_dir: Path, atol: float) -> list[str]:
-    candidates = [out_dir / path.name] if (out_dir / path.name).is_file() else sorted(out_dir.glob("*.json"))
-    if len(candidates) != 1:
-        return [f"expected the rerun to write {path.name} into {out_dir}, found "
-                f"{[c.name for c in candidates] or 'nothing'}"]
+    new = _rerun_file(path, out_dir)
+    if new is None:
+        return _missing(path, out_dir)
     tolerance = max(atol, float(committed.get("reproduce_tolerance", 0.0)))
-    return compare_summaries(committed, load_results(candidates[0]), atol=tolerance)
+    return compare_summaries(committed, load_results(new), atol=tolerance)
 
 
 def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: float | None = None,
@@ -79,6 +92,30 @@ def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: flo
     return _compare(path, committed, out_dir, atol)
 
 
+def _publish(files: Sequence[str], timeout: float | None) -> int:
+    """Rerun each command once into a temporary folder, then move each output onto its file."""
+    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+        ran: dict[str, Path] = {}
+        for f in map(Path, files):
+            command = load_results(f)["command"]
+            if command not in ran:
+                ran[command] = Path(tmp) / f"{len(ran):02d}"
+                ran[command].mkdir()
+                print(f"$ {command}", flush=True)
+                code = subprocess.run(rerun_argv(command, ran[command]), timeout=timeout).returncode
+                if code != 0:
+                    print(f"FAILED (exit status {code}): {command}")
+                    return 1
+            new = _rerun_file(f, ran[command])
+            if new is None:
+                print(_missing(f, ran[command])[0])
+                return 1
+            shutil.copyfile(new, f.with_name(f".{f.name}.new"))
+            os.replace(f.with_name(f".{f.name}.new"), f)  # atomic: a reader never sees half a file
+            print(f"published {f}", flush=True)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m companion.reproduce", description=__doc__.split("\n\n")[0])
     p.add_argument("files", nargs="+", help="results files (book/NN_topic/results/*.json)")
@@ -88,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--timeout", type=float_in(0, float("inf"), low_open=True), default=None,
                    help="seconds each rerun may take")
     p.add_argument("--publish", action="store_true",
-                   help="rerun each command with --publish (regenerates the book's files; no comparison)")
+                   help="replace each file by its rerun (regenerates the book's files; no comparison)")
     args = p.parse_args(argv)
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -99,13 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as e:
             p.error(str(e))
     if args.publish:
-        for command in dict.fromkeys(load_results(f)["command"] for f in args.files):
-            print(f"$ {command} --publish", flush=True)
-            code = subprocess.run(rerun_argv(command, None), timeout=args.timeout).returncode
-            if code != 0:
-                print(f"FAILED (exit status {code}): {command}")
-                return 1
-        return 0
+        return _publish(args.files, args.timeout)
     failed, ran = 0, {}
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)

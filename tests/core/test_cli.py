@@ -86,6 +86,18 @@ def test_rerun_argv_understands_python_and_torchrun(tmp_path):
         rerun_argv("bash -c 'rm -rf /'", tmp_path)
 
 
-def test_rerun_argv_publish_replaces_out():
-    argv = rerun_argv("python -m companion.lds --dataset wine --out x.json", None)
-    assert argv[-1] == "--publish" and "--out" not in argv
+def test_publish_replaces_a_file_under_its_own_name(tmp_path):
+    # the file's name is not the CLI's default name: publishing must keep it
+    import companion.diffpool.__main__ as diffpool_cli
+    from companion import reproduce
+    from companion.results import compare_summaries, load_results
+
+    path = tmp_path / "book" / "my_name.json"
+    diffpool_cli.main(["--num-graphs", "24", "--folds", "2", "--max-folds", "1", "--epochs", "1",
+                       "--models", "flat-mean", "--no-progress", "--out", str(path)])
+    before = load_results(path)
+    path.write_text(path.read_text().replace('"date": "', '"date": "old '))
+    assert reproduce.main(["--publish", str(path)]) == 0
+    after = load_results(path)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["my_name.json"]
+    assert not after["date"].startswith("old") and compare_summaries(before, after) == []
