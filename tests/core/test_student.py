@@ -44,7 +44,7 @@ def test_tiny_chapter_cells_and_metadata(tmp_path):
         assert secret not in text and secret not in Path(report["ipynb"]).read_text()
     # the exercise text is a Markdown cell of its own; other cells are unchanged
     md = [c.source for c in nb.cells if c.cell_type == "markdown"]
-    assert any(s.startswith("### Exercise 99.1\n\nWrite `my_normalize") for s in md)
+    assert any(s.startswith("(tiny_ex1)=\n### Exercise 99.1\n\nWrite `my_normalize") for s in md)
     assert "print(demo_graph.shape)" in [c.source for c in nb.cells]
 
 
