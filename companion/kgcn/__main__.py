@@ -1,10 +1,15 @@
 """CLI: ``python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 1.0 --seeds 0 1 2``.
 
-Trains BPR-MF, KGCN (no LS) and KGCN-LS for every training fraction and seed, prints a table of
+Trains BPR-MF, KGCN (no LS) and KGCN-LS (and, with ``--models ... Popularity``, scores
+the popularity baseline) for every training fraction and seed, prints a table of
 AUC, F1 and Recall@{5,10,20} (mean and std over seeds) and writes one results file (schema of
 :mod:`companion.results`, one row per fraction, model and seed) under ``./results/``:
 ``sparsity.json`` for several fractions, ``kgcn.json`` for one (``_kgcn_files`` added for the
-paper's files).
+paper's files; ``_equal`` before it with ``--steps``).
+
+``--steps N`` gives every model the same budget of N optimiser steps at every fraction
+instead of ``--epochs`` epochs (a fixed number of epochs gives a model trained on 20 %
+of the rows five times fewer steps than one trained on all of them).
 """
 
 from __future__ import annotations
@@ -16,17 +21,20 @@ from pathlib import Path
 
 from companion import data as datasets
 from companion.cli import chapter_parser, float_in, int_at_least, start_run
-from companion.kgcn.train import MODELS, KGCNConfig, run_comparison
+from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, save_results, summary_lookup
 
 METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
 GENERATED_ONLY = ("density", "n_users", "n_items")   # knobs of the generated kg_recsys world
 
 
-def default_filename(fractions: list[float], data: str) -> str:
-    """The file a run writes: ``sparsity`` for a sweep over fractions, else ``kgcn``; the data set
-    is named unless it is the generated world."""
+def default_filename(fractions: list[float], data: str,
+                     steps: int | None = None) -> str:
+    """The file a run writes: ``sparsity`` for a sweep over fractions, else ``kgcn``,
+    with ``_equal`` for an equal step budget (``--steps``, so that ``--publish`` keeps
+    the fixed-epoch file); the data set is named unless it is the generated world."""
     stem = "sparsity" if len(fractions) > 1 else "kgcn"
+    stem += "" if steps is None else "_equal"
     return f"{stem}.json" if data == "kg_recsys" else f"{stem}_{data}.json"
 
 
@@ -51,11 +59,17 @@ def build_parser():
     m.add_argument("--dim", type=int_at_least(1), default=KGCNConfig.dim)
     m.add_argument("--lr", type=float_in(0, float("inf"), low_open=True), default=KGCNConfig.lr)
     m.add_argument("--batch-size", type=int_at_least(1), default=KGCNConfig.batch_size)
-    m.add_argument("--epochs", type=int_at_least(1), default=KGCNConfig.n_epochs)
+    budget = m.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int_at_least(1), default=KGCNConfig.n_epochs)
+    budget.add_argument("--steps", type=int_at_least(1), default=None,
+                        help="optimiser steps for every model at every fraction "
+                             "(instead of --epochs: an equal budget)")
     e = p.add_argument_group("experiment")
     e.add_argument("--fractions", type=float_in(0, 1, low_open=True), nargs="+", default=[1.0],
                    help="shares of training rows kept")
-    e.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    e.add_argument("--models", nargs="+", default=list(MODELS),
+                   choices=[*MODELS, *BASELINES],
+                   help="Popularity: score = the item's number of training positives")
     e.add_argument("--topk-users", type=int_at_least(1), default=100,
                    help="users (at most) over whom Recall@K is averaged")
     return p
@@ -95,19 +109,24 @@ def main(argv: list[str] | None = None) -> list[dict]:
     config = KGCNConfig(dim=args.dim, n_iter=args.n_iter, neighbor_sample_size=args.neighbor_sample_size,
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
-    runs = run_comparison(data, args.fractions, run.seeds, config, args.models, topk_users=args.topk_users)
+    runs = run_comparison(data, args.fractions, run.seeds, config, args.models,
+                          topk_users=args.topk_users, steps=args.steps)
     rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
              **{m: r[m] for m in METRICS}} for r in runs]
-    path = save_results(run.path(default_filename(args.fractions, args.data)), rows, seeds=run.seeds,
+    data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
+    filename = default_filename(args.fractions, args.data, args.steps)
+    path = save_results(run.path(filename), rows, seeds=run.seeds,
                         command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,
                         config=asdict(config), data=args.data,
-                        data_kwargs={k: str(v) if k == "root" else v for k, v in kwargs.items()})
+                        data_kwargs=data_kwargs,
+                        **({} if args.steps is None else {"steps": args.steps}))
     summary = summary_lookup(load_results(path))
-    print(f"{'fraction':>8s} {'model':8s} " + " ".join(f"{m:>15s}" for m in METRICS))
+    print(f"{'fraction':>8s} {'model':10s} " + " ".join(f"{m:>15s}" for m in METRICS))
     for fraction in args.fractions:
         for name in args.models:
             cells = [summary[(json.dumps({"fraction": fraction}), name, m)] for m in METRICS]
-            print(f"{fraction:8.2f} {name:8s} " + " ".join(f"{c['mean']:8.3f} ±{c['std']:.3f}" for c in cells))
+            means = " ".join(f"{c['mean']:8.3f} ±{c['std']:.3f}" for c in cells)
+            print(f"{fraction:8.2f} {name:10s} " + means)
     print(f"wrote {path} ({run.wall_seconds:.0f} s)")
     return rows
 

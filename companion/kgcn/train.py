@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -11,7 +12,7 @@ import torch
 from torch.nn import functional as F
 
 from companion.data.kg_recsys import KGRecData
-from companion.kgcn.baselines import BPRMF, bpr_loss
+from companion.kgcn.baselines import BPRMF, Popularity, bpr_loss
 from companion.kgcn.metrics import auc_score, f1_at_half, recall_at_k
 from companion.kgcn.model import KGCN, InteractionTable, label_smoothness_loss
 from companion.kgcn.sampling import build_adjacency
@@ -60,11 +61,25 @@ def subsample(train_rows: np.ndarray, fraction: float, seed: int = 0) -> np.ndar
     return train_rows[np.sort(keep)]
 
 
-def _batches(n: int, batch_size: int, seed: int):
+def _batches(n: int, batch_size: int, seed: int, steps: int | None = None):
     def epoch_batches(epoch: int):
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
-        return perm.split(batch_size)
+        batches = perm.split(batch_size)
+        if steps is not None:  # the last epoch stops when the step budget is spent
+            batches = batches[: steps - epoch * len(batches)]
+        return batches
     return epoch_batches
+
+
+def epochs_for_steps(steps: int, n_rows: int, batch_size: int) -> int:
+    """Epochs that a budget of ``steps`` optimiser steps takes.
+
+    ``ceil(steps / batches per epoch)`` with ``ceil(n_rows / batch_size)`` batches per
+    epoch; the last epoch is cut short so that exactly ``steps`` steps are taken."""
+    if min(steps, n_rows, batch_size) < 1:
+        raise ValueError(f"steps, n_rows and batch_size must be >= 1, got "
+                         f"{steps}, {n_rows}, {batch_size}")
+    return math.ceil(steps / math.ceil(n_rows / batch_size))
 
 
 @torch.no_grad()
@@ -82,8 +97,13 @@ def evaluate_ctr(model: torch.nn.Module, ratings: np.ndarray) -> dict[str, float
     return {"auc": auc_score(r[:, 2], p), "f1": f1_at_half(r[:, 2], p)}
 
 
-def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc) -> tuple[torch.nn.Module, History]:
-    """Adam on ``step``; keep the parameters of the epoch with the best eval AUC (model selection)."""
+def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc,
+         steps=None) -> tuple[torch.nn.Module, History]:
+    """Adam on ``step``; keep the parameters of the epoch with the best eval AUC (model
+    selection).
+
+    ``steps``: train for exactly this many optimiser steps instead of ``epochs`` epochs
+    (:func:`epochs_for_steps`)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     best = {"auc": -1.0, "state": None}
 
@@ -95,7 +115,11 @@ def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc) -> 
             best.update(auc=metrics["auc"], state=copy.deepcopy(m.state_dict()))
         return {"eval_auc": metrics["auc"]}
 
-    history = train(model, step, _batches(n_rows, batch_size, seed), optimizer, epochs, evaluate=evaluate, desc=desc)
+    if steps is not None:
+        epochs = epochs_for_steps(steps, n_rows, batch_size)
+    batches = _batches(n_rows, batch_size, seed, steps)
+    history = train(model, step, batches, optimizer, epochs, evaluate=evaluate,
+                    desc=desc)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
@@ -104,8 +128,10 @@ def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc) -> 
 
 def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None = None, seed: int = 0,
              eval_rows: np.ndarray | None = None, adjacency: tuple[torch.Tensor, torch.Tensor] | None = None,
-             desc: str = "KGCN") -> tuple[KGCN, History]:
+             desc: str = "KGCN", steps: int | None = None) -> tuple[KGCN, History]:
     """Train KGCN (``config.ls_weight = 0``) or KGCN-LS on ``train_rows``.
+
+    ``steps``: an optimiser-step budget that replaces ``config.n_epochs``.
 
     Loss per batch (official ``_build_train``): ``BCE(u . v_u, y) + l2_weight * L2 + ls_weight * LS``.
     """
@@ -132,13 +158,18 @@ def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None 
         out["loss"] = loss
         return out
 
-    return _fit(model, step, len(rows), config.batch_size, config.lr, config.n_epochs, seed, eval_rows, desc)
+    return _fit(model, step, len(rows), config.batch_size, config.lr, config.n_epochs,
+                seed, eval_rows, desc, steps)
 
 
 def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
               n_epochs: int = 15, l2_weight: float = 1e-4, batch_size: int = 256, seed: int = 0,
-              eval_rows: np.ndarray | None = None) -> tuple[BPRMF, History]:
-    """Train BPR-MF on the positive training rows, one uniformly drawn negative item per positive."""
+              eval_rows: np.ndarray | None = None, steps: int | None = None
+              ) -> tuple[BPRMF, History]:
+    """Train BPR-MF on the positive training rows, one uniformly drawn negative item per
+    positive.
+
+    ``steps``: an optimiser-step budget that replaces ``n_epochs``."""
     rows = np.asarray(train_rows)
     pos = torch.as_tensor(rows[rows[:, 2] == 1][:, :2], dtype=torch.long)
     if len(pos) == 0:
@@ -151,7 +182,8 @@ def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16,
         neg = torch.randint(0, n_items, (len(idx),), generator=gen)
         return bpr_loss(m, pos[idx, 0], pos[idx, 1], neg, l2_weight)
 
-    return _fit(model, step, len(pos), batch_size, lr, n_epochs, seed, eval_rows, "BPR-MF")
+    return _fit(model, step, len(pos), batch_size, lr, n_epochs, seed, eval_rows,
+                "BPR-MF", steps)
 
 
 def evaluate_model(model: torch.nn.Module, train_rows: np.ndarray, test_rows: np.ndarray, n_items: int,
@@ -163,21 +195,30 @@ def evaluate_model(model: torch.nn.Module, train_rows: np.ndarray, test_rows: np
     return out
 
 
-MODELS = ("BPR-MF", "KGCN", "KGCN-LS")
+MODELS = ("BPR-MF", "KGCN", "KGCN-LS")   # the trained models, the CLI's default
+BASELINES = ("Popularity",)             # untrained reference points, on request
 
 
 def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: Sequence[int] = (0,),
                    config: KGCNConfig | None = None, models: Sequence[str] = MODELS,
-                   ks: Sequence[int] = (5, 10, 20), topk_users: int = 100) -> list[dict]:
+                   ks: Sequence[int] = (5, 10, 20), topk_users: int = 100,
+                   steps: int | None = None) -> list[dict]:
     """Train and evaluate every model for every training fraction and seed; one row per run.
 
     The split is fixed by the seed; only the training rows are subsampled, so every fraction is
-    evaluated on the same test rows.
+    evaluated on the same test rows. ``steps``: train every model for exactly this many
+    optimiser steps at every fraction (an equal budget) instead of ``config.n_epochs``
+    epochs. ``models`` may include ``"Popularity"``
+    (:class:`~companion.kgcn.baselines.Popularity`, counted on the fraction's training
+    rows, not trained).
     """
     config = config or KGCNConfig()
-    unknown = set(models) - set(MODELS)
+    unknown = set(models) - set(MODELS + BASELINES)
     if unknown:
-        raise ValueError(f"unknown models {sorted(unknown)}; choose from {MODELS}")
+        raise ValueError(f"unknown models {sorted(unknown)}; "
+                         f"choose from {MODELS + BASELINES}")
+    if steps is not None and steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
     rows = []
     for seed in seeds:
         train_all, eval_rows, test_rows = split_ratings(data.ratings, seed)
@@ -185,13 +226,16 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
         for fraction in fractions:
             train_rows = subsample(train_all, fraction, seed)
             for name in models:
-                if name == "BPR-MF":
+                if name == "Popularity":
+                    model = Popularity(data.n_items, train_rows)
+                elif name == "BPR-MF":
                     model, _ = fit_bprmf(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
                                          n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
-                                         eval_rows=eval_rows)
+                                         eval_rows=eval_rows, steps=steps)
                 else:
                     cfg = KGCNConfig(**{**asdict(config), "ls_weight": config.ls_weight if name == "KGCN-LS" else 0.0})
-                    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name)
+                    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows,
+                                        adjacency, desc=name, steps=steps)
                 metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
                 rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics})
     return rows

@@ -33,6 +33,22 @@ def test_cli_writes_one_file_under_cwd_and_reproduces(tmp_path, monkeypatch, cap
     assert reproduce_file(path, tmp_path / "rerun") == []  # tolerance 0, in a fresh process
 
 
+def test_popularity_and_step_budget_are_recorded_and_reproduce(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tiny = [a for a in TINY if a not in ("--epochs", "2")]
+    argv = [*tiny, "--fractions", "1.0", "0.5", "--models", "Popularity", "BPR-MF",
+            "--steps", "9"]
+    rows = cli.main(argv)
+    path = tmp_path / "results" / "sparsity_equal.json"  # not the fixed-epoch file
+    payload = json.loads(path.read_text())
+    assert payload["steps"] == 9 and "--steps 9" in payload["command"]
+    assert {(r["setting"]["fraction"], r["method"]) for r in rows} == {
+        (f, m) for f in (1.0, 0.5) for m in ("Popularity", "BPR-MF")}
+    pop = [r for r in rows if r["method"] == "Popularity"]
+    assert all(0.5 < r["auc"] <= 1 for r in pop)  # the world rewards popularity
+    assert reproduce_file(path, tmp_path / "rerun") == []  # tolerance 0, fresh process
+
+
 def test_seeds_in_one_process_equal_one_process_per_seed(tmp_path):
     # the committed sweep was run one seed per process; one process for all seeds gives the same rows
     both = cli.main([*TINY, "--models", "KGCN-LS", "BPR-MF", "--seeds", "0", "1", "--out", str(tmp_path / "a.json")])
@@ -46,6 +62,8 @@ def test_default_filename():
     assert cli.default_filename([0.2, 1.0], "kg_recsys") == "sparsity.json"
     assert cli.default_filename([1.0], "kg_recsys") == "kgcn.json"
     assert cli.default_filename([1.0], "kgcn_files") == "kgcn_kgcn_files.json"
+    assert cli.default_filename([0.2, 1.0], "kg_recsys", 100) == "sparsity_equal.json"
+    assert cli.default_filename([1.0], "kgcn_files", 9) == "kgcn_equal_kgcn_files.json"
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -66,6 +84,10 @@ def test_default_filename():
     (["--dim", "0"], "--dim"),
     (["--batch-size", "0"], "--batch-size"),
     (["--epochs", "0"], "--epochs"),
+    (["--steps", "0"], "--steps"),
+    (["--steps", "1.5"], "--steps"),
+    (["--epochs", "3", "--steps", "100"], "--steps"),             # one budget, not two
+    (["--models", "Popularity", "Popularity"], "--models"),
     (["--aggregator", "max"], "--aggregator"),
     (["--models", "LightGCN"], "--models"),
     (["--data", "movielens"], "--data"),
