@@ -6,9 +6,11 @@ superpixel), ``probability`` (the carried-object map), ``merging`` (edge-support
 ``detector`` (end to end), ``baseline`` (a person-template baseline) and ``evaluate``.
 """
 
-from companion.carried.baseline import ShapeTemplate, fit_template, template_detect, template_probability
+from companion.carried.baseline import (ShapeTemplate, fit_template, template_detect,
+                                        template_detections, template_probability)
 from companion.carried.codebook import Codebook, human_likeness, learn_codebook
-from companion.carried.detector import DetectorConfig, analyse, detect, fit_codebooks, variants
+from companion.carried.detector import (DetectorConfig, analyse, detect, fit_codebooks,
+                                        merge_detections, variants)
 from companion.carried.evaluate import box_iou, evaluate_detections, match_detections, prf
 from companion.carried.features import FEATURE_NAMES, person_frame, superpixel_features
 from companion.carried.foreground import foreground_confidence, foreground_mask
@@ -20,7 +22,8 @@ __all__ = [
     "Codebook", "DEFAULT_SCALES", "Detection", "DetectorConfig", "FEATURE_NAMES", "ShapeTemplate", "analyse",
     "boundary_contrast", "box_iou", "carried_probability_map", "detect", "edge_supported_merge",
     "evaluate_detections", "fit_codebooks", "fit_template", "foreground_confidence", "foreground_mask",
-    "foreground_superpixels", "human_likeness", "learn_codebook", "match_detections", "multiscale_superpixels",
-    "person_frame", "prf", "superpixel_features", "superpixel_means", "template_detect", "template_probability",
-    "threshold_components", "variants",
+    "foreground_superpixels", "human_likeness", "learn_codebook", "match_detections",
+    "merge_detections", "multiscale_superpixels", "person_frame", "prf",
+    "superpixel_features", "superpixel_means", "template_detect", "template_detections",
+    "template_probability", "threshold_components", "variants",
 ]

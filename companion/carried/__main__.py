@@ -4,21 +4,33 @@
 
 For each seed: codebooks and the baseline's template are learned on ``--train-frames`` frames of
 walkers who carry nothing (data seed ``100 + seed``), and every variant is scored on ``--frames``
-test frames (data seed ``seed``; seed 1 was used to choose the thresholds, so it is not a test seed).
-Writes ``ablation.json`` (one row per variant and seed) under ``./results`` or ``--out``;
-``make results CH=carried`` writes the book's copy.
+test frames (data seed ``seed``). Before that, every variant's detection threshold, and
+the baseline's, is tuned the same way: the best box F1 over one grid (``THRESHOLDS``) on
+``--tune-frames`` frames of the tuning seed ``TUNE_SEED`` = 1 (codebooks and template
+learned on data seed 101), which is never a test seed. Writes ``ablation.json`` (one row
+per variant and seed, with the variant's tuned ``threshold``) under ``./results`` or
+``--out``; ``make results CH=carried`` writes the book's copy.
+
+``--shift`` tests for a shift in who walks: codebooks, template and thresholds are
+still learned on the default walkers (one articulated body in tight clothes), and every
+seed is scored twice, on its default test walkers and on the same scenes with shifted
+bodies (heavier builds, half of them in long coats; ``walkers(body="shifted")``). Writes
+``ablation_shift.json`` with ``setting`` "default bodies" or "shifted bodies".
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from dataclasses import replace
+from typing import Callable, Sequence
 
 import numpy as np
 
 from companion import data as datasets
-from companion.carried.baseline import fit_template, template_detect
-from companion.carried.detector import DetectorConfig, detect, fit_codebooks, variants
+from companion.carried.baseline import (fit_template, template_detections,
+                                        template_probability)
+from companion.carried.detector import (DetectorConfig, analyse, detect, fit_codebooks,
+                                        merge_detections, variants)
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
 from companion.cli import chapter_parser, int_at_least, start_run
@@ -30,7 +42,14 @@ COUNTS = ("tp", "fp", "fn")
 BASELINE = "baseline: foreground minus person template"
 DATASETS = ("walkers",)  # the only dataset with ground-truth carried-object boxes and masks
 FILENAME = "ablation.json"
+SHIFT_FILENAME = "ablation_shift.json"
+# setting: the test walkers' body distribution
+SHIFT_SETTINGS = {"default bodies": "default", "shifted bodies": "shifted"}
 SEEDS = (2, 3, 4)
+TUNE_SEED = 1  # the data seed the thresholds are tuned on; never a test seed
+# one grid for every variant and the baseline: the carried probability without the
+# codebook is at most 0.5, so the grid reaches well below the full detector's old 0.65
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(3, 20))  # 0.15, 0.20, ..., 0.95
 
 
 def score(detections: Sequence[list], frames) -> dict[str, float]:
@@ -43,25 +62,99 @@ def score(detections: Sequence[list], frames) -> dict[str, float]:
         frames.object_boxes, frames.object_masks)
 
 
+def with_threshold(config: DetectorConfig, threshold: float) -> DetectorConfig:
+    """``config`` with detection ``threshold``; the grow threshold is capped at it."""
+    return replace(config, threshold=threshold,
+                   grow_threshold=min(config.grow_threshold, threshold))
+
+
+def _best_threshold(grid: Sequence[float], f1: Callable[[float], dict]) -> float:
+    """The grid value of best box F1 (then pixel F1; then the first in the grid)."""
+    scored = [(f1(t), t) for t in grid]
+    return max(scored, key=lambda st: (st[0]["box_f1"], st[0]["pixel_f1"]))[1]
+
+
+def tune_thresholds(n_frames: int, n_train: int,
+                    config: DetectorConfig = DetectorConfig(),
+                    dataset: str = "walkers", seed: int = TUNE_SEED,
+                    grid: Sequence[float] = THRESHOLDS,
+                    configs: dict[str, DetectorConfig] | None = None,
+                    ) -> dict[str, float]:
+    """Every variant's and the baseline's threshold, chosen the same way: the best box
+    F1 over ``grid`` on ``n_frames`` frames of data seed ``seed`` (codebooks and
+    template learned on ``n_train`` non-carrying frames of seed ``100 + seed``).
+    ``configs``: the variants to tune (default :func:`variants` of ``config``).
+    Returns ``{variant: threshold}``."""
+    if not grid or any(not 0.0 < t <= 1.0 for t in grid):
+        raise ValueError(f"grid must be thresholds in (0, 1], got {grid}")
+    train = datasets.load(dataset, n_frames=n_train, carry_fraction=0.0,
+                          seed=100 + seed)
+    tune = datasets.load(dataset, n_frames=n_frames, seed=seed)
+    books = fit_codebooks(train.frames, train.backgrounds, config, seed=seed,
+                          desc="tuning codebooks")
+    pairs = list(zip(tune.frames, tune.backgrounds))
+    out = {}
+    for name, cfg in (variants(config) if configs is None else configs).items():
+        # all before the last step is independent of the threshold: compute it once
+        parts = [analyse(f, b, books, cfg)
+                 for f, b in progress(pairs, desc=f"tune {name}")]
+
+        def f1(t: float, cfg=cfg, parts=parts) -> dict:
+            c = with_threshold(cfg, t)
+            return score([merge_detections(f, a["mask"], a["labels"][0],
+                                           a["probability"], c)
+                          for (f, _), a in zip(pairs, parts)], tune)
+        out[name] = _best_threshold(grid, f1)
+    template = fit_template([foreground_mask(f, b, config.fg_threshold)
+                             for f, b in zip(train.frames, train.backgrounds)])
+    probs = [template_probability(foreground_mask(f, b, config.fg_threshold), template)
+             for f, b in pairs]
+    out[BASELINE] = _best_threshold(grid, lambda t: score(
+        [template_detections(p, t, config.min_area) for p in probs], tune))
+    return out
+
+
 def run_seed(seed: int, n_frames: int, n_train: int, config: DetectorConfig = DetectorConfig(),
-             dataset: str = "walkers") -> dict[str, dict[str, float]]:
-    """Scores of every variant and of the baseline on one data seed: ``{variant: metrics}``."""
+             dataset: str = "walkers",
+             thresholds: dict[str, float] | None = None,
+             body: str = "default") -> dict[str, dict[str, float]]:
+    """Scores of every variant and of the baseline on one data seed:
+    ``{variant: metrics}``.
+
+    ``thresholds`` (from :func:`tune_thresholds`) sets each one's threshold; without it
+    every variant uses ``config.threshold`` and the baseline 0.7 (the untuned defaults).
+    ``body`` is the test walkers' body distribution; training is on default bodies."""
+    if thresholds is None:
+        thresholds = {**{n: config.threshold for n in variants(config)}, BASELINE: 0.7}
     seed_everything(seed)  # the data and k-means take explicit seeds; this covers anything else
     train = datasets.load(dataset, n_frames=n_train, carry_fraction=0.0, seed=100 + seed)
-    test = datasets.load(dataset, n_frames=n_frames, seed=seed)
+    test = datasets.load(dataset, n_frames=n_frames, seed=seed,
+                         **({} if body == "default" else {"body": body}))
     books = fit_codebooks(train.frames, train.backgrounds, config, seed=seed)
+    pairs = list(zip(test.frames, test.backgrounds))
     out = {}
     for name, cfg in variants(config).items():
-        dets = [detect(f, b, books, cfg) for f, b in progress(list(zip(test.frames, test.backgrounds)), desc=name)]
-        out[name] = score(dets, test)
-    template = fit_template([foreground_mask(f, b, config.fg_threshold) for f, b in zip(train.frames, train.backgrounds)])
-    out[BASELINE] = score([template_detect(f, b, template) for f, b in zip(test.frames, test.backgrounds)], test)
+        cfg = with_threshold(cfg, thresholds[name])
+        out[name] = score([detect(f, b, books, cfg)
+                           for f, b in progress(pairs, desc=name)], test)
+    template = fit_template([foreground_mask(f, b, config.fg_threshold)
+                             for f, b in zip(train.frames, train.backgrounds)])
+    out[BASELINE] = score([template_detections(
+        template_probability(foreground_mask(f, b, config.fg_threshold), template),
+        thresholds[BASELINE], config.min_area) for f, b in pairs], test)
     return out
 
 
 def _finite_or_none(value: float) -> float | None:
     """A metric as stored: ``None`` where it is undefined (strict JSON has no NaN)."""
     return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
+def _row(setting: str, name: str, seed: int, threshold: float, metrics: dict) -> dict:
+    """One results row: a variant's metrics and counts on one seed, its threshold."""
+    return {"setting": setting, "method": name, "seed": seed, "threshold": threshold,
+            **{m: _finite_or_none(metrics[m]) for m in METRICS},
+            **{c: int(metrics[c]) for c in COUNTS}}
 
 
 def build_parser():
@@ -74,6 +167,11 @@ def build_parser():
     # the coarsest scale gives 2-8 superpixels a frame; n_words frames give its k-means enough
     g.add_argument("--train-frames", type=int_at_least(DetectorConfig().n_words), default=120,
                    help=f"frames of non-carrying walkers for the codebooks (>= n_words = {DetectorConfig().n_words})")
+    g.add_argument("--tune-frames", type=int_at_least(1), default=120,
+                   help=f"frames of data seed {TUNE_SEED} every threshold is tuned on")
+    g.add_argument("--shift", action="store_true",
+                   help="also test on walkers with shifted body shapes and clothing "
+                        f"(trained and tuned on default ones); writes {SHIFT_FILENAME}")
     return p
 
 
@@ -81,24 +179,39 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Run the ablation over ``--seeds``; returns the per-seed rows it wrote."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if TUNE_SEED in args.seeds:
+        parser.error(f"--seeds: seed {TUNE_SEED} tunes the thresholds, so it cannot be "
+                     "a test seed")
     run = start_run(parser, args, module="companion.carried", chapter="10_carried", argv=argv)
     config = DetectorConfig()
+    tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
+    settings = SHIFT_SETTINGS if args.shift else {"": "default"}
     rows = []
     for seed in run.seeds:
-        for name, metrics in run_seed(seed, args.frames, args.train_frames, config, dataset=args.data).items():
-            rows.append({"setting": "", "method": name, "seed": seed,
-                         **{m: _finite_or_none(metrics[m]) for m in METRICS},
-                         **{c: int(metrics[c]) for c in COUNTS}})
-    path = save_results(run.path(FILENAME), rows, seeds=run.seeds, command=run.command,
+        for setting, body in settings.items():
+            scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
+                              tuned, body=body)
+            rows.extend(_row(setting, name, seed, tuned[name], metrics)
+                        for name, metrics in scores.items())
+    path = save_results(run.path(SHIFT_FILENAME if args.shift else FILENAME), rows,
+                        seeds=run.seeds, command=run.command,
                         metrics={m: True for m in METRICS}, wall_seconds=run.wall_seconds,
                         packages=("numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless"),
                         config=config.__dict__, data=args.data, frames_per_seed=args.frames,
-                        train_frames=args.train_frames, cpu_seconds=run.cpu_seconds)
-    print(f"{'variant':44s} " + " ".join(f"{m:>15s}" for m in METRICS))
-    for name in dict.fromkeys(r["method"] for r in rows):
-        vals = {m: np.array([r[m] for r in rows if r["method"] == name and r[m] is not None]) for m in METRICS}
-        print(f"{name:44s} " + " ".join(f"{v.mean():9.3f}±{v.std():.3f}" if len(v) else f"{'n/a':>15s}"
-                                        for v in vals.values()))
+                        train_frames=args.train_frames, cpu_seconds=run.cpu_seconds,
+                        tune_seed=TUNE_SEED, tune_frames=args.tune_frames,
+                        threshold_grid=list(THRESHOLDS), thresholds=tuned,
+                        train_body="default", test_bodies=settings)
+    for setting in settings:
+        print(f"{setting or 'variant':44s} " + " ".join(f"{m:>15s}" for m in METRICS))
+        for name in dict.fromkeys(r["method"] for r in rows):
+            mine = [r for r in rows if r["method"] == name and r["setting"] == setting]
+            vals = {m: np.array([r[m] for r in mine if r[m] is not None])
+                    for m in METRICS}
+            print(f"{name:44s} " + " ".join(
+                f"{v.mean():9.3f}±{v.std():.3f}" if len(v) else f"{'n/a':>15s}"
+                for v in vals.values()))
+    print("tuned thresholds: " + ", ".join(f"{n}: {t:.2f}" for n, t in tuned.items()))
     print(f"wrote {path}")
     return rows
 

@@ -74,5 +74,14 @@ def template_detect(frame: np.ndarray, background: np.ndarray, template: ShapeTe
     ``1 - threshold``, opened to cut thin bridges, as connected components of >= ``min_area``."""
     mask = foreground_mask(frame, background, fg_threshold)
     prob = template_probability(mask, template)
-    keep = cv2.morphologyEx((prob >= threshold).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return threshold_components(np.where(keep > 0, prob, 0.0), threshold, min_area)
+    return template_detections(prob, threshold, min_area)
+
+
+def template_detections(probability: np.ndarray, threshold: float = 0.7,
+                        min_area: int = 50) -> list[Detection]:
+    """The baseline's last step on a :func:`template_probability` map (H, W): pixels
+    >= ``threshold``, opened, as connected components of >= ``min_area`` pixels."""
+    keep = cv2.morphologyEx((probability >= threshold).astype(np.uint8), cv2.MORPH_OPEN,
+                           np.ones((3, 3), np.uint8))
+    kept = np.where(keep > 0, probability, 0.0)
+    return threshold_components(kept, threshold, min_area)

@@ -107,15 +107,25 @@ def analyse(frame: np.ndarray, background: np.ndarray, codebooks: dict[int, Code
         b_list.append(b)
         human.append(np.concatenate([[0.0], p_h])[lab])
     prob = carried_probability_map(labels, p_h_list, b_list)
-    if not mask.any():
-        dets: list[Detection] = []
-    elif config.use_edges:
-        dets = edge_supported_merge(frame, labels[0], prob, config.threshold, config.grow_threshold,
-                                    config.edge_threshold, config.support_weight, config.min_area)
-    else:
-        dets = threshold_components(prob, config.threshold, config.min_area)
+    dets = merge_detections(frame, mask, labels[0], prob, config)
     return {"confidence": conf, "mask": mask, "labels": labels, "human": human, "probability": prob,
             "detections": dets}
+
+
+def merge_detections(frame: np.ndarray, mask: np.ndarray, labels: np.ndarray,
+                     probability: np.ndarray,
+                     config: DetectorConfig = DetectorConfig()) -> list[Detection]:
+    """The detector's last step on one frame's intermediates (from :func:`analyse`): the
+    foreground ``mask``, the finest scale's ``labels`` and the ``probability`` map, all
+    (H, W). Only this step reads ``threshold`` and ``grow_threshold``, so tuning them
+    reuses the rest."""
+    if not mask.any():
+        return []
+    if config.use_edges:
+        return edge_supported_merge(frame, labels, probability, config.threshold,
+                                    config.grow_threshold, config.edge_threshold,
+                                    config.support_weight, config.min_area)
+    return threshold_components(probability, config.threshold, config.min_area)
 
 
 def detect(frame: np.ndarray, background: np.ndarray, codebooks: dict[int, Codebook] | None,

@@ -47,6 +47,10 @@ from companion.data._registry import register, require
 _OPENCV = "opencv-contrib-python-headless"
 
 KINDS = ("bag", "suitcase", "backpack", "box")
+# body-shape and clothing distributions: "default" is the one articulated body in tight
+# clothes; "shifted" draws, per walker, a heavier build (torso and limbs 1.2-1.6 times
+# as wide) and, for half of them, a long coat flaring from the shoulders to the knees
+BODIES = ("default", "shifted")
 BACKGROUNDS = ("brick", "grass", "gravel", "coffee", "rocket", "chelsea", "astronaut", "camera")
 _TEXTURES = {"brick", "grass", "gravel", "camera"}  # grey pictures, tinted before use
 
@@ -184,7 +188,8 @@ def _draw_walker(size: tuple[int, int], foot_x: float, foot_y: float, h: float, 
         hand = elbow + 0.15 * h * unit(swing + bend)
         arms.append((elbow, hand))
 
-    limb_t, arm_t = 0.075 * h, 0.05 * h
+    build, coat = style.get("build", 1.0), style.get("coat", 0.0)
+    limb_t, arm_t = 0.075 * h * build, 0.05 * h * build
     shirt, trousers, skin, obj = style["shirt"], style["trousers"], style["skin"], style["obj"]
     if kind == "suitcase":  # standing on its wheels behind the walker, handle up to the far hand
         hand = arms[1][1]
@@ -206,9 +211,17 @@ def _draw_walker(size: tuple[int, int], foot_x: float, foot_y: float, h: float, 
     for knee, ankle, toe in legs[::-1]:
         paint(lambda c, v: (_limb(c, hip, knee, limb_t, v), _limb(c, knee, ankle, limb_t * 0.85, v),
                             _limb(c, ankle, toe, limb_t * 0.6, v)), trousers, 1)
+    if coat:  # a long coat over the upper legs, flaring from the shoulders to its hem
+        wt, wh, hem = 0.085 * h * build, 0.16 * h * build, top + coat * h
+        poly = np.array([[foot_x - wt, shoulder[1]], [foot_x + wt, shoulder[1]],
+                         [foot_x + wh, hem], [foot_x - wh, hem]])
+        pts = [np.round(poly).astype(np.int32)]
+        paint(lambda c, v: cv2.fillPoly(c, pts, v), shirt, 1)
     # torso and head
     mid = (shoulder + hip) / 2 + np.array([0.0, -0.02 * h])
-    paint(lambda c, v: cv2.ellipse(c, (int(mid[0]), int(mid[1])), (max(1, int(0.085 * h)), max(1, int(0.21 * h))),
+    paint(lambda c, v: cv2.ellipse(c, (int(mid[0]), int(mid[1])),
+                                   (max(1, int(0.085 * h * build)),
+                                    max(1, int(0.21 * h))),
                                    0, 0, 360, v, -1), shirt, 1)
     paint(lambda c, v: cv2.circle(c, (int(head_c[0]), int(head_c[1])), max(1, int(0.07 * h)), v, -1), skin, 1)
     if kind == "box":
@@ -233,11 +246,15 @@ def _draw_walker(size: tuple[int, int], foot_x: float, foot_y: float, h: float, 
           "ground-truth masks and boxes")
 def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_walker: int = 4,
                  height: int = 120, width: int = 160, noise: float = 3.0, shadow: bool = True,
-                 kinds: tuple[str, ...] = KINDS, seed: int = 0) -> WalkerFrames:
+                 kinds: tuple[str, ...] = KINDS, seed: int = 0,
+                 body: str = "default") -> WalkerFrames:
     """Generate ``n_frames`` frames, ``frames_per_walker`` consecutive frames per walker.
 
     A share ``carry_fraction`` of the walkers carries one object whose kind is drawn from
     ``kinds`` in turn (so every kind appears); the others carry nothing. Deterministic for ``seed``.
+    ``body`` (one of ``BODIES``) is the body-shape and clothing distribution; "shifted"
+    draws its builds and coats from a separate stream, so a seed's scenes (backgrounds,
+    paths, colours, objects) are the same under both, only the people's shapes change.
     """
     if n_frames < 1:
         raise ValueError(f"n_frames must be >= 1, got {n_frames}")
@@ -250,6 +267,9 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
     bad = [k for k in kinds if k not in KINDS]
     if bad or not kinds:
         raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {kinds}")
+    if body not in BODIES:
+        raise ValueError(f"body must be one of {BODIES}, got {body!r}")
+    body_rng = np.random.default_rng([seed, 1]) if body == "shifted" else None
     cv2 = require("cv2", _OPENCV)
     rng = np.random.default_rng(seed)
     n_walkers = -(-n_frames // frames_per_walker)
@@ -268,6 +288,10 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
         style = {"kind": kind, "hand": int(rng.integers(2)), "obj_scale": rng.uniform(0.8, 1.3),
                  "shirt": _colour(rng, away_from=mean), "trousers": _colour(rng, 10, 200, away_from=mean),
                  "skin": _colour(rng, 90, 240, away_from=mean), "obj": _colour(rng, away_from=mean)}
+        if body_rng is not None:
+            style["build"] = float(body_rng.uniform(1.2, 1.6))
+            coat = body_rng.random() < 0.5
+            style["coat"] = float(body_rng.uniform(0.7, 0.8)) if coat else 0.0
         foot_y = rng.uniform(0.9, 0.98) * height
         margin = 0.35 * h
         x_start = rng.uniform(margin, width - margin)
@@ -309,5 +333,6 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
         person_masks=np.stack(out["person"]), object_masks=np.stack(out["object"]),
         person_boxes=np.stack(out["pbox"]), object_boxes=out["obox"], kinds=out["kind"],
         walker=np.array(out["walker"]),
-        meta={"seed": seed, "carry_fraction": carry_fraction, "height": height, "width": width, "noise": noise},
+        meta={"seed": seed, "carry_fraction": carry_fraction, "height": height,
+              "width": width, "noise": noise, "body": body},
     )
