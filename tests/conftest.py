@@ -1,8 +1,11 @@
 """Fixtures shared by every chapter's tests."""
 
+import pickle
 import socket
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 
 @pytest.fixture
@@ -48,3 +51,42 @@ def _refuse(name):
         raise AssertionError(f"{name} started before the arguments were checked")
 
     return no_work
+
+
+def write_planetoid(raw, n_train=4, n_all=520, n_test=10, f=5):
+    """Kipf's eight files for a tiny 'cora' (the format PyG's Planetoid reads) in folder ``raw``."""
+    rng = np.random.default_rng(0)
+    raw.mkdir(parents=True)
+    onehot = lambda k: np.eye(2)[rng.integers(0, 2, k)]  # noqa: E731
+    items = {"x": sp.csr_matrix(rng.random((n_train, f))), "y": onehot(n_train),
+             "allx": sp.csr_matrix(rng.random((n_all, f))), "ally": onehot(n_all),
+             "tx": sp.csr_matrix(rng.random((n_test, f))), "ty": onehot(n_test),
+             "graph": {i: [(i + 1) % (n_all + n_test)] for i in range(n_all + n_test)}}
+    for key, value in items.items():
+        (raw / f"ind.cora.{key}").write_bytes(pickle.dumps(value))
+    test_index = "\n".join(str(n_all + i) for i in range(n_test)) + "\n"
+    (raw / "ind.cora.test.index").write_text(test_index)
+    return raw
+
+
+def write_tu(raw, name="TINY"):
+    """Two TU-format graphs in folder ``raw``: a triangle (label 1), a 2-node path (label 2)."""
+    raw.mkdir(parents=True)
+    edges = [(1, 2), (2, 1), (2, 3), (3, 2), (1, 3), (3, 1), (4, 5), (5, 4)]
+    (raw / f"{name}_A.txt").write_text("".join(f"{a}, {b}\n" for a, b in edges))
+    (raw / f"{name}_graph_indicator.txt").write_text("1\n1\n1\n2\n2\n")
+    (raw / f"{name}_graph_labels.txt").write_text("1\n2\n")
+    (raw / f"{name}_node_labels.txt").write_text("0\n1\n0\n1\n1\n")
+    return raw
+
+
+@pytest.fixture
+def tiny_planetoid():
+    """:func:`write_planetoid`, for the tests of the local Planetoid loader."""
+    return write_planetoid
+
+
+@pytest.fixture
+def tiny_tu():
+    """:func:`write_tu`, for the tests of the local TU loader."""
+    return write_tu

@@ -5,35 +5,8 @@ import re
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from companion import data
-
-
-def write_planetoid(raw, n_train=4, n_all=520, n_test=10, f=5):
-    """Kipf's eight files for a tiny 'cora' (the format PyG's Planetoid reads)."""
-    rng = np.random.default_rng(0)
-    raw.mkdir(parents=True)
-    onehot = lambda k: np.eye(2)[rng.integers(0, 2, k)]  # noqa: E731
-    items = {"x": sp.csr_matrix(rng.random((n_train, f))), "y": onehot(n_train),
-             "allx": sp.csr_matrix(rng.random((n_all, f))), "ally": onehot(n_all),
-             "tx": sp.csr_matrix(rng.random((n_test, f))), "ty": onehot(n_test),
-             "graph": {i: [(i + 1) % (n_all + n_test)] for i in range(n_all + n_test)}}
-    for key, value in items.items():
-        (raw / f"ind.cora.{key}").write_bytes(pickle.dumps(value))
-    (raw / "ind.cora.test.index").write_text("\n".join(str(n_all + i) for i in range(n_test)) + "\n")
-    return raw
-
-
-def write_tu(raw, name="TINY"):
-    """Two graphs in the TU text format: a triangle (label 1) and a 2-node path (label 2)."""
-    raw.mkdir(parents=True)
-    edges = [(1, 2), (2, 1), (2, 3), (3, 2), (1, 3), (3, 1), (4, 5), (5, 4)]
-    (raw / f"{name}_A.txt").write_text("".join(f"{a}, {b}\n" for a, b in edges))
-    (raw / f"{name}_graph_indicator.txt").write_text("1\n1\n1\n2\n2\n")
-    (raw / f"{name}_graph_labels.txt").write_text("1\n2\n")
-    (raw / f"{name}_node_labels.txt").write_text("0\n1\n0\n1\n1\n")
-    return raw
 
 
 def truncate(path, keep=0.5):
@@ -55,9 +28,9 @@ PLANETOID_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(PLANETOID_CASES))
-def test_planetoid_bad_file_is_named_with_its_format(tmp_path, case):
+def test_planetoid_bad_file_is_named_with_its_format(tmp_path, case, tiny_planetoid):
     file, damage, what = PLANETOID_CASES[case]
-    raw = write_planetoid(tmp_path / "Cora" / "raw")
+    raw = tiny_planetoid(tmp_path / "Cora" / "raw")
     damage(raw / file)
     with pytest.raises(ValueError) as e:
         data.load("planetoid", dataset="Cora", root=tmp_path)
@@ -65,8 +38,8 @@ def test_planetoid_bad_file_is_named_with_its_format(tmp_path, case):
     assert str(raw / file) in msg and what in msg and "expected" in msg and "Planetoid format" in msg
 
 
-def test_planetoid_good_files_still_load(tmp_path):
-    write_planetoid(tmp_path / "Cora" / "raw")
+def test_planetoid_good_files_still_load(tmp_path, tiny_planetoid):
+    tiny_planetoid(tmp_path / "Cora" / "raw")
     g = data.load("planetoid", dataset="Cora", root=tmp_path)
     assert g.num_nodes == 530 and int(g.test_mask.sum()) == 10
 
@@ -89,9 +62,9 @@ TU_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(TU_CASES))
-def test_tu_bad_file_is_named_with_its_format(tmp_path, case):
+def test_tu_bad_file_is_named_with_its_format(tmp_path, case, tiny_tu):
     part, damage, what = TU_CASES[case]
-    raw = write_tu(tmp_path / "TINY" / "raw")
+    raw = tiny_tu(tmp_path / "TINY" / "raw")
     damage(raw / f"TINY_{part}.txt")
     with pytest.raises(ValueError) as e:
         data.load("tu_local", dataset="TINY", root=tmp_path)
@@ -100,8 +73,8 @@ def test_tu_bad_file_is_named_with_its_format(tmp_path, case):
     assert "expected" in msg and "TU text format" in msg
 
 
-def test_tu_good_files_still_load_with_windows_line_ends(tmp_path):
-    raw = write_tu(tmp_path / "TINY" / "raw")
+def test_tu_good_files_still_load_with_windows_line_ends(tmp_path, tiny_tu):
+    raw = tiny_tu(tmp_path / "TINY" / "raw")
     for p in raw.iterdir():
         p.write_text(p.read_text().replace("\n", "\r\n"))
     graphs = data.load("tu_local", dataset="TINY", root=tmp_path)

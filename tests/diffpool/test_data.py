@@ -71,30 +71,19 @@ def test_hier_graphs_errors(kw, match):
         data.load("hier_graphs", **kw)
 
 
-def write_tiny_tu(root, name="TINY"):
-    """Two graphs in the TU text format: a triangle (label 1) and a 2-node path (label 2)."""
-    raw = root / name / "raw"
-    raw.mkdir(parents=True)
-    edges = [(1, 2), (2, 1), (2, 3), (3, 2), (1, 3), (3, 1), (4, 5), (5, 4)]
-    (raw / f"{name}_A.txt").write_text("".join(f"{a}, {b}\n" for a, b in edges))
-    (raw / f"{name}_graph_indicator.txt").write_text("1\n1\n1\n2\n2\n")
-    (raw / f"{name}_graph_labels.txt").write_text("1\n2\n")
-    (raw / f"{name}_node_labels.txt").write_text("0\n1\n0\n1\n1\n")
-    return root
-
-
-def test_tu_local_reads_a_tiny_tu_dataset(tmp_path):
-    graphs = data.load("tu_local", dataset="TINY", root=write_tiny_tu(tmp_path))
+def test_tu_local_reads_a_tiny_tu_dataset(tmp_path, tiny_tu):
+    tiny_tu(tmp_path / "TINY" / "raw")
+    graphs = data.load("tu_local", dataset="TINY", root=tmp_path)
     assert [g.num_nodes for g in graphs] == [3, 2]
     assert [g.edge_index.shape[1] for g in graphs] == [6, 2]
     assert [int(g.y) for g in graphs] == [0, 1]  # PyG shifts labels to start at 0
     torch.testing.assert_close(graphs[0].x, torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
 
 
-def test_tu_local_constant_features_when_none(tmp_path):
-    root = write_tiny_tu(tmp_path)
-    (root / "TINY" / "raw" / "TINY_node_labels.txt").unlink()
-    graphs = data.load("tu_local", dataset="TINY", root=root)
+def test_tu_local_constant_features_when_none(tmp_path, tiny_tu):
+    raw = tiny_tu(tmp_path / "TINY" / "raw")
+    (raw / "TINY_node_labels.txt").unlink()
+    graphs = data.load("tu_local", dataset="TINY", root=tmp_path)
     assert graphs[1].x.shape == (2, 1) and graphs[1].x.sum() == 2
 
 

@@ -1,8 +1,5 @@
-import pickle
 
-import numpy as np
 import pytest
-import scipy.sparse as sp
 import torch
 
 from companion import data
@@ -37,22 +34,8 @@ def test_sbm_features_is_seeded_and_scales_sparsely():
         data.load("sbm_features", num_nodes=100)
 
 
-def _write_tiny_planetoid(raw, n_train=4, n_all=520, n_test=10, f=5):
-    rng = np.random.default_rng(0)
-    raw.mkdir(parents=True)
-    onehot = lambda k: np.eye(2)[rng.integers(0, 2, k)]  # noqa: E731
-    items = {"x": sp.csr_matrix(rng.random((n_train, f))), "y": onehot(n_train),
-             "allx": sp.csr_matrix(rng.random((n_all, f))), "ally": onehot(n_all),
-             "tx": sp.csr_matrix(rng.random((n_test, f))), "ty": onehot(n_test),
-             "graph": {i: [(i + 1) % (n_all + n_test)] for i in range(n_all + n_test)}}
-    for key, value in items.items():
-        with open(raw / f"ind.cora.{key}", "wb") as fh:
-            pickle.dump(value, fh)
-    (raw / "ind.cora.test.index").write_text("\n".join(str(n_all + i) for i in range(n_test)) + "\n")
-
-
-def test_planetoid_local_reads_files_in_kipf_format(tmp_path):
-    _write_tiny_planetoid(tmp_path / "Cora" / "raw")
+def test_planetoid_local_reads_files_in_kipf_format(tmp_path, tiny_planetoid):
+    tiny_planetoid(tmp_path / "Cora" / "raw")
     g = data.load("planetoid", dataset="cora", root=tmp_path)
     assert g.num_nodes == 530 and g.x.shape == (530, 5)
     assert int(g.train_mask.sum()) == 4 and int(g.val_mask.sum()) == 500 and int(g.test_mask.sum()) == 10
