@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from companion.results import SeedCheckpoint
 from companion.utils import REPO_ROOT
 
 __all__ = ["int_at_least", "float_in", "int_list", "float_list", "str_list", "chapter_parser",
@@ -177,6 +178,10 @@ class Run:
     def path(self, filename: str) -> Path:
         """Where the file ``filename`` goes (an explicit ``--out x.json`` wins for a one-file CLI)."""
         return self.out_file if self.out_file is not None else self.out_dir / filename
+
+    def checkpoint(self, filename: str) -> SeedCheckpoint:
+        """A per-seed checkpoint beside ``self.path(filename)`` (see :class:`companion.results.SeedCheckpoint`)."""
+        return SeedCheckpoint(self.path(filename), self.command)
 
     @property
     def wall_seconds(self) -> float:

@@ -179,8 +179,12 @@ def save_results(
         "rows": rows,
     }, "results")
     _check_summary(payload["summary"])
+    return _write_json(Path(path), payload)
+
+
+def _write_json(path: Path, payload: Any) -> Path:
+    """Write strict JSON atomically (temp file + ``os.replace``): a killed run leaves no half file."""
     text = json.dumps(payload, indent=1, allow_nan=False) + "\n"
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -192,6 +196,42 @@ def save_results(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+class SeedCheckpoint:
+    """The finished seeds of a long run, saved as each one ends, so that a killed run resumes.
+
+    The file is ``<results file>.partial`` beside the final results file. It holds the run's
+    ``command`` and each finished seed's rows; a rerun of the *same* command skips those seeds,
+    any other command starts afresh (and overwrites it). :meth:`finish` removes it once the final
+    results file is written.
+    """
+
+    def __init__(self, results_path: str | Path, command: str) -> None:
+        self.path = Path(str(results_path) + ".partial")  # not *.json: globs of results files skip it
+        self.command = command
+        self._rows: dict[int, list[dict[str, Any]]] = {}
+        if self.path.is_file():
+            try:
+                saved = json.loads(self.path.read_text())
+            except (OSError, json.JSONDecodeError) as e:
+                raise ValueError(f"{self.path}: unreadable checkpoint ({e}); delete it to start afresh") from e
+            if saved.get("command") == command:
+                self._rows = {int(k): v for k, v in saved.get("seeds", {}).items()}
+
+    def done(self, seed: int) -> list[dict[str, Any]] | None:
+        """The saved rows of ``seed``, or ``None`` if it has not finished."""
+        return self._rows.get(int(seed))
+
+    def save(self, seed: int, rows: list[dict[str, Any]]) -> None:
+        """Record ``seed``'s rows (atomically, with every earlier seed's)."""
+        self._rows[int(seed)] = to_jsonable(rows, f"rows of seed {seed}")
+        _write_json(self.path, {"command": self.command,
+                                "seeds": {str(k): v for k, v in sorted(self._rows.items())}})
+
+    def finish(self) -> None:
+        """Remove the checkpoint: the final results file now holds every seed."""
+        self.path.unlink(missing_ok=True)
 
 
 def _refuse_constant(name: str) -> None:

@@ -21,6 +21,7 @@ from companion.lds.gcn import gcn_forward, gcn_training_loss, init_gcn_weights, 
 from companion.lds.graph import (
     drop_edges,
     expected_adjacency,
+    graph_statistics,
     init_edge_probabilities,
     project_probabilities,
     sample_graph,
@@ -31,7 +32,8 @@ from companion.lds.splits import UCI_SIZES, divide_validation, uci_split
 
 __all__ = [
     "AdamState", "LDSConfig", "LDSResult", "UCI_SIZES", "adam_step", "divide_validation", "drop_edges",
-    "expected_adjacency", "expected_prediction", "gcn_forward", "gcn_training_loss", "hypergradient",
+    "expected_adjacency", "expected_prediction", "gcn_forward", "gcn_training_loss", "graph_statistics",
+    "hypergradient",
     "init_edge_probabilities", "init_gcn_weights", "knn_gcn", "knn_graph", "load_graph_dataset",
     "logistic_regression", "mlp", "normalize_adjacency", "project_probabilities", "propagate",
     "run_incomplete_graph", "run_no_graph", "sample_graph", "train_gcn", "train_lds", "uci_split",

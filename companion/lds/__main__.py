@@ -2,8 +2,9 @@
 ``python -m companion.lds --dataset karate`` (the incomplete-graph experiment), seeds 0-4 by default.
 
 Prints a table and writes ``<experiment>_<dataset>.json`` (``table_wine.json``,
-``incomplete_karate.json``) with per-seed rows into ``./results/`` (or ``--out``; ``--publish``
-writes the book's ``book/07_lds/results/``).
+``incomplete_karate.json``; ``incomplete_sbm_features_<nodes>.json``) with per-seed rows into
+``./results/`` (or ``--out``; ``--publish`` writes the book's ``book/07_lds/results/``). Each
+finished seed is kept in ``<file>.partial``: rerunning a killed command resumes after it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 from companion import data
 from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.lds.bilevel import LDSConfig
-from companion.lds.experiments import GRAPH_DATASETS, NO_GRAPH_DATASETS, run_incomplete_graph, run_no_graph
+from companion.lds.experiments import (GRAPH_DATASETS, GRAPH_METRICS, NO_GRAPH_DATASETS, run_incomplete_graph,
+                                      run_no_graph)
 from companion.results import save_results, summarize
 
 DEFAULT_KS = [5, 10, 15, 20]
 DEFAULT_MISSING = [0.25, 0.5, 0.75]
-DEFAULT_SBM_NODES = 3000
+DEFAULT_SBM_NODES = 2708  # Cora's node count
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,16 +99,20 @@ def main(argv: list[str] | None = None) -> dict:
                        max_outer_iterations=args.max_outer_iterations, patience=args.patience,
                        n_samples=args.n_samples)
     seeds = run.seeds
-    if args.dataset in NO_GRAPH_DATASETS:
-        experiment = "table"
-        rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print)
+    experiment = "table" if args.dataset in NO_GRAPH_DATASETS else "incomplete"
+    name = f"{experiment}_{args.dataset}" + (f"_{args.sbm_nodes}" if args.dataset == "sbm_features" else "")
+    checkpoint = run.checkpoint(f"{name}.json")  # a killed run resumes after its last finished seed
+    if experiment == "table":
+        rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print,
+                            checkpoint=checkpoint)
         metrics = {"test_acc": True}
     else:
-        experiment = "incomplete"
         rows = run_incomplete_graph(args.dataset, seeds, tuple(args.missing), config, epochs=args.epochs,
-                                    sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print)
+                                    sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print,
+                                    checkpoint=checkpoint)
         metrics = {"test_acc": True, "edges_left": None}
-    path = save_results(run.path(f"{experiment}_{args.dataset}.json"), rows, seeds=seeds, command=run.command,
+    metrics.update(dict.fromkeys(GRAPH_METRICS))
+    path = save_results(run.path(f"{name}.json"), rows, seeds=seeds, command=run.command,
                         metrics=metrics, wall_seconds=run.wall_seconds, experiment=experiment,
                         dataset=args.dataset, config=asdict(config), cpu_seconds=run.cpu_seconds,
                         settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     for r in summarize(rows, {"test_acc": True}):
         where = "" if experiment == "table" else f"missing {r['setting']['missing']:<5.0%} "
         print(f"{where}{r['method']:8s} {100 * r['mean']:.1f} ± {100 * r['std']:.1f}")
+    checkpoint.finish()
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}
 

@@ -18,16 +18,19 @@ from typing import Callable
 import torch
 
 from companion import data
+from companion.results import SeedCheckpoint
 from companion.utils import seed_everything
 from companion.lds.baselines import knn_gcn, logistic_regression, mlp, train_gcn
 from companion.lds.bilevel import LDSConfig, train_lds
-from companion.lds.graph import drop_edges, init_edge_probabilities
+from companion.lds.graph import drop_edges, graph_statistics, init_edge_probabilities
 from companion.lds.knn import knn_graph
 from companion.lds.splits import UCI_SIZES, divide_validation, uci_split
 
 NO_GRAPH_DATASETS = tuple(UCI_SIZES)
 GRAPH_DATASETS = ("karate", "sbm_features", "planetoid")
 METHODS = ("LogReg", "MLP", "kNN-GCN", "kNN-LDS", "LDS")
+# what the graph rows also record (graph_statistics, plus LDS's best outer iteration)
+GRAPH_METRICS = ("nonzero_share", "expected_edges", "intra_class_mass", "chance_intra", "best_iteration")
 
 
 def load_features(name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,19 +50,25 @@ def run_no_graph(
     lds_k: int = 10,
     epochs: int = 200,
     log: Callable[[str], None] | None = None,
+    checkpoint: SeedCheckpoint | None = None,
 ) -> list[dict]:
     """Every method of the table on ``dataset`` for each seed (the seed fixes the split and the inits).
 
     kNN-LDS starts from the cosine ``lds_k``-NN graph (the official default k = 10); LDS starts
     from the empty graph with ``p_init = 0`` (the official ``est_p_edge``: the UCI loader gives
     no graph). Returns one row per (seed, method): ``setting`` ``{"dataset": ...}``, ``method``,
-    ``seed``, ``test_acc``, and the chosen ``k`` (kNN-GCN) or ``best_iteration`` (kNN-LDS, LDS).
+    ``seed``, ``test_acc``, and the chosen ``k`` (kNN-GCN) or ``best_iteration`` (kNN-LDS, LDS);
+    the graph methods add :func:`graph_statistics` of their graph (LDS: the best iteration's
+    :math:`\theta`). A ``checkpoint`` keeps each finished seed and skips it on a rerun.
     """
     config = config or LDSConfig()
     x, y = load_features(dataset)
     setting = {"dataset": dataset}
     rows: list[dict] = []
     for seed in seeds:
+        if checkpoint is not None and (saved := checkpoint.done(seed)) is not None:
+            rows += saved
+            continue
         split = uci_split(y, *UCI_SIZES[dataset], seed=seed)
         out: dict[str, dict] = {}
         seed_everything(seed)
@@ -68,16 +77,22 @@ def run_no_graph(
         out["MLP"] = {"test_acc": mlp(x, y, split, seed=seed, epochs=epochs)["test_acc"]}
         seed_everything(seed)
         knn = knn_gcn(x, y, split, ks=ks, seed=seed, epochs=epochs)
-        out["kNN-GCN"] = {"test_acc": knn["test_acc"], "k": knn["k"]}
+        out["kNN-GCN"] = {"test_acc": knn["test_acc"], "k": knn["k"],
+                          **graph_statistics(knn_graph(x, knn["k"]), y)}
         seed_everything(seed)
         theta0 = init_edge_probabilities(len(y), knn_graph(x, lds_k))
         res = train_lds(x, y, theta0, split, config, seed=seed, desc=f"kNN-LDS {dataset} seed {seed}")
-        out["kNN-LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration}
+        out["kNN-LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration,
+                          **graph_statistics(res.theta, y)}
         seed_everything(seed)
         res = train_lds(x, y, init_edge_probabilities(len(y)), split, config, seed=seed,
                         desc=f"LDS {dataset} seed {seed}")
-        out["LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration}
-        rows += [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
+        out["LDS"] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration,
+                      **graph_statistics(res.theta, y)}
+        seed_rows = [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
+        rows += seed_rows
+        if checkpoint is not None:
+            checkpoint.save(seed, seed_rows)
         if log:
             log(f"{dataset} seed {seed}: " + ", ".join(f"{m} {out[m]['test_acc']:.3f}" for m in METHODS))
     return rows
@@ -87,7 +102,7 @@ def _row_normalize(x: torch.Tensor) -> torch.Tensor:
     return x / x.sum(1, keepdim=True).clamp_min(1e-12)
 
 
-def load_graph_dataset(name: str, seed: int, sbm_nodes: int = 3000, root: str | None = None) -> dict:
+def load_graph_dataset(name: str, seed: int, sbm_nodes: int = 2708, root: str | None = None) -> dict:
     """Features, labels, dense adjacency and a train/val/es/test split for the incomplete-graph experiment.
 
     ``karate``: identity features, 2 labelled members per club, 6 validation, 6 early-stopping,
@@ -125,15 +140,18 @@ def run_incomplete_graph(
     fractions: tuple[float, ...] = (0.25, 0.5, 0.75),
     config: LDSConfig | None = None,
     epochs: int = 200,
-    sbm_nodes: int = 3000,
+    sbm_nodes: int = 2708,
     root: str | None = None,
     log: Callable[[str], None] | None = None,
+    checkpoint: SeedCheckpoint | None = None,
 ) -> list[dict]:
     """GCN on the graph with a ``fraction`` of edges deleted vs LDS started from that graph.
 
     One row per (seed, fraction, method): ``setting`` ``{"dataset", "missing"}``, ``method``
-    (``GCN`` or ``LDS``), ``seed``, ``test_acc`` and ``edges_left``. The seed fixes the deletion,
-    the split and the initialisations. ``fraction`` is the share of *missing* edges (the official
+    (``GCN`` or ``LDS``), ``seed``, ``test_acc``, ``edges_left`` and :func:`graph_statistics` of the
+    graph each method ends with (GCN: the incomplete graph; LDS: the best iteration's
+    :math:`\theta`, with ``best_iteration``). The seed fixes the deletion, the split and the
+    initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun. ``fraction`` is the share of *missing* edges (the official
     ``-e`` flag; the paper's Fig. 2 axis shows the share retained).
     """
     if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
@@ -143,7 +161,11 @@ def run_incomplete_graph(
     config = config or LDSConfig()
     rows: list[dict] = []
     for seed in seeds:
+        if checkpoint is not None and (saved := checkpoint.done(seed)) is not None:
+            rows += saved
+            continue
         d = load_graph_dataset(dataset, seed, sbm_nodes, root)
+        seed_rows: list[dict] = []
         for f in fractions:
             a = drop_edges(d["adjacency"], f, seed=seed)
             setting = {"dataset": dataset, "missing": f}
@@ -153,8 +175,15 @@ def run_incomplete_graph(
             seed_everything(seed)
             res = train_lds(d["x"], d["y"], init_edge_probabilities(len(d["y"]), a), d["split"], config,
                             seed=seed, desc=f"LDS {dataset} -{f:.0%} seed {seed}")
-            rows += [{"setting": setting, "method": m, "seed": seed, "test_acc": acc, "edges_left": edges_left}
-                     for m, acc in (("GCN", gcn["test_acc"]), ("LDS", res.test_accuracy))]
+            seed_rows += [
+                {"setting": setting, "method": "GCN", "seed": seed, "test_acc": gcn["test_acc"],
+                 "edges_left": edges_left, **graph_statistics(a, d["y"])},
+                {"setting": setting, "method": "LDS", "seed": seed, "test_acc": res.test_accuracy,
+                 "edges_left": edges_left, "best_iteration": res.best_iteration,
+                 **graph_statistics(res.theta, d["y"])}]
             if log:
                 log(f"{dataset} seed {seed} missing {f:.0%}: GCN {gcn['test_acc']:.3f}, LDS {res.test_accuracy:.3f}")
+        rows += seed_rows
+        if checkpoint is not None:
+            checkpoint.save(seed, seed_rows)
     return rows

@@ -90,11 +90,33 @@ def sample_graph(
         (N, N) symmetric tensor with entries in {0, 1} and a zero diagonal.
     """
     _check_square(theta)
-    upper = theta.triu(1)
     u = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
-    hard = (u < upper.detach()).to(theta.dtype)
-    e = hard + (upper - upper.detach()) if straight_through else hard
-    return e + e.t()
+    if straight_through and theta.requires_grad:
+        return _SymmetricStraightThrough.apply(theta, u)
+    return _mirror((u < theta.detach()).to(theta.dtype).triu_(1))
+
+
+class _SymmetricStraightThrough(torch.autograd.Function):
+    r"""Forward: the mirrored hard sample; backward: :math:`(G + G^\top)` on the strict upper triangle.
+
+    The same values and gradient as ``e = hard + (upper - upper.detach()); e + e.t()``, in one
+    node instead of five: at 2,708 nodes every (N, N) temporary costs milliseconds, and a
+    hypergradient draws ``tau + 1`` samples.
+    """
+
+    @staticmethod
+    def forward(ctx, theta: torch.Tensor, u: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return _mirror((u < theta).to(theta.dtype).triu_(1))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        return _mirror(grad).triu_(1), None
+
+
+def _mirror(m: torch.Tensor) -> torch.Tensor:
+    # m + m.t() reads m with a stride of N: at N = 2,708 that is ~45 ms; a contiguous copy of the
+    # transpose first is ~26 ms (measured on the book's 2-core machine).
+    return m + m.t().contiguous()
 
 
 def expected_adjacency(theta: torch.Tensor) -> torch.Tensor:
@@ -102,6 +124,31 @@ def expected_adjacency(theta: torch.Tensor) -> torch.Tensor:
     _check_square(theta)
     upper = theta.detach().triu(1)
     return upper + upper.t()
+
+
+def graph_statistics(theta: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    r"""How dense and how class-aligned an edge distribution (or a 0/1 graph) is.
+
+    Reads the pairs :math:`i<j` of :math:`\max(\theta, \theta^\top)`, so the upper-triangular
+    :math:`\theta` of LDS and a symmetric 0/1 adjacency are treated alike.
+
+    Returns:
+        ``nonzero_share``: share of the :math:`N(N-1)/2` pairs with a non-zero probability;
+        ``expected_edges``: :math:`\sum_{i<j}\theta_{ij}`, the mean edge count of a sample;
+        ``intra_class_mass``: the share of that mass on pairs with equal labels;
+        ``chance_intra``: the share of pairs with equal labels, what a class-blind graph scores.
+    """
+    _check_square(theta)
+    if y.ndim != 1 or y.shape[0] != theta.shape[0]:
+        raise ValueError(f"y must be ({theta.shape[0]},) labels, got shape {tuple(y.shape)}")
+    t = torch.maximum(theta.detach(), theta.detach().t()).triu(1)
+    n = theta.shape[0]
+    pairs = max(1, n * (n - 1) // 2)
+    same = (y[:, None] == y[None, :]).triu(1)
+    mass = float(t.sum())
+    return {"nonzero_share": float((t > 0).sum()) / pairs, "expected_edges": mass,
+            "intra_class_mass": float(t[same].sum()) / mass if mass > 0 else 0.0,
+            "chance_intra": float(same.sum()) / pairs}
 
 
 def drop_edges(adjacency: torch.Tensor, fraction: float, seed: int = 0) -> torch.Tensor:

@@ -126,3 +126,25 @@ def test_summary_table_for_readers():
     assert table.loc[("noise=0", "a"), "acc"] == "60.00 ± 10.00 (2)"
     with pytest.raises(ValueError, match=r"\['f1'\] are not in"):
         results.summary_table(payload, metrics=["f1"])
+
+
+def test_seed_checkpoint_resumes_only_the_same_command(tmp_path):
+    final = tmp_path / "x.json"
+    ck = results.SeedCheckpoint(final, "python -m companion.x --seeds 0 1")
+    assert ck.done(0) is None
+    ck.save(0, [{"method": "m", "seed": 0, "acc": np.float32(0.5)}])
+    again = results.SeedCheckpoint(final, "python -m companion.x --seeds 0 1")
+    assert again.done(0) == [{"method": "m", "seed": 0, "acc": 0.5}] and again.done(1) is None
+    other = results.SeedCheckpoint(final, "python -m companion.x --seeds 0 1 --lr 2")
+    assert other.done(0) is None  # another command: start afresh
+    again.finish()
+    assert not (tmp_path / "x.json.partial").exists()
+
+
+def test_seed_checkpoint_refuses_nan_and_names_a_corrupt_file(tmp_path):
+    ck = results.SeedCheckpoint(tmp_path / "x.json", "cmd")
+    with pytest.raises(ValueError, match="seed 3"):
+        ck.save(3, [{"method": "m", "acc": float("nan")}])
+    (tmp_path / "y.json.partial").write_text("{not json")
+    with pytest.raises(ValueError, match="y.json.partial"):
+        results.SeedCheckpoint(tmp_path / "y.json", "cmd")

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import companion.lds.__main__ as cli
+import companion.lds.experiments as experiments
 from companion.lds.__main__ import main
 from companion.lds.bilevel import LDSConfig
 from companion.lds.experiments import METHODS, run_incomplete_graph
@@ -26,7 +27,9 @@ def test_cli_table_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
     assert [r["method"] for r in payload["rows"][:5]] == ["LogReg", "MLP", "kNN-GCN", "kNN-LDS", "LDS"]
     assert len(payload["rows"]) == 10 and all(r["seed"] in (0, 1) for r in payload["rows"])
     assert {(r["method"], r["n"]) for r in payload["summary"]} == {(m, 2) for m in METHODS}
-    assert all(0 <= r["mean"] <= 1 for r in payload["summary"])
+    assert all(0 <= r["mean"] <= 1 for r in payload["summary"] if r["metric"] != "expected_edges")
+    graph_rows = [r for r in payload["rows"] if r["method"] in ("kNN-GCN", "kNN-LDS", "LDS")]
+    assert all(0 < r["intra_class_mass"] <= 1 and r["nonzero_share"] > 0 for r in graph_rows)
     assert "--out" not in payload["command"] and book_files() == before
 
 
@@ -86,3 +89,50 @@ def test_root_without_planetoid_files_names_them(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--dataset", "planetoid", "--root", str(tmp_path)])
     assert "ind.cora.x" in capsys.readouterr().err
+
+
+def test_killed_run_resumes_after_its_last_finished_seed(tmp_path, monkeypatch):
+    args = ["--dataset", "karate", "--missing", "0.5", "--seeds", "0", "1", *TINY, "--out", str(tmp_path)]
+    full = main(args)["rows"]
+    calls = []
+    real = cli.run_incomplete_graph
+
+    def killed_after_seed_0(*a, **k):
+        # the real experiment, stopped by a "kill" once seed 0 is saved
+        seeds = a[1]
+        calls.append(list(seeds))
+        real(a[0], seeds[:1], *a[2:], **k)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_incomplete_graph", killed_after_seed_0)
+    (tmp_path / "incomplete_karate.json").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        main(args)
+    partial = tmp_path / "incomplete_karate.json.partial"
+    assert list(json.loads(partial.read_text())["seeds"]) == ["0"]
+    monkeypatch.setattr(cli, "run_incomplete_graph", real)
+    trained = []
+    load = experiments.load_graph_dataset
+    monkeypatch.setattr(experiments, "load_graph_dataset",
+                        lambda name, seed, *a, **k: trained.append(seed) or load(name, seed, *a, **k))
+    resumed = main(args)["rows"]
+    assert trained == [1]  # seed 0 came from the checkpoint
+    assert resumed == full and not partial.exists()
+
+
+def test_sbm_file_name_carries_the_node_count(tmp_path):
+    out = main(["--dataset", "sbm_features", "--sbm-nodes", "300", "--missing", "0.5", "--seeds", "0", *TINY,
+                "--out", str(tmp_path)])
+    assert out["path"].endswith("incomplete_sbm_features_300.json")
+    row = next(r for r in out["rows"] if r["method"] == "LDS")
+    assert 0 < row["intra_class_mass"] <= 1 and row["expected_edges"] > 0
+
+
+def test_benchmark_times_outer_steps_and_reproduces(tmp_path):
+    from companion.lds.benchmark import main as bench
+
+    out = bench(["--nodes", "300", "--steps", "1", "--out", str(tmp_path / "a")])
+    (row,) = out["rows"]
+    assert row["seconds_per_outer_step"] > 0 and row["hypergradient_abs_sum"] > 0
+    assert row["seconds_per_outer_iteration"] > 20 * row["seconds_per_outer_step"]  # 100 / tau = 20 steps
+    assert reproduce_file(out["path"], tmp_path / "b") == []

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from companion.lds import (drop_edges, expected_adjacency, init_edge_probabilities, project_probabilities,
-                           sample_graph, upper_triangular_mask)
+from companion.lds import (drop_edges, expected_adjacency, graph_statistics, init_edge_probabilities,
+                           project_probabilities, sample_graph, upper_triangular_mask)
 
 
 def test_sampling_frequency_matches_probabilities():
@@ -66,3 +66,17 @@ def test_value_errors_on_bad_shapes():
         drop_edges(torch.zeros(3, 3), -0.1)
     with pytest.raises(ValueError, match="num_nodes"):
         upper_triangular_mask(0)
+
+
+def test_graph_statistics_on_a_known_graph():
+    y = torch.tensor([0, 0, 1, 1])
+    theta = torch.zeros(4, 4)
+    theta[0, 1] = 1.0  # same class
+    theta[0, 2] = 0.5  # different classes
+    s = graph_statistics(theta, y)
+    assert s["nonzero_share"] == pytest.approx(2 / 6) and s["expected_edges"] == pytest.approx(1.5)
+    assert s["intra_class_mass"] == pytest.approx(1 / 1.5) and s["chance_intra"] == pytest.approx(2 / 6)
+    # a symmetric 0/1 adjacency reads the same as its upper triangle
+    assert graph_statistics(expected_adjacency(theta), y) == s
+    with pytest.raises(ValueError, match="labels"):
+        graph_statistics(theta, torch.zeros(3, dtype=torch.long))
