@@ -61,10 +61,10 @@ METRICS = {
     "test_acc": True, "val_acc": True, "final_loss": False, "bytes_per_epoch": False,
     "max_data_mb_per_worker": False, "edge_cut": False, "cut_fraction": False, "total_halo": False,
     "cache_hit_rate": True, "remote_lookups_per_epoch": None, "fetched_rows_per_epoch": False,
-    "epoch_time_s": False, "wall_seconds": False, "cpu_seconds": False,
+    "epoch_time_s": False, "wall_seconds": False, "cpu_seconds": False, "cpu_seconds_per_epoch": False,
 }
 # wall-clock and CPU time depend on the machine and its load: reported, never compared on rerun
-TIMING = ["epoch_time_s", "wall_seconds", "cpu_seconds"]
+TIMING = ["epoch_time_s", "wall_seconds", "cpu_seconds", "cpu_seconds_per_epoch"]
 
 
 def _num_classes(dataset: str) -> int:
@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cache sizes of --cache-sweep (share of the nodes a worker owns)")
     g.add_argument("--cache-policies", nargs="+", choices=sorted(CACHE_POLICIES), default=["degree", "random"],
                    help="cache policies of --cache-sweep")
+    g.add_argument("--baseline-threads", type=int_at_least(1), default=os.cpu_count() or 1,
+                   help="threads of the extra one-process, all-cores baseline of --sweep (default: every "
+                        "core); equal to --threads: no extra baseline")
     g.add_argument("--collective-timeout", type=int_at_least(1), default=DEFAULT_TIMEOUT_S,
                    help="seconds a collective waits for the other workers before the run fails")
     d = p.add_argument_group("data")
@@ -194,6 +197,7 @@ class Planned:
     method: str         # partitioner ("" for one process)
     config: DistConfig
     setting: dict
+    threads: int | None = None  # None: --threads (every worker of a distributed run)
 
 
 def plan_runs(args) -> tuple[list[Planned], str]:
@@ -222,6 +226,11 @@ def plan_runs(args) -> tuple[list[Planned], str]:
             label = f"{mode} (1 process)" if w == 1 else name
             runs.append(Planned(label, w, "" if w == 1 else method, _config(args, mode, stale, frac, seed),
                                 {"workers": w}))
+            if w == 1 and args.sweep and args.baseline_threads != args.threads:
+                # the fair baseline: one process may use every core the P workers share
+                n = args.baseline_threads
+                runs.append(Planned(f"{mode} (1 process, {n} threads)", 1, "",
+                                    _config(args, mode, stale, frac, seed), {"workers": 1, "threads": n}, n))
     experiment = "cache" if args.cache_sweep else "scaling" if args.sweep else f"local_{args.mode}"
     return runs, experiment
 
@@ -282,7 +291,7 @@ def run_local(args, plan: tuple) -> tuple[list[dict], str]:
         parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
         q = partition_quality(graph.edge_index, parts, run.workers)
         t = time.perf_counter()
-        res = run_workers(run.workers, spec, parts, run.config, threads=args.threads,
+        res = run_workers(run.workers, spec, parts, run.config, threads=run.threads or args.threads,
                           timeout_s=args.collective_timeout)
         rows.append(_row(run.label, run.config.seed, run.setting, res, q, run.config, run.method,
                          time.perf_counter() - t))

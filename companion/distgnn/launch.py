@@ -216,6 +216,11 @@ def run_workers(world_size: int, graph: Any, parts: torch.Tensor, config: DistCo
         check_training_nodes(graph.train_mask, parts, world_size)  # before any process starts
     if world_size == 1:
         g = load_graph(graph) if isinstance(graph, dict) else graph
-        return [WORKFLOWS[config.mode](0, 1, g, parts, config)]
+        before = torch.get_num_threads()
+        _set_worker_threads(threads)  # the in-process baseline gets the threads it is given, too
+        try:
+            return [WORKFLOWS[config.mode](0, 1, g, parts, config)]
+        finally:
+            _set_worker_threads(before)
     return _supervise(_entry, world_size, (config.mode, graph, parts, config), threads, timeout_s,
                       start_method)

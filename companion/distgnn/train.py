@@ -302,6 +302,9 @@ def summarise(results: list[dict], skip_first: int = 1) -> dict:
         "max_peak_rss_mb": max(r["peak_rss_mb"] for r in results),
         "cpu_seconds": sum(r.get("cpu_seconds", 0.0) for r in results),
     }
+    # CPU time of the whole run (evaluation included) per epoch: unlike wall time, it does not
+    # shrink when workers run side by side, so it shows what distribution costs in compute
+    row["cpu_seconds_per_epoch"] = row["cpu_seconds"] / e
     if results[0]["mode"] == "full":
         row["halo_total"] = sum(r["halo"] for r in results)
     else:
