@@ -151,8 +151,9 @@ def run_incomplete_graph(
     (``GCN`` or ``LDS``), ``seed``, ``test_acc``, ``edges_left`` and :func:`graph_statistics` of the
     graph each method ends with (GCN: the incomplete graph; LDS: the best iteration's
     :math:`\theta`, with ``best_iteration``). The seed fixes the deletion, the split and the
-    initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun. ``fraction`` is the share of *missing* edges (the official
-    ``-e`` flag; the paper's Fig. 2 axis shows the share retained).
+    initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun.
+    ``fraction`` is the share of *missing* edges (the official ``-e`` flag; the paper's Fig. 2
+    axis shows the share retained).
     """
     if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
         raise ValueError(f"fractions must be shares of deleted edges in [0, 1], got {fractions}")
