@@ -1,10 +1,15 @@
-"""CLI: ``python -m companion.alinet --data kg_pair`` runs the ablation table and the noise sweep.
+"""CLI: ``python -m companion.alinet --data kg_pair_synthetic`` tunes on validation, then runs the ablation.
 
-Writes ``<tag>_ablation.json`` (every ``--variants`` at ``--ablation-noise``) and, for
-``kg_pair``, ``<tag>_noise.json`` (GCN-Align, AliNet w/o distant and AliNet at every ``--noises``)
-into ``./results`` (``--out`` a folder; ``--publish`` writes ``book/04_alinet/results/``), where
-``<tag>`` is ``kg_pair_<base>`` or ``kg_pair_synthetic``. Each file holds one row per
-(noise, variant, seed) and the summary over seeds.
+For each noise level of ``--noises``, on the seed-0 pair: every method family (AliNet and GCN-Align)
+tries the same grid (:data:`GRIDS`: 2 learning rates x 2 margins, the epochs chosen by early stopping)
+on a validation slice (``--valid-ratio``) of the *seed* pairs, never the test pairs, and keeps the
+configuration with the best validation Hits@1; AliNet's ablation variants share AliNet's choice.
+Then every ``--variants`` runs at every noise level for every seed (data and model seeded alike), and
+the file gets one row per (noise, method, seed), plus a ``random`` row (the exact Hits@k and MRR of a
+random ranking of the test candidates). Writes ``<tag>_ablation.json`` into ``./results`` (``--out``
+a folder or a .json path; ``--publish`` writes ``book/04_alinet/results/``), where ``<tag>`` is
+``kg_pair_<base>`` or ``kg_pair_synthetic``. Finished noise levels (tuning) and seeds are saved as they
+end, so a killed run resumes when rerun with the same command.
 """
 
 from __future__ import annotations
@@ -13,31 +18,47 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
+import torch
+
 from companion import data
 from companion.alinet.training import VARIANTS, Config, fit, prepare
 from companion.cli import chapter_parser, float_in, float_list, int_at_least, int_list, start_run, str_list
 from companion.data.kg_pair import PYKEEN_KGS
-from companion.results import load_results, save_results, summary_table
+from companion.results import SeedCheckpoint, load_results, save_results, summary_table
+from companion.utils import progress
 
-SWEEP_VARIANTS = ("GCN-Align", "AliNet w/o distant", "AliNet")
-METRICS = {"hits@1": True, "hits@10": True, "mrr": True, "seconds": False}
+METRICS = {"hits@1": True, "hits@10": True, "mrr": True, "valid_hits@1": True, "best_epoch": None,
+           "seconds": False}
 TIMING = ["seconds"]
-DEFAULT_NOISES = [0.0, 0.25, 0.5, 0.75]
-DEFAULT_COUNTERPARTS = 15000
+DEFAULT_NOISES = [0.0, 0.3]
+DEFAULT_COUNTERPARTS = 2500
+DEFAULT_VARIANTS = ["GCN-Align", "AliNet w/o distant", "AliNet w/o attention", "AliNet w/o gate",
+                    "AliNet w/o augmentation", "AliNet"]
+# The same budget for both families: 2 learning rates x 2 margins, epochs by early stopping on validation.
+# AliNet: Adam around the official 0.001 and margin 1.5; GCN-Align: SGD around its code's 25 and margin 3.
+GRIDS = {
+    "alinet": {"lr": [0.001, 0.005], "neg_margin": [1.0, 1.5]},
+    "gcn_align": {"lr": [5.0, 25.0], "neg_margin": [1.0, 3.0]},
+}
+
+
+def family(variant: str) -> str:
+    return VARIANTS[variant].get("model", "alinet")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = chapter_parser("python -m companion.alinet", __doc__.splitlines()[0], seeds=(0, 1, 2))
-    p.add_argument("--data", default="kg_pair", choices=["kg_pair", "kg_pair_synthetic"])
+    p.add_argument("--data", default="kg_pair_synthetic", choices=["kg_pair", "kg_pair_synthetic"])
     p.add_argument("--base", default=None, choices=PYKEEN_KGS, help="pykeen KG behind kg_pair (default umls)")
     p.add_argument("--noises", type=float_list(0, 1), default=None,
-                   help="noise levels of the kg_pair sweep (comma list; default 0,0.25,0.5,0.75)")
-    p.add_argument("--ablation-noise", type=float_in(0, 1), default=0.5, help="noise level of the ablation table")
-    p.add_argument("--epochs", type=int_at_least(1), default=Config.epochs)
+                   help="noise levels (comma list; default 0,0.3): every variant runs at each")
+    p.add_argument("--epochs", type=int_at_least(1), default=300, help="maximum epochs (early stopping on validation)")
     p.add_argument("--dims", type=int_list(1), default=list(Config.dims),
                    help="embedding size, then one output size per layer (comma list, >= 2 entries)")
-    p.add_argument("--variants", type=str_list(tuple(VARIANTS)), default=list(VARIANTS),
+    p.add_argument("--variants", type=str_list(tuple(VARIANTS)), default=DEFAULT_VARIANTS,
                    help="ablation variants (comma list)")
+    p.add_argument("--valid-ratio", type=float_in(0.01, 0.5), default=0.2,
+                   help="share of the seed pairs held out for validation (tuning and early stopping)")
     p.add_argument("--num-counterparts", type=int_at_least(10), default=None,
                    help=f"kg_pair_synthetic only: entities per view (default {DEFAULT_COUNTERPARTS})")
     return p
@@ -50,61 +71,110 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if len(set(args.variants)) != len(args.variants):
         p.error(f"--variants: each variant once, got {args.variants}")
     if args.data == "kg_pair_synthetic":
-        for flag, value in (("--base", args.base), ("--noises", args.noises)):
-            if value is not None:
-                p.error(f"{flag} applies to --data kg_pair only (kg_pair_synthetic has no base KG and no sweep)")
+        if args.base is not None:
+            p.error("--base applies to --data kg_pair only (kg_pair_synthetic has no base KG)")
     elif args.num_counterparts is not None:
         p.error("--num-counterparts applies to --data kg_pair_synthetic only")
     if args.noises is not None and len(set(args.noises)) != len(args.noises):
         p.error(f"--noises: each level once, got {args.noises}")
 
 
-def run(args: argparse.Namespace, seeds: Sequence[int]) -> list[dict]:
-    """Train every (noise, variant, seed) job; one row per job."""
-    sweep = SWEEP_VARIANTS if args.data == "kg_pair" else ()
-    noises = (args.noises if args.noises is not None else DEFAULT_NOISES) if sweep else []
-    load_kw = ({"base": args.base or "umls"} if args.data == "kg_pair"
-               else {"num_counterparts": args.num_counterparts or DEFAULT_COUNTERPARTS})
-    cfg = Config(epochs=args.epochs, dims=tuple(args.dims))
-    jobs = [(args.ablation_noise, v) for v in args.variants]
-    jobs += [(nz, v) for nz in noises for v in sweep if (nz, v) not in jobs]
-    rows = []
-    for seed in seeds:
-        for noise in sorted({nz for nz, _ in jobs}):
-            inputs = prepare(data.load(args.data, noise=noise, seed=seed, **load_kw), seed=seed)
-            for variant in [v for nz, v in jobs if nz == noise]:
-                res = fit(inputs, cfg, seed=seed, desc=f"{variant} noise={noise:g} seed={seed}", **VARIANTS[variant])
-                rows.append({"setting": {"noise": noise}, "method": variant, "seed": seed, **res["metrics"],
-                             "seconds": res["seconds"]})
+def load_pair(args: argparse.Namespace, noise: float, seed: int):
+    kw = ({"base": args.base or "umls"} if args.data == "kg_pair"
+          else {"num_counterparts": args.num_counterparts or DEFAULT_COUNTERPARTS})
+    return prepare(data.load(args.data, noise=noise, seed=seed, **kw), seed=seed, valid_ratio=args.valid_ratio)
+
+
+def tune(args: argparse.Namespace, cfg: Config, noise: float, families: list[str]) -> dict:
+    """Every grid point of every family on the seed-0 pair's validation slice; the best by validation Hits@1."""
+    inputs = load_pair(args, noise, 0)
+    out = {}
+    for fam in families:
+        base = VARIANTS["GCN-Align"] if fam == "gcn_align" else VARIANTS["AliNet"]
+        grid = GRIDS[fam]
+        tried = []
+        for lr in grid["lr"]:
+            for margin in grid["neg_margin"]:
+                res = fit(inputs, cfg, seed=0, desc=f"tune {fam} lr={lr:g} margin={margin:g} noise={noise:g}",
+                          **{**base, "lr": lr, "neg_margin": margin})
+                tried.append({"lr": lr, "neg_margin": margin, "valid_hits@1": res["valid_hits@1"],
+                              "best_epoch": res["best_epoch"], "epochs_run": res["epochs_run"]})
+                print(f"tune noise={noise:g} {fam:9s} lr={lr:g} margin={margin:g} "
+                      f"valid hits@1={res['valid_hits@1']:.3f} (epoch {res['best_epoch']})", flush=True)
+        best = max(tried, key=lambda t: (t["valid_hits@1"], -t["best_epoch"]))
+        out[fam] = {"grid": tried, "chosen": {"lr": best["lr"], "neg_margin": best["neg_margin"]}}
+    return out
+
+
+def random_row(noise: float, seed: int, n: int) -> dict:
+    """The exact expected Hits@1/10 and MRR of a uniformly random ranking of ``n`` candidates."""
+    mrr = float(sum(1.0 / r for r in range(1, n + 1)) / n)
+    return {"setting": {"noise": noise}, "method": "random", "seed": seed, "hits@1": 1.0 / n,
+            "hits@10": min(10, n) / n, "mrr": mrr, "valid_hits@1": None, "best_epoch": None, "seconds": 0.0}
+
+
+def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: SeedCheckpoint,
+        seed_ckpt: SeedCheckpoint) -> tuple[list[dict], dict, dict]:
+    noises = args.noises if args.noises is not None else DEFAULT_NOISES
+    families = sorted({family(v) for v in args.variants}, key=["alinet", "gcn_align"].index)
+    tuning = {}
+    for i, noise in enumerate(noises):
+        saved = tune_ckpt.done(i)
+        tuning[noise] = saved[0] if saved is not None else tune(args, cfg, noise, families)
+        tune_ckpt.save(i, [tuning[noise]])
+    rows, sizes = [], {}
+    for seed in progress(seeds, desc="seeds"):
+        saved = seed_ckpt.done(seed)
+        if saved is not None:
+            rows += saved
+            continue
+        seed_rows = []
+        for noise in noises:
+            inputs = load_pair(args, noise, seed)
+            sizes[f"noise={noise:g} seed={seed}"] = {"train": len(inputs.seeds), "valid": len(inputs.valid),
+                                                     "test": len(inputs.test)}
+            seed_rows.append(random_row(noise, seed, len(inputs.test)))
+            for variant in args.variants:
+                chosen = tuning[noise][family(variant)]["chosen"]
+                res = fit(inputs, cfg, seed=seed, desc=f"{variant} noise={noise:g} seed={seed}",
+                          **{**VARIANTS[variant], **chosen})
+                seed_rows.append({"setting": {"noise": noise}, "method": variant, "seed": seed, **res["metrics"],
+                                  "valid_hits@1": res["valid_hits@1"], "best_epoch": res["best_epoch"],
+                                  "seconds": res["seconds"]})
                 print(f"noise={noise:g} seed={seed} {variant:26s} "
-                      + " ".join(f"{m}={res['metrics'][m]:.3f}" for m in ("hits@1", "hits@10", "mrr")), flush=True)
-    return rows
+                      + " ".join(f"{m}={res['metrics'][m]:.3f}" for m in ("hits@1", "hits@10", "mrr"))
+                      + f" valid={res['valid_hits@1']:.3f} epoch={res['best_epoch']}", flush=True)
+        seed_ckpt.save(seed, seed_rows)
+        rows += seed_rows
+    return rows, tuning, sizes
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
     p = build_parser()
     args = p.parse_args(argv)
     check_args(p, args)
-    run_ = start_run(p, args, module="companion.alinet", chapter="04_alinet", argv=argv, one_file=False)
-    rows = run(args, run_.seeds)
+    run_ = start_run(p, args, module="companion.alinet", chapter="04_alinet", argv=argv, one_file=True)
     tag = args.data if args.data != "kg_pair" else f"kg_pair_{args.base or 'umls'}"
+    name = f"{tag}_ablation.json"
     cfg = Config(epochs=args.epochs, dims=tuple(args.dims))
-    common = dict(seeds=run_.seeds, command=run_.command, metrics=METRICS, timing=TIMING,
-                  wall_seconds=run_.wall_seconds, data=args.data, base=(args.base or "umls") if args.data == "kg_pair"
-                  else None, config=cfg.__dict__)
-    if args.data == "kg_pair_synthetic":
-        common["num_counterparts"] = args.num_counterparts or DEFAULT_COUNTERPARTS
-    ablation = [r for r in rows if r["setting"]["noise"] == args.ablation_noise and r["method"] in args.variants]
-    paths = {"ablation": save_results(run_.path(f"{tag}_ablation.json"), ablation,
-                                      ablation_noise=args.ablation_noise, **common)}
-    sweep = [r for r in rows if r["method"] in SWEEP_VARIANTS] if args.data == "kg_pair" else []
-    if sweep:
-        noises = args.noises if args.noises is not None else DEFAULT_NOISES
-        paths["noise"] = save_results(run_.path(f"{tag}_noise.json"), sweep, noises=noises, **common)
-    for name, path in paths.items():
-        print(f"\n{name} ({path}), mean ± std (seeds):")
-        print(summary_table(load_results(path), metrics=["hits@1", "hits@10", "mrr"]).to_string())
-    return paths
+    tune_ckpt = SeedCheckpoint(str(run_.path(name)) + ".tuning", run_.command)
+    seed_ckpt = run_.checkpoint(name)
+    rows, tuning, sizes = run(args, run_.seeds, cfg, tune_ckpt, seed_ckpt)
+    noises = args.noises if args.noises is not None else DEFAULT_NOISES
+    extra = dict(data=args.data, base=(args.base or "umls") if args.data == "kg_pair" else None,
+                 num_counterparts=(args.num_counterparts or DEFAULT_COUNTERPARTS)
+                 if args.data == "kg_pair_synthetic" else None,
+                 noises=noises, variants=args.variants, valid_ratio=args.valid_ratio, config=cfg.__dict__,
+                 variant_overrides={v: VARIANTS[v] for v in args.variants}, grids=GRIDS,
+                 tuning=[{"noise": nz, **tuning[nz]} for nz in noises], split_sizes=sizes,
+                 torch_threads=torch.get_num_threads())
+    path = save_results(run_.path(name), rows, seeds=run_.seeds, command=run_.command, metrics=METRICS,
+                        timing=TIMING, wall_seconds=run_.wall_seconds, **extra)
+    seed_ckpt.finish()
+    tune_ckpt.finish()
+    print(f"\n{path}, mean ± std (seeds):")
+    print(summary_table(load_results(path), metrics=["hits@1", "hits@10", "mrr"]).to_string())
+    return {"ablation": path}
 
 
 if __name__ == "__main__":

@@ -76,3 +76,40 @@ def sample_negatives(emb: torch.Tensor, pos: torch.Tensor, num_entities1: int, n
         c = cand[keep]
         out.append(torch.stack([a, c], 1) if side == 0 else torch.stack([c, a], 1))
     return torch.cat(out)
+
+
+def gcn_align_loss(emb: torch.Tensor, pos: torch.Tensor, neg_right: torch.Tensor, neg_left: torch.Tensor,
+                   margin: float = 3.0) -> torch.Tensor:
+    r"""GCN-Align's margin-ranking loss (``get_loss`` in its code) with the L1 distance.
+
+    For a seed pair :math:`(l, r)` and its corruptions :math:`(l, r')` (``neg_right``, (P, k) ids) and
+    :math:`(l', r)` (``neg_left``, (P, k)):
+    :math:`\sum [\lVert e_l - e_r\rVert_1 + \gamma - \lVert e_l - e_{r'}\rVert_1]_+ + \sum [\,\cdot\,, (l', r)]_+`,
+    divided by :math:`2kP`. ``emb``: (N, d); ``pos``: (P, 2) joint ids.
+    """
+    if pos.ndim != 2 or pos.shape[1] != 2:
+        raise ValueError(f"pos must be (P, 2) id pairs, got {tuple(pos.shape)}")
+    if neg_right.shape != neg_left.shape or neg_right.ndim != 2 or neg_right.shape[0] != len(pos):
+        raise ValueError(f"neg_right and neg_left must both be (P, k) with P = {len(pos)}, got "
+                         f"{tuple(neg_right.shape)} and {tuple(neg_left.shape)}")
+    if margin <= 0:
+        raise ValueError(f"margin must be > 0, got {margin}")
+    left, right = emb[pos[:, 0]], emb[pos[:, 1]]
+    d_pos = (left - right).abs().sum(1)[:, None]
+    d_r = (left[:, None, :] - emb[neg_right]).abs().sum(-1)
+    d_l = (emb[neg_left] - right[:, None, :]).abs().sum(-1)
+    k = neg_right.shape[1]
+    return (torch.relu(d_pos + margin - d_r).sum() + torch.relu(d_pos + margin - d_l).sum()) / (2.0 * k * len(pos))
+
+
+def sample_uniform_corruptions(pos: torch.Tensor, num_entities: int, k: int = 25,
+                               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """GCN-Align's negatives: ``k`` uniform entity ids (from both KGs, as its ``np.random.choice(e)``) per side.
+
+    Returns ``(neg_right, neg_left)``, each (P, k) for the P seed pairs ``pos``.
+    """
+    if k < 1 or num_entities < 2:
+        raise ValueError(f"k must be >= 1 and num_entities >= 2, got {k} and {num_entities}")
+    shape = (len(pos), k)
+    return (torch.randint(0, num_entities, shape, generator=generator),
+            torch.randint(0, num_entities, shape, generator=generator))

@@ -48,15 +48,24 @@ def csls(sim: torch.Tensor, k: int = 10, mean_left: torch.Tensor | None = None,
 
 @torch.no_grad()
 def evaluate_alignment(emb1: torch.Tensor, emb2: torch.Tensor, ks: tuple[int, ...] = (1, 10),
-                       csls_k: int = 0, batch_size: int = 2048) -> dict[str, float]:
-    """Hits@k and MRR of aligning ``emb1[i]`` to ``emb2[i]`` among all rows of ``emb2`` (cosine similarity).
+                       csls_k: int = 0, batch_size: int = 2048, metric: str = "cosine") -> dict[str, float]:
+    """Hits@k and MRR of aligning ``emb1[i]`` to ``emb2[i]`` among all rows of ``emb2``.
 
     ``emb1``, ``emb2``: (n, d) test entities of KG1 and their counterparts in KG2, in the same order.
-    Exact, computed ``batch_size`` rows at a time (memory O(batch_size * n)). ``csls_k > 0`` ranks by CSLS.
+    ``metric="cosine"`` ranks by cosine similarity (AliNet); ``"l1"`` by the negative city-block distance
+    of the raw vectors (GCN-Align's ``get_hits``). Exact, computed ``batch_size`` rows at a time
+    (memory O(batch_size * n)). ``csls_k > 0`` ranks by CSLS (cosine only).
     """
     if emb1.ndim != 2 or emb1.shape != emb2.shape:
         raise ValueError(f"emb1 and emb2 must both be (n, d) of the same shape, got {tuple(emb1.shape)} and {tuple(emb2.shape)}")
-    e1, e2 = F.normalize(emb1, dim=1), F.normalize(emb2, dim=1)
+    if metric not in ("cosine", "l1"):
+        raise ValueError(f"metric must be 'cosine' or 'l1', got {metric!r}")
+    if metric == "l1" and csls_k > 0:
+        raise ValueError("csls_k > 0 needs metric='cosine'")
+    if metric == "l1":
+        e1, e2 = emb1, emb2
+    else:
+        e1, e2 = F.normalize(emb1, dim=1), F.normalize(emb2, dim=1)
     n = len(e1)
     mean_left = mean_right = None
     if csls_k > 0:
@@ -65,7 +74,7 @@ def evaluate_alignment(emb1: torch.Tensor, emb2: torch.Tensor, ks: tuple[int, ..
         mean_right = torch.cat([(e2[i:i + batch_size] @ e1.T).topk(k, 1).values.mean(1) for i in range(0, n, batch_size)])
     ranks = []
     for i in range(0, n, batch_size):
-        block = e1[i:i + batch_size] @ e2.T
+        block = -torch.cdist(e1[i:i + batch_size], e2, p=1) if metric == "l1" else e1[i:i + batch_size] @ e2.T
         if csls_k > 0:
             block = csls(block, csls_k, mean_left[i:i + batch_size], mean_right)
         diag = block[torch.arange(len(block)), torch.arange(i, i + len(block))][:, None]

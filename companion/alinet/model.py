@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from companion.alinet.layers import AliNetLayer, GCNLayer
+from companion.alinet.layers import AliNetLayer
 
 
 def _check_dims(num_entities: int, dims: tuple[int, ...] | list[int]) -> None:
@@ -23,11 +25,12 @@ class AliNet(nn.Module):
     joint graph, then ``L`` layers. All layers but the last aggregate distant neighbours (as in the
     official code, the last is a GCN only). The representation (Eq. (7)) is
     :math:`\mathrm{norm}([\mathrm{norm}(h^{(0)}); \mathrm{norm}(h^{(1)}); \dots; \mathrm{norm}(h^{(L)})])`,
-    shape (N, sum(dims)).
+    shape (N, sum(dims)). ``dropout`` (official 0.5) acts on the attention scores and the gate;
+    ``batch_norm`` is the layers' input normalisation (see :mod:`companion.alinet.layers`).
     """
 
     def __init__(self, num_entities: int, dims: tuple[int, ...] = (128, 128, 64), use_attention: bool = True,
-                 use_gate: bool = True, use_distant: bool = True, dropout: float = 0.0):
+                 use_gate: bool = True, use_distant: bool = True, dropout: float = 0.5, batch_norm: str = "train"):
         super().__init__()
         _check_dims(num_entities, dims)
         if not 0.0 <= dropout < 1.0:
@@ -37,38 +40,55 @@ class AliNet(nn.Module):
         n_layers = len(dims) - 1
         self.layers = nn.ModuleList(
             AliNetLayer(dims[i], dims[i + 1], use_distant=use_distant and i < n_layers - 1,
-                        use_attention=use_attention, use_gate=use_gate)
+                        use_attention=use_attention, use_gate=use_gate, dropout=dropout, batch_norm=batch_norm)
             for i in range(n_layers))
-        self.dropout = dropout
 
-    def forward(self, adj: torch.Tensor, two_hop: torch.Tensor | None) -> torch.Tensor:
-        h = self.embedding
-        outs = [F.normalize(h, dim=1)]
+    def layer_outputs(self, adj: torch.Tensor, two_hop: torch.Tensor | None,
+                      two_hop_weight: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """``[h^(0), h^(1), ..., h^(L)]`` before normalisation; each (N, d_l). ``two_hop_weight``: (E2,) or None."""
+        outs = [self.embedding]
         for layer in self.layers:
-            h = layer(F.dropout(h, self.dropout, self.training), adj, two_hop)
-            outs.append(F.normalize(h, dim=1))
-        return F.normalize(torch.cat(outs, dim=1), dim=1)
+            outs.append(layer(outs[-1], adj, two_hop, two_hop_weight))
+        return outs
+
+    def forward(self, adj: torch.Tensor, two_hop: torch.Tensor | None,
+                two_hop_weight: torch.Tensor | None = None) -> torch.Tensor:
+        outs = self.layer_outputs(adj, two_hop, two_hop_weight)
+        return F.normalize(torch.cat([F.normalize(h, dim=1) for h in outs], dim=1), dim=1)
 
 
 class GCNAlign(nn.Module):
-    r"""GCN-Align's structure encoder (Wang et al., 2018): stacked GCN layers with ReLU in between.
+    r"""GCN-Align's structure encoder (Wang et al., 2018), as in its code (``include/Model.py``, ``build_SE``).
 
-    Only the last layer's output is used (L2-normalised), shape (N, d_L); no distant neighbours,
-    no gate, no concatenation. ``forward`` takes ``two_hop`` only to share AliNet's signature.
+    Input vectors drawn from a truncated normal with std :math:`1/\sqrt N` and L2-normalised, then
+    ``num_layers`` *diagonal* GCN layers :math:`H^{(l+1)} = \hat A_f (H^{(l)} \odot w^{(l)})` with
+    :math:`w^{(l)} \in \mathbb R^{d}` starting at ones, ReLU between layers, none after the last.
+    :math:`\hat A_f` is the relation-functionality-weighted adjacency
+    (:func:`companion.alinet.graph.gcn_align_adjacency`). The output (N, d) is not normalised: the
+    loss and the evaluation use the L1 (city-block) distance. ``forward`` takes ``two_hop`` only to
+    share AliNet's signature.
     """
 
-    def __init__(self, num_entities: int, dims: tuple[int, ...] = (128, 128, 64), dropout: float = 0.0):
+    def __init__(self, num_entities: int, dim: int = 64, num_layers: int = 2):
         super().__init__()
-        _check_dims(num_entities, dims)
-        self.embedding = nn.Parameter(torch.empty(num_entities, dims[0]))
-        nn.init.xavier_uniform_(self.embedding)
-        self.layers = nn.ModuleList(GCNLayer(dims[i], dims[i + 1]) for i in range(len(dims) - 1))
-        self.dropout = dropout
+        _check_dims(num_entities, (dim, dim))
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        emb = torch.empty(num_entities, dim)
+        nn.init.trunc_normal_(emb, std=1.0 / math.sqrt(num_entities),
+                              a=-2.0 / math.sqrt(num_entities), b=2.0 / math.sqrt(num_entities))
+        self.embedding = nn.Parameter(emb)
+        self.weights = nn.ParameterList(nn.Parameter(torch.ones(dim)) for _ in range(num_layers))
 
-    def forward(self, adj: torch.Tensor, two_hop: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.embedding
-        for i, layer in enumerate(self.layers):
-            h = layer(F.dropout(h, self.dropout, self.training), adj)
-            if i < len(self.layers) - 1:
-                h = torch.relu(h)
-        return F.normalize(h, dim=1)
+    def layer_outputs(self, adj: torch.Tensor, two_hop: torch.Tensor | None = None,
+                      two_hop_weight: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """``[h^(0), ..., h^(L)]``, the input L2-normalised; each (N, d)."""
+        outs = [F.normalize(self.embedding, dim=1)]
+        for i, w in enumerate(self.weights):
+            h = torch.sparse.mm(adj, outs[-1] * w)
+            outs.append(torch.relu(h) if i < len(self.weights) - 1 else h)
+        return outs
+
+    def forward(self, adj: torch.Tensor, two_hop: torch.Tensor | None = None,
+                two_hop_weight: torch.Tensor | None = None) -> torch.Tensor:
+        return self.layer_outputs(adj)[-1]

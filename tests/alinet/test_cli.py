@@ -1,4 +1,4 @@
-"""The AliNet CLI: checked flags (exit 2 before any work), ./results output, two files, reproduce."""
+"""The AliNet CLI: checked flags (exit 2 before any work), ./results output, tuning on validation, reproduce."""
 
 from pathlib import Path
 
@@ -6,10 +6,10 @@ import pytest
 
 from companion.alinet import __main__ as cli
 from companion.reproduce import reproduce_file
-from companion.results import compare_summaries, load_results, summary_lookup
+from companion.results import load_results, summary_lookup
 
-BASE = ["--data", "kg_pair", "--noises", "0", "--ablation-noise", "0.5", "--epochs", "2", "--dims", "8,8,4",
-        "--no-progress"]
+BASE = ["--data", "kg_pair", "--noises", "0,0.5", "--epochs", "12", "--dims", "8,8,4",
+        "--variants", "GCN-Align,AliNet w/o distant,AliNet", "--no-progress"]
 TINY = [*BASE, "--seeds", "0"]
 
 
@@ -18,19 +18,18 @@ TINY = [*BASE, "--seeds", "0"]
     (["--base", "wordnet"], "--base"),
     (["--noises", "0,1.5"], "--noises"),
     (["--noises", "0,0"], "--noises"),
-    (["--ablation-noise", "-0.1"], "--ablation-noise"),
     (["--epochs", "0"], "--epochs"),
     (["--dims", "8,0"], "--dims"),
     (["--dims", "8"], "--dims"),
     (["--variants", "AliNet,BootEA"], "--variants"),
     (["--variants", "AliNet,AliNet"], "--variants"),
+    (["--valid-ratio", "0"], "--valid-ratio"),
+    (["--valid-ratio", "0.9"], "--valid-ratio"),
     (["--num-counterparts", "5", "--data", "kg_pair_synthetic"], "--num-counterparts"),
-    (["--num-counterparts", "100"], "--num-counterparts"),  # kg_pair has no such knob
+    (["--num-counterparts", "100", "--data", "kg_pair"], "--num-counterparts"),  # kg_pair has no such knob
     (["--data", "kg_pair_synthetic", "--base", "umls"], "--base"),
-    (["--data", "kg_pair_synthetic", "--noises", "0"], "--noises"),
     (["--seeds", "-1"], "--seeds"),
     (["--threads", "0"], "--threads"),
-    (["--out", "x.json"], "--out"),  # two files: --out is a folder
 ])
 def test_bad_flag_fails_fast_naming_it(argv, flag, rejects_before_work):
     rejects_before_work(cli.main, argv, flag, forbid=((cli, "fit"),))
@@ -43,35 +42,63 @@ def test_cli_end_to_end_tiny_into_cwd_results(tmp_path, monkeypatch):
     paths = cli.main([*BASE, "--seeds", "0", "1"])
     assert {p: p.stat().st_mtime_ns for p in book.glob("*")} == before
     assert paths["ablation"] == tmp_path / "results" / "kg_pair_umls_ablation.json"
-    assert paths["noise"] == tmp_path / "results" / "kg_pair_umls_noise.json"
-    ablation = load_results(paths["ablation"])
-    assert ablation["seeds"] == [0, 1] and ablation["ablation_noise"] == 0.5
-    assert [r["method"] for r in ablation["rows"]][-1] == "AliNet"
-    assert len(ablation["rows"]) == 6 * 2 and {r["seed"] for r in ablation["rows"]} == {0, 1}
-    assert summary_lookup(ablation)[('{"noise": 0.5}', "AliNet", "mrr")]["n"] == 2
-    assert summary_lookup(ablation)[('{"noise": 0.5}', "AliNet", "seconds")]["timing"]
-    sweep = load_results(paths["noise"])
-    assert {r["setting"]["noise"] for r in sweep["rows"]} == {0.0, 0.5}
-    assert {r["method"] for r in sweep["rows"]} == set(cli.SWEEP_VARIANTS)
-    assert all(0.0 <= r["hits@1"] <= r["hits@10"] <= 1.0 for r in sweep["rows"])
-    assert sweep["command"] == ablation["command"] and "--out" not in sweep["command"]
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["kg_pair_umls_ablation.json"]  # no checkpoints left
+    payload = load_results(paths["ablation"])
+    assert payload["seeds"] == [0, 1]
+    # per noise: a random row and three methods, each seed
+    assert len(payload["rows"]) == 2 * 2 * 4 and {r["seed"] for r in payload["rows"]} == {0, 1}
+    assert {r["method"] for r in payload["rows"]} == {"random", "GCN-Align", "AliNet w/o distant", "AliNet"}
+    assert summary_lookup(payload)[('{"noise": 0.5}', "AliNet", "mrr")]["n"] == 2
+    assert summary_lookup(payload)[('{"noise": 0.5}', "AliNet", "seconds")]["timing"]
+    assert all(0.0 <= r["hits@1"] <= r["hits@10"] <= 1.0 for r in payload["rows"])
+    assert "--out" not in payload["command"]
+    # tuning: the same grid size for both families, chosen on validation, recorded per noise
+    for entry in payload["tuning"]:
+        assert {"alinet", "gcn_align"} <= set(entry)
+        sizes = {fam: len(entry[fam]["grid"]) for fam in ("alinet", "gcn_align")}
+        assert sizes["alinet"] == sizes["gcn_align"] == 4
+        for fam in ("alinet", "gcn_align"):
+            best = max(g["valid_hits@1"] for g in entry[fam]["grid"])
+            chosen = [g for g in entry[fam]["grid"] if (g["lr"], g["neg_margin"]) ==
+                      (entry[fam]["chosen"]["lr"], entry[fam]["chosen"]["neg_margin"])]
+            assert chosen[0]["valid_hits@1"] == best
+    random = [r for r in payload["rows"] if r["method"] == "random"]
+    assert all(r["hits@1"] == pytest.approx(1.0 / payload["split_sizes"][f"noise={r['setting']['noise']:g} "
+                                                                         f"seed={r['seed']}"]["test"]) for r in random)
 
 
-def test_both_files_reproduce(tmp_path):
+def test_reproduces_with_tolerance_zero(tmp_path):
     paths = cli.main([*TINY, "--out", str(tmp_path / "a")])
     assert reproduce_file(paths["ablation"], tmp_path / "b") == []
-    # the same rerun wrote the noise table too: compare it with the committed one of that name
-    rerun = list((tmp_path / "b").rglob(paths["noise"].name))
-    assert len(rerun) == 1
-    assert compare_summaries(load_results(paths["noise"]), load_results(rerun[0])) == []
 
 
-def test_synthetic_pair_writes_the_ablation_only(tmp_path):
+def test_killed_run_resumes_from_its_checkpoints(tmp_path, monkeypatch):
+    argv = [*BASE, "--seeds", "0", "1", "--out", str(tmp_path)]
+    calls = []
+    real_fit = cli.fit
+
+    def dying_fit(*a, **k):
+        calls.append(k.get("desc"))
+        if sum("seed=1" in (d or "") for d in calls) == 1:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real_fit(*a, **k)
+
+    monkeypatch.setattr(cli, "fit", dying_fit)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    assert [p.name for p in tmp_path.glob("kg_pair_umls_ablation.json*partial*")]  # the checkpoints
+    monkeypatch.setattr(cli, "fit", lambda *a, **k: calls.append(k.get("desc")) or real_fit(*a, **k))
+    calls.clear()
+    cli.main(argv)
+    assert calls and all("seed=1" in d for d in calls)  # tuning and seed 0 were not redone
+    assert [p.name for p in tmp_path.iterdir()] == ["kg_pair_umls_ablation.json"]
+
+
+def test_synthetic_pair_runs(tmp_path):
     paths = cli.main(["--data", "kg_pair_synthetic", "--num-counterparts", "200", "--variants", "GCN-Align,AliNet",
-                      "--epochs", "2", "--dims", "8,4", "--ablation-noise", "0.3", "--seeds", "0", "--no-progress",
+                      "--epochs", "10", "--dims", "8,8,4", "--noises", "0.3", "--seeds", "0", "--no-progress",
                       "--out", str(tmp_path)])
-    assert list(paths) == ["ablation"] and paths["ablation"].name == "kg_pair_synthetic_ablation.json"
     payload = load_results(paths["ablation"])
-    assert [r["method"] for r in payload["rows"]] == ["GCN-Align", "AliNet"]
+    assert paths["ablation"].name == "kg_pair_synthetic_ablation.json"
+    assert [r["method"] for r in payload["rows"]] == ["random", "GCN-Align", "AliNet"]
     assert payload["num_counterparts"] == 200 and payload["base"] is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kg_pair_synthetic_ablation.json"]

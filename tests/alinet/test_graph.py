@@ -52,3 +52,25 @@ def test_seed_pairs_naming_unknown_entities_raise():
         check_pairs(torch.tensor([0, 1, 2]), 3, 5)
     with pytest.raises(ValueError, match="edge_index"):
         two_hop_edges(torch.zeros(3, 4, dtype=torch.long), 4)
+
+
+def test_gcn_align_adjacency_functionality_weights_by_hand():
+    from companion.alinet import gcn_align_adjacency
+    # relation 0: 0->1, 0->2 (one head, two tails): fun = 1/2, ifun = 1; relation 1: 3->2 (fun = ifun = 1)
+    triples = torch.tensor([[0, 0, 1], [0, 0, 2], [3, 1, 2], [1, 1, 1]])  # the self-loop is skipped
+    a = gcn_align_adjacency(triples, 4).to_dense()
+    deg = torch.tensor([3.0, 2.0, 3.0, 2.0])  # 1 + triples at the node
+    assert a[1, 0] == pytest.approx(1.0 / (deg[1] * deg[0]).sqrt())  # tail row reads the head with ifun^(1/4) = 1
+    assert a[0, 1] == pytest.approx(0.5 ** 0.25 / (deg[0] * deg[1]).sqrt())  # head row reads the tail with fun^(1/4)
+    assert a[2, 2] == pytest.approx(1.0 / 3.0) and a[1, 3] == 0
+    with pytest.raises(ValueError, match="triples"):
+        gcn_align_adjacency(torch.zeros(3, 2, dtype=torch.long), 4)
+
+
+def test_joint_edges_with_explicit_links():
+    t1 = torch.tensor([[0, 0, 1]])
+    t2 = torch.tensor([[0, 0, 2]])
+    pair = KGPair(t1, t2, 3, 3, 1, 1, seed_pairs=torch.tensor([[0, 0]]), test_pairs=torch.tensor([[2, 2]]))
+    assert (3, 4) not in {tuple(e) for e in joint_edges(pair).T.tolist()}
+    linked = {tuple(e) for e in joint_edges(pair, seeds=torch.tensor([[0, 0], [1, 1]])).T.tolist()}
+    assert (3, 4) in linked and (1, 2 + 3) not in linked

@@ -35,3 +35,19 @@ def test_negatives_stay_in_other_kg_and_truncated_are_near():
     assert set(neg[neg[:, 0] == 0][:, 1].tolist()) <= nearest2
     with pytest.raises(ValueError, match="kind"):
         sample_negatives(emb, pos, 20, kind="hard")
+
+
+def test_gcn_align_loss_hand_value_and_uniform_corruptions():
+    from companion.alinet import gcn_align_loss, sample_uniform_corruptions
+    emb = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
+    pos = torch.tensor([[0, 1]])  # L1 distance 1
+    # right corruption 2: |e0 - e2| = 2 -> relu(1 + 3 - 2) = 2; left corruption 3: |e3 - e1| = 9 -> 0
+    loss = gcn_align_loss(emb, pos, torch.tensor([[2]]), torch.tensor([[3]]), margin=3.0)
+    assert loss.item() == pytest.approx((2.0 + 0.0) / 2)
+    with pytest.raises(ValueError, match="margin"):
+        gcn_align_loss(emb, pos, torch.tensor([[2]]), torch.tensor([[3]]), margin=0.0)
+    with pytest.raises(ValueError, match="neg_right"):
+        gcn_align_loss(emb, pos, torch.tensor([[2, 1]]), torch.tensor([[3]]))
+    g = torch.Generator().manual_seed(0)
+    r, l = sample_uniform_corruptions(torch.zeros(50, 2, dtype=torch.long), 7, k=25, generator=g)
+    assert r.shape == l.shape == (50, 25) and r.min() >= 0 and r.max() == 6 and l.max() == 6

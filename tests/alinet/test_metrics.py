@@ -40,3 +40,13 @@ def test_metrics_errors():
         ranking_metrics(torch.zeros(2, 2), ks=(0,))
     with pytest.raises(ValueError, match="same shape"):
         evaluate_alignment(torch.zeros(3, 2), torch.zeros(4, 2))
+
+
+def test_l1_metric_ranks_by_city_block_distance():
+    e1 = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    e2 = torch.tensor([[0.1, 0.0], [0.0, 0.2]])  # row 1's match is far in L1, but the same direction (cosine)
+    assert evaluate_alignment(e1, e2, metric="l1")["hits@1"] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="metric"):
+        evaluate_alignment(e1, e2, metric="l2")
+    with pytest.raises(ValueError, match="csls"):
+        evaluate_alignment(e1, e2, metric="l1", csls_k=2)
