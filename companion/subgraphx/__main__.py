@@ -1,19 +1,27 @@
-"""CLI: ``python -m companion.subgraphx --dataset ba2motifs --graphs 50``.
+"""CLI: ``python -m companion.subgraphx --dataset ba2motifs --graphs 40``.
 
-Trains the GNN, explains ``--graphs`` test graphs (BA-2Motifs) or test motif nodes (BA-Shapes)
-with SubgraphX, PyG's GNNExplainer and PGExplainer and a random connected subgraph at matched
-sparsity, once per seed, prints the summary table and writes ``<dataset>.json`` into
-``./results`` (``--out``; ``--publish`` writes ``book/03_subgraphx/results/``).
+Per seed: generates the data (BA-2Motifs: 80 % of the graphs train the GNN, 10 % are validation,
+10 % test), trains the GNN, tunes GNNExplainer and PGExplainer on validation items by motif
+accuracy (:mod:`companion.subgraphx.tune`), then explains ``--graphs`` test graphs (classes
+alternating; BA-Shapes: test motif nodes) with SubgraphX at DIG's settings, the two tuned
+baselines, a random connected subgraph and the ground-truth motif (an oracle), prints the
+summary and writes ``<dataset>.json`` into ``./results`` (``--out``; ``--publish`` writes
+``book/03_subgraphx/results/``). A seed changes the generated data, the GNN's initialisation and
+batch order, the explainers' initialisation and sampling, SubgraphX's Monte Carlo samples, the
+random baseline and the tie-breaks. Each finished seed is checkpointed, so a killed run resumes.
 
 The file's ``rows`` hold one record per seed: per size limit ``k`` (setting ``{"k": k}``) and
-method, the means over the explained items; ``{"setting": "model", "method": "GNN"}`` the GNN's
-accuracies; ``{"setting": "training", "method": "PGExplainer"}`` PGExplainer's training CPU time.
-``items`` keeps every (seed, item, method, k) record.
+method, the means over the explained items (overall, per class ``_y<c>`` and class-balanced
+``_bal``); ``{"setting": "model", "method": "GNN"}`` the GNN's accuracies; setting
+``"validation"`` the tuned baselines' and random's validation motif accuracy and the chosen
+settings; ``{"setting": "training", "method": "PGExplainer"}`` PGExplainer's training CPU time.
+``items`` keeps every (seed, item, method, k) record and ``tuning`` every grid point.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Sequence
 
@@ -22,9 +30,10 @@ import torch
 from companion import data
 from companion.cli import chapter_parser, int_at_least, int_list, start_run
 from companion.results import load_results, save_results, summary_table
-from companion.subgraphx.compare import compare_on_item, make_explainers, summarize, train_pgexplainer
+from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
                                      train_node_classifier)
+from companion.subgraphx.tune import random_motif_accuracy, tune_gnnexplainer, tune_pgexplainer
 from companion.utils import progress, seed_everything
 
 # DIG's benchmarks/xgraph/config/explainers/subgraphx.yaml, per data set
@@ -34,29 +43,42 @@ DIG_CONFIG = {
 }
 BA2MOTIFS_NODES = 25  # 20 Barabási–Albert nodes + a 5-node motif: the largest size limit k
 BA_SHAPES_NODES = 300 + 5 * 80  # load_ba_shapes' defaults
-TRAIN_FRACTION = 0.8  # BA-2Motifs: the first 80% of the graphs train the GNN
+TRAIN_FRACTION, VAL_FRACTION = 0.8, 0.1  # BA-2Motifs split, as in the paper's code (0.8/0.1/0.1)
+CLASS_METRICS = {f"{m}_{c}": higher for m, higher in (("fid_plus", True), ("fid_minus", False),
+                                                      ("prob_fid_plus", True), ("prob_fid_minus", False),
+                                                      ("motif_acc", True))
+                 for c in ("bal", "y0", "y1", "y2", "y3")}
 METRICS = {"sparsity": None, "fid_plus": True, "fid_minus": False, "characterization": True,
-           "prob_fid_plus": True, "prob_fid_minus": False, "motif_acc": True, "seconds": False,
-           "items": None, "train_acc": True, "test_acc": True, "train_seconds": False}
+           "prob_fid_plus": True, "prob_fid_minus": False, "motif_acc": True, **CLASS_METRICS,
+           "characterization_bal": True, "seconds": False, "items": None, "val_motif_acc": True,
+           "train_acc": True, "test_acc": True, "train_seconds": False}
 TIMING = ["seconds", "train_seconds"]
+SEED_CHANGES = ("the generated data set (graphs or the BA-Shapes graph and its split), the GNN's initialisation "
+                "and batch order, GNNExplainer's and PGExplainer's initialisation and sampling, SubgraphX's "
+                "Monte Carlo samples, the random baseline, the oracle's growth and the tie-breaks of top-k")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = chapter_parser("python -m companion.subgraphx", __doc__.splitlines()[0])
     p.add_argument("--dataset", choices=sorted(DIG_CONFIG), default="ba2motifs")
-    p.add_argument("--graphs", type=int_at_least(1), default=50, help="graphs (or nodes) to explain per seed")
+    p.add_argument("--graphs", type=int_at_least(1), default=40, help="graphs (or nodes) to explain per seed")
     p.add_argument("--ks", type=int_list(1), default=[5, 6, 8, 10],
                    help="size limits max_nodes for the fidelity-sparsity curve (comma list)")
     p.add_argument("--rollout", type=int_at_least(1), default=None, help="MCTS rollouts (default: DIG's config)")
     p.add_argument("--sample-num", type=int_at_least(1), default=None,
                    help="Monte Carlo samples per Shapley value (default: DIG's config)")
-    p.add_argument("--num-graphs", type=int_at_least(5), default=None,
-                   help="BA-2Motifs data set size (default 1000; 80%% train the GNN, the rest are explained)")
+    p.add_argument("--num-graphs", type=int_at_least(10), default=None,
+                   help="BA-2Motifs data set size (default 1000; 80%% train the GNN, 10%% validate, 10%% test)")
     p.add_argument("--epochs", type=int_at_least(1), default=None,
                    help="GNN training epochs (default 80 for BA-2Motifs, 300 for BA-Shapes)")
-    p.add_argument("--gnnexplainer-epochs", type=int_at_least(1), default=100)
-    p.add_argument("--pg-epochs", type=int_at_least(1), default=30)
-    p.add_argument("--pg-train", type=int_at_least(1), default=50, help="training items for PGExplainer")
+    p.add_argument("--gnnexplainer-epochs", type=int_at_least(1), default=200)
+    p.add_argument("--pg-epochs", type=int_list(1), default=[30, 100],
+                   help="PGExplainer training lengths to tune over (comma list; PyG documents 30)")
+    p.add_argument("--pg-restarts", type=int_at_least(1), default=2,
+                   help="PGExplainer trainings per length, from different initialisations (tuned on validation)")
+    p.add_argument("--pg-train", type=int_at_least(1), default=100, help="training items for PGExplainer")
+    p.add_argument("--val-items", type=int_at_least(1), default=40,
+                   help="validation graphs (or nodes) on which the baselines are tuned")
     return p
 
 
@@ -67,14 +89,39 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--ks: size limits must be <= {limit} (the nodes of a {args.dataset} graph), got {max(args.ks)}")
     if len(set(args.ks)) != len(args.ks):
         p.error(f"--ks: size limits must be distinct, got {args.ks}")
+    if len(set(args.pg_epochs)) != len(args.pg_epochs):
+        p.error(f"--pg-epochs: training lengths must be distinct, got {args.pg_epochs}")
     if args.dataset == "ba_shapes" and args.num_graphs is not None:
         p.error("--num-graphs sets the BA-2Motifs data set size; BA-Shapes is one graph (drop it)")
     if args.dataset == "ba2motifs":
         num_graphs = args.num_graphs or 1000
-        test = num_graphs - int(TRAIN_FRACTION * num_graphs)
+        train, val, test = split_sizes(num_graphs)
         if args.graphs > test:
             p.error(f"--graphs {args.graphs}: only {test} test graphs among --num-graphs {num_graphs} "
-                    f"({1 - TRAIN_FRACTION:.0%} are test graphs)")
+                    f"({1 - TRAIN_FRACTION - VAL_FRACTION:.0%} are test graphs)")
+        if args.pg_train > train:
+            p.error(f"--pg-train {args.pg_train}: only {train} training graphs among --num-graphs {num_graphs}")
+
+
+def split_sizes(num_graphs: int) -> tuple[int, int, int]:
+    """(train, validation, test) sizes of the BA-2Motifs split."""
+    train = int(TRAIN_FRACTION * num_graphs)
+    val = int(VAL_FRACTION * num_graphs)
+    return train, val, num_graphs - train - val
+
+
+def alternate_classes(graphs: Sequence, labels: Sequence[int]) -> list:
+    """``graphs`` reordered so that classes alternate (0, 1, 0, 1, ...) while both last, keeping order within a class."""
+    by_class: dict[int, list] = {}
+    for g, y in zip(graphs, labels):
+        by_class.setdefault(int(y), []).append(g)
+    queues = [by_class[c] for c in sorted(by_class)]
+    out = []
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out
 
 
 def subgraphx_config(args: argparse.Namespace) -> dict:
@@ -84,44 +131,69 @@ def subgraphx_config(args: argparse.Namespace) -> dict:
     return cfg
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict]]:
-    """One seed: train the GNN and PGExplainer, explain the items; (per-seed rows, per-item rows)."""
+def _tune(args, model, task_level, pg_train, val, node_data, seed):
+    """Tune both baselines on ``val``; (Explainers with the chosen settings, validation rows, grid rows)."""
+    gcfg, gtable = tune_gnnexplainer(model, task_level, val, epochs=args.gnnexplainer_epochs, node_data=node_data,
+                                     seed=seed)
+    pcfg, ptable, pg, pg_seconds = tune_pgexplainer(model, task_level, pg_train, val, epochs=args.pg_epochs,
+                                                    restarts=args.pg_restarts, node_data=node_data, seed=seed)
+    explainers = make_explainers(model, task_level, gnnexplainer=gcfg, pgexplainer=pcfg)
+    explainers.pg = pg  # the trained explainer of the chosen setting
+    rand = random_motif_accuracy(model, val, node_data=node_data, seed=seed)
+    best_g = max(r["val_motif_acc"] for r in gtable)
+    best_p = max(r["val_motif_acc"] for r in ptable)
+    rows = [{"setting": "validation", "method": "GNNExplainer", "seed": seed, "val_motif_acc": best_g,
+             "config": json.dumps(gcfg, sort_keys=True)},
+            {"setting": "validation", "method": "PGExplainer", "seed": seed, "val_motif_acc": best_p,
+             "config": json.dumps(pcfg, sort_keys=True)},
+            {"setting": "validation", "method": "Random", "seed": seed, "val_motif_acc": rand},
+            {"setting": "training", "method": "PGExplainer", "seed": seed, "train_seconds": pg_seconds}]
+    grid = ([{"seed": seed, "method": "GNNExplainer", **r} for r in gtable]
+            + [{"seed": seed, "method": "PGExplainer", **r} for r in ptable])
+    return explainers, rows, grid
+
+
+def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """One seed: data, GNN, tuned baselines, explanations; (per-seed rows, per-item rows, grid rows)."""
     seed_everything(seed)  # GNNExplainer's and PGExplainer's masks start from torch's global stream
     ks = sorted(args.ks)
     cfg = subgraphx_config(args)
     items: list[dict] = []
     if args.dataset == "ba2motifs":
         graphs = data.load("ba2motifs", num_graphs=args.num_graphs or 1000, seed=seed)
-        split = int(TRAIN_FRACTION * len(graphs))
-        train, test = graphs[:split], graphs[split:]
+        n_train, n_val, _ = split_sizes(len(graphs))
+        train, val, test = graphs[:n_train], graphs[n_train:n_train + n_val], graphs[n_train + n_val:]
         model = GNNGraphClassifier(graphs[0].num_features, 2)
         train_graph_classifier(model, train, epochs=args.epochs or 80, seed=seed)
         model_acc = {"train_acc": graph_accuracy(model, train), "test_acc": graph_accuracy(model, test)}
-        explainers = make_explainers(model, "graph", args.gnnexplainer_epochs, args.pg_epochs)
-        pg_seconds = train_pgexplainer(explainers[2], model, train[: args.pg_train])
-        for i, g in enumerate(progress(test[: args.graphs], desc=f"seed {seed}: explaining graphs")):
-            for r in compare_on_item(model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers,
-                                     subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i):
-                items.append({"seed": seed, **r, "label": int(g.y)})
+        explainers, rows, grid = _tune(args, model, "graph", train[: args.pg_train],
+                                       alternate_classes(val, [int(g.y) for g in val])[: args.val_items], None, seed)
+        explained = alternate_classes(test, [int(g.y) for g in test])[: args.graphs]
+        for i, g in enumerate(progress(explained, desc=f"seed {seed}: explaining graphs")):
+            items += [{"seed": seed, **r} for r in compare_on_item(
+                model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers,
+                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y))]
     else:
         g = data.load("ba_shapes", seed=seed)
         model = GNNNodeClassifier(g.num_features, 4)
         model_acc = train_node_classifier(model, g, epochs=args.epochs or 300)
-        explainers = make_explainers(model, "node", args.gnnexplainer_epochs, args.pg_epochs)
-        motif_train = torch.nonzero(g.train_mask & g.node_mask).flatten()
-        motif_test = torch.nonzero(g.test_mask & g.node_mask).flatten()
-        pg_seconds = train_pgexplainer(explainers[2], model, motif_train[: args.pg_train].tolist(), node_data=g)
-        for i, v in enumerate(progress(motif_test[: args.graphs].tolist(), desc=f"seed {seed}: explaining nodes")):
-            for r in compare_on_item(model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers,
-                                     node_idx=v, subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i):
-                items.append({"seed": seed, **r, "label": int(g.y[v])})
-    rows = [{"setting": "model", "method": "GNN", "seed": seed, **model_acc},
-            {"setting": "training", "method": "PGExplainer", "seed": seed, "train_seconds": pg_seconds}]
+        motif_train = torch.nonzero(g.train_mask & g.node_mask).flatten().tolist()
+        motif_test = torch.nonzero(g.test_mask & g.node_mask).flatten().tolist()
+        # validation nodes: training-split motif nodes that PGExplainer does not train on
+        pg_nodes, val_nodes = motif_train[: args.pg_train], motif_train[args.pg_train: args.pg_train + args.val_items]
+        if not val_nodes:
+            val_nodes = motif_train[-args.val_items:]
+        explainers, rows, grid = _tune(args, model, "node", pg_nodes, val_nodes, g, seed)
+        for i, v in enumerate(progress(motif_test[: args.graphs], desc=f"seed {seed}: explaining nodes")):
+            items += [{"seed": seed, **r} for r in compare_on_item(
+                model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers, node_idx=v,
+                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y[v]))]
+    rows = [{"setting": "model", "method": "GNN", "seed": seed, **model_acc}, *rows]
     for k in ks:
         for s in summarize(items, k):
             n = s.pop("n")
             rows.append({"setting": {"k": s.pop("k")}, "method": s.pop("method"), "seed": seed, "items": n, **s})
-    return rows, items
+    return rows, items, grid
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
@@ -129,19 +201,31 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = p.parse_args(argv)
     check_args(p, args)
     run = start_run(p, args, module="companion.subgraphx", chapter="03_subgraphx", argv=argv)
-    rows, items = [], []
+    name = f"{args.dataset}.json"
+    checkpoint = run.checkpoint(name)
+    rows, items, grid = [], [], []
     for seed in run.seeds:
-        seed_rows, seed_items = run_seed(args, seed)
+        saved = checkpoint.done(seed)
+        if saved is None:
+            seed_rows, seed_items, seed_grid = run_seed(args, seed)
+            checkpoint.save(seed, [{"rows": seed_rows, "items": seed_items, "tuning": seed_grid}])
+        else:
+            seed_rows, seed_items, seed_grid = saved[0]["rows"], saved[0]["items"], saved[0]["tuning"]
         rows += seed_rows
         items += seed_items
-    path = save_results(run.path(f"{args.dataset}.json"), rows, seeds=run.seeds, command=run.command,
-                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, items=items,
+        grid += seed_grid
+    path = save_results(run.path(name), rows, seeds=run.seeds, command=run.command,
+                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, items=items, tuning=grid,
                         subgraphx_config=subgraphx_config(args), ks=sorted(args.ks), dataset=args.dataset,
-                        gnnexplainer_epochs=args.gnnexplainer_epochs, pg_epochs=args.pg_epochs)
+                        methods=list(METHODS), per_class_metrics=list(PER_CLASS), seed_changes=SEED_CHANGES,
+                        gnnexplainer_epochs=args.gnnexplainer_epochs, pg_epochs=args.pg_epochs,
+                        pg_restarts=args.pg_restarts, pg_train=args.pg_train, val_items=args.val_items)
+    checkpoint.finish()
     payload = load_results(path)
-    print(summary_table(payload, metrics=["train_acc", "test_acc", "train_seconds"]).fillna("").to_string())
-    print(summary_table(payload, metrics=["sparsity", "fid_plus", "fid_minus", "characterization", "prob_fid_plus",
-                                          "prob_fid_minus", "motif_acc", "seconds"]).to_string())
+    print(summary_table(payload, metrics=["train_acc", "test_acc", "val_motif_acc", "train_seconds"])
+          .fillna("").to_string())
+    print(summary_table(payload, metrics=["sparsity", "prob_fid_plus_bal", "prob_fid_minus_bal", "fid_plus_bal",
+                                          "fid_minus_bal", "motif_acc", "seconds"]).to_string())
     print(f"wrote {path}")
     return path
 

@@ -2,7 +2,7 @@
 fidelity, sparsity, motif accuracy, and a random connected-subgraph baseline.
 
 Every explainer's output is turned into a *node set* of the same size ``k`` (SubgraphX's set;
-top-``k`` nodes of a soft node mask; for edge masks a node scores its largest incident edge),
+top-``k`` nodes of a soft mask, turned into node scores by :func:`node_scores`),
 and every metric masks nodes by zero filling, as the paper does. So the explainers differ only
 in which ``k`` nodes they pick.
 """
@@ -16,20 +16,38 @@ import torch
 from companion.subgraphx.mcts import adjacency_list
 
 
+SCORE_RULES = ("node", "edge_sum", "edge_max")
+
+
 def node_scores(node_mask: torch.Tensor | None, edge_mask: torch.Tensor | None, edge_index: torch.Tensor,
-                num_nodes: int) -> torch.Tensor:
-    """Per-node importance ``(N,)`` from a node mask ``(N,)``/``(N, F)`` or, failing that, an edge mask ``(E,)``."""
-    if node_mask is not None:
-        return node_mask.reshape(num_nodes, -1).sum(dim=1).detach()
+                num_nodes: int, rule: str = "node") -> torch.Tensor:
+    """Per-node importance ``(N,)`` from an explanation's masks.
+
+    ``rule="node"``: the node mask ``(N,)``/``(N, F)`` summed over features (falls back to
+    ``"edge_max"`` when there is no node mask); ``"edge_sum"``: each node sums the mask of its
+    incident edges; ``"edge_max"``: each node takes its largest incident edge.
+    """
+    if rule not in SCORE_RULES:
+        raise ValueError(f"rule must be one of {SCORE_RULES}, got {rule!r}")
+    if rule == "node" and node_mask is not None:
+        return node_mask.reshape(num_nodes, -1).sum(dim=1).detach().float()
     if edge_mask is None:
         raise ValueError("an explanation needs a node_mask or an edge_mask to rank nodes")
+    w = edge_mask.detach().float()
     scores = torch.zeros(num_nodes)
-    scores = scores.scatter_reduce(0, edge_index[0], edge_mask.detach().float(), reduce="amax")
-    return scores.scatter_reduce(0, edge_index[1], edge_mask.detach().float(), reduce="amax")
+    if rule == "edge_sum":
+        return scores.index_add(0, edge_index[0], w).index_add(0, edge_index[1], w)
+    scores = scores.scatter_reduce(0, edge_index[0], w, reduce="amax")
+    return scores.scatter_reduce(0, edge_index[1], w, reduce="amax")
 
 
-def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = None) -> list[int]:
-    """The ``k`` highest-scoring nodes (ties: lower id first), optionally among ``candidates`` only."""
+def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = None,
+                generator: torch.Generator | None = None) -> list[int]:
+    """The ``k`` highest-scoring nodes, optionally among ``candidates`` only.
+
+    Ties go to the lower node id, or, with a ``generator``, to a seeded random order (fairer when
+    ground-truth nodes have the highest ids, as the motif does in ``ba2motifs``).
+    """
     if not 1 <= k <= scores.numel():
         raise ValueError(f"k must be in [1, {scores.numel()}], got {k}")
     s = scores.clone().float()
@@ -37,7 +55,9 @@ def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = 
         outside = torch.ones_like(s, dtype=torch.bool)
         outside[candidates] = False
         s[outside] = -float("inf")
-    order = sorted(range(s.numel()), key=lambda i: (-float(s[i]), i))
+    rank = (torch.randperm(s.numel(), generator=generator).tolist() if generator is not None
+            else list(range(s.numel())))
+    order = sorted(range(s.numel()), key=lambda i: (-float(s[i]), rank[i]))
     return sorted(order[:k])
 
 
@@ -57,6 +77,34 @@ def random_connected_subgraph(edge_index: torch.Tensor, num_nodes: int, k: int, 
         if not frontier:
             break
         chosen.add(frontier[int(torch.randint(len(frontier), (1,), generator=generator))])
+    return sorted(chosen)
+
+
+def motif_oracle(motif_mask: torch.Tensor, edge_index: torch.Tensor, k: int, generator: torch.Generator,
+                 start: int | None = None, candidates: Sequence[int] | None = None) -> list[int]:
+    """The ground truth as an explanation of size ``k`` (a reference, not an explainer).
+
+    Grows a connected set from ``start`` (default: a random motif node) through motif nodes
+    first, so that it holds ``min(k, motif size)`` connected motif nodes, then, for ``k`` larger
+    than the motif, through random frontier nodes (within ``candidates`` when given).
+    """
+    n = motif_mask.numel()
+    if not 1 <= k <= n:
+        raise ValueError(f"k must be in [1, {n}], got {k}")
+    allowed = set(range(n)) if candidates is None else set(int(c) for c in candidates)
+    motif = sorted(set(torch.nonzero(motif_mask).flatten().tolist()) & allowed)
+    if not motif:
+        raise ValueError("no motif node among the candidates")
+    if start is None:
+        start = motif[int(torch.randint(len(motif), (1,), generator=generator))]
+    adj = adjacency_list(edge_index, n)
+    chosen = {int(start)}
+    for pool in (set(motif), allowed):
+        while len(chosen) < k:
+            frontier = sorted({v for u in chosen for v in adj[u] if v in pool} - chosen)
+            if not frontier:
+                break
+            chosen.add(frontier[int(torch.randint(len(frontier), (1,), generator=generator))])
     return sorted(chosen)
 
 

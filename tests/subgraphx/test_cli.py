@@ -9,8 +9,10 @@ from companion.results import load_results, summary_lookup
 from companion.subgraphx import __main__ as cli
 
 TINY = ["--graphs", "2", "--num-graphs", "20", "--epochs", "3", "--rollout", "2", "--sample-num", "5",
-        "--ks", "5,7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-train", "2", "--no-progress"]
-METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random")
+        "--ks", "5,7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-restarts", "2", "--pg-train", "2",
+        "--val-items", "2",
+        "--no-progress"]
+METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
 
 
 @pytest.mark.parametrize("argv, flag", [
@@ -27,7 +29,11 @@ METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random")
     (["--epochs", "0"], "--epochs"),
     (["--gnnexplainer-epochs", "0"], "--gnnexplainer-epochs"),
     (["--pg-epochs", "0"], "--pg-epochs"),
+    (["--pg-epochs", "30,30"], "--pg-epochs"),
     (["--pg-train", "0"], "--pg-train"),
+    (["--pg-restarts", "0"], "--pg-restarts"),
+    (["--num-graphs", "20", "--graphs", "2", "--pg-train", "17"], "--pg-train"),  # 16 training graphs
+    (["--val-items", "0"], "--val-items"),
     (["--seeds", "-1"], "--seeds"),
     (["--threads", "0"], "--threads"),
 ])
@@ -56,10 +62,22 @@ def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
         a for a in [*TINY, "--seeds", "0", "1"] if a != "--no-progress")
     assert payload["seeds"] == [0, 1]
     explained = [r for r in payload["rows"] if isinstance(r["setting"], dict)]
-    assert len(explained) == 2 * 2 * 4  # seeds x ks x methods
+    assert len(explained) == 2 * 2 * 5  # seeds x ks x methods
     assert {(r["setting"]["k"], r["method"]) for r in explained} == {(k, m) for k in (5, 7) for m in METHODS}
     assert all(r["items"] == 2 and 0.0 <= r["sparsity"] < 1.0 for r in explained)
-    assert len(payload["items"]) == 2 * 2 * 2 * 4  # seeds x graphs x ks x methods
+    assert len(payload["items"]) == 2 * 2 * 2 * 5  # seeds x graphs x ks x methods
+    assert {r["label"] for r in payload["items"]} == {0, 1}  # test graphs alternate classes
+    assert all("prob_fid_plus_bal" in r for r in explained)
+    assert any("prob_fid_plus_y0" in r for r in explained) and any("prob_fid_plus_y1" in r for r in explained)
+    validation = [r for r in payload["rows"] if r["setting"] == "validation"]
+    assert {(r["seed"], r["method"]) for r in validation} == {(s, m) for s in (0, 1)
+                                                               for m in ("GNNExplainer", "PGExplainer", "Random")}
+    assert all(0.0 <= r["val_motif_acc"] <= 1.0 for r in validation)
+    assert len(payload["tuning"]) == 2 * (10 + 2 * 2)  # seeds x (GNNExplainer + PGExplainer restarts x scores)
+    for r in validation[:2]:  # the chosen setting is the grid's best on validation
+        grid = [t["val_motif_acc"] for t in payload["tuning"] if t["seed"] == r["seed"] and t["method"] == r["method"]]
+        assert r["val_motif_acc"] == max(grid)
+    assert not list(path.parent.glob(path.name + ".partial*"))  # the checkpoint is removed at the end
     lookup = summary_lookup(payload)
     assert lookup[("model", "GNN", "test_acc")]["n"] == 2
     assert lookup[('{"k": 5}', "SubgraphX", "prob_fid_plus")]["n"] == 2
@@ -78,4 +96,25 @@ def test_ba_shapes_run_reproduces(tmp_path):
 def test_ba2motifs_run_reproduces(tmp_path):
     path = cli.main([*TINY, "--out", str(tmp_path / "a" / "tiny.json")])
     assert path == tmp_path / "a" / "tiny.json"
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_killed_run_resumes_from_its_last_finished_seed(tmp_path, monkeypatch):
+    argv = [*TINY, "--seeds", "0", "1", "--out", str(tmp_path / "r.json")]
+    real, calls = cli.run_seed, []
+
+    def dies_on_seed_1(args, seed):
+        calls.append(seed)
+        if seed == 1:
+            raise KeyboardInterrupt
+        return real(args, seed)
+
+    monkeypatch.setattr(cli, "run_seed", dies_on_seed_1)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    assert list(tmp_path.glob("r.json.partial*")) and not (tmp_path / "r.json").exists()  # seed 0 checkpointed
+    monkeypatch.setattr(cli, "run_seed", lambda args, seed: calls.append(seed) or real(args, seed))
+    path = cli.main(argv)
+    assert calls == [0, 1, 1]  # seed 0 was not run again
+    assert load_results(path)["seeds"] == [0, 1]
     assert reproduce_file(path, tmp_path / "b") == []
