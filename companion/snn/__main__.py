@@ -3,8 +3,11 @@
 Trains the teacher once per seed, one spiking student per loss and seed, prints the table
 (mean +/- std over seeds, activity change against ``plain``) and writes
 ``./results/<data>_table.json`` (``--out`` elsewhere, ``--publish`` into ``book/01_snn/results/``).
-``--sweep act|logits|temperature --values ...`` trains one student per value instead (the Pareto
-sweep) and writes ``<data>_sweep_<sweep>.json``.
+``--sweep act|logits|temperature --values ...`` trains one student per value instead, scores
+it on the *validation* split (``--val-fraction`` of the training rows, never the test set),
+applies the chapter's selection rule (:func:`companion.snn.train.choose_from_sweep`) and writes
+``<data>_sweep_<sweep>.json`` with the grid and the choice. The table scores on the test set.
+``--readout spike`` (the ablation) writes ``<data>_table_spike_readout.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any, Sequence
 from companion.cli import chapter_parser, float_in, int_at_least, start_run
 from companion.results import save_results
 from companion.snn.losses import LossConfig, parse_loss
-from companion.snn.train import DATASETS, load_split, predict_logits, run_variant, summarize, train_teacher
+from companion.snn.models import READOUTS
+from companion.snn.train import (DATASETS, choose_from_sweep, load_split, predict_logits, run_variant, summarize,
+                                 train_teacher)
 from companion.utils import progress
 
 # sweep name -> (the loss it trains, the LossConfig field it varies)
@@ -25,8 +30,10 @@ DEFAULT_LOSSES = "plain,kd,act,logits,kd+act,kd+logits,kd+act+logits"
 # (train, test) sizes of the fixed splits; cifar10's depend on the local files and are checked on load
 SIZES = {"mnist5k": (4000, 1000), "digits": (1437, 360)}
 TEACHER = "teacher (ANN)"
+# the teacher: a small conventional conv net, wider than any student (a clearly stronger teacher)
+TEACHER_KWARGS = {"channels": (16, 32), "hidden": 128}
 # higher_is_better of every metric of a row (per-layer rates are added when seen)
-METRICS = {"accuracy": True, "rate": False, "spikes_per_sample": False}
+METRICS = {"accuracy": True, "rate": False, "spikes_per_sample": False, "tied_argmax": False}
 LR, BATCH_SIZE = 2e-3, 32
 
 
@@ -52,11 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", type=_loss_list, default=None,
                    help=f"comma-separated loss specs, terms joined by '+' from plain, kd, act, logits "
                         f"(default {DEFAULT_LOSSES}; not with --sweep)")
-    p.add_argument("--arch", default="mlp", choices=("mlp", "conv"))
+    p.add_argument("--arch", default="mlp", choices=("mlp", "conv"), help="the spiking student")
+    p.add_argument("--readout", default="mean", choices=READOUTS,
+                   help="mean: plain Linear readout averaged over time (the authors' framework); "
+                        "spike: a LIF output layer, logits = spike counts (the ablation)")
+    p.add_argument("--teacher-arch", default="conv", choices=("mlp", "conv"),
+                   help="the conventional teacher (conv: channels 16, 32, hidden 128)")
+    p.add_argument("--val-fraction", type=float_in(0, 0.5, low_open=True), default=0.2,
+                   help="share of the training rows held out for validation (sweeps score on it)")
+    p.add_argument("--tolerance", type=float_in(0, 1), default=0.01,
+                   help="selection rule: largest weight within this accuracy of plain, on validation")
     p.add_argument("--n-train", type=int_at_least(1), default=None, help="first training images (default all)")
     p.add_argument("--n-test", type=int_at_least(1), default=None, help="first test images (default all)")
     p.add_argument("--epochs", type=int_at_least(1), default=5, help="student epochs")
-    p.add_argument("--teacher-epochs", type=int_at_least(1), default=5)
+    p.add_argument("--teacher-epochs", type=int_at_least(1), default=10)
     p.add_argument("--reg-warmup", type=int_at_least(0), default=1,
                    help="epochs of the task loss alone before the regularizers switch on (< --epochs)")
     p.add_argument("--num-steps", type=int_at_least(1), default=4, help="time steps T")
@@ -109,13 +125,15 @@ def _jobs(args: argparse.Namespace) -> list[tuple[Any, str, LossConfig]]:
     lambdas = dict(act_lambda=args.act_lambda, logits_lambda=args.logits_lambda)
     if args.sweep:
         spec, field = SWEEPS[args.sweep]
-        return [({field: v}, spec, parse_loss(spec, **{**lambdas, **common, field: v})) for v in args.values]
+        ref = [] if args.sweep == "temperature" else [("", "plain", parse_loss("plain", **lambdas, **common))]
+        return ref + [({field: v}, spec, parse_loss(spec, **{**lambdas, **common, field: v})) for v in args.values]
     return [("", spec, parse_loss(spec, **lambdas, **common)) for spec in (args.loss or DEFAULT_LOSSES.split(","))]
 
 
 def default_filename(args: argparse.Namespace) -> str:
-    """``<data>_table.json`` or ``<data>_sweep_<sweep>.json`` (the committed files' names)."""
-    return f"{args.data}_{'sweep_' + args.sweep if args.sweep else 'table'}.json"
+    """``<data>_table.json`` or ``<data>_sweep_<sweep>.json`` (``_spike_readout`` added for the ablation)."""
+    tail = "" if args.readout == "mean" else f"_{args.readout}_readout"
+    return f"{args.data}_{'sweep_' + args.sweep if args.sweep else 'table'}{tail}.json"
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
@@ -125,35 +143,44 @@ def main(argv: Sequence[str] | None = None) -> Path:
     _check_args(p, args)
     run = start_run(p, args, module="companion.snn", chapter="01_snn", argv=argv, one_file=True)
     try:  # cifar10's sizes are only known from its files: a bad one is still a flag error
-        split = load_split(args.data, args.n_train, args.n_test,
+        split = load_split(args.data, args.n_train, args.n_test, val_fraction=args.val_fraction,
                            **({"root": args.root} if args.data == "cifar10" else {}))
     except (ValueError, FileNotFoundError) as e:
         p.error(f"--data {args.data}: {e}".replace("n_train", "--n-train").replace("n_test", "--n-test"))
     jobs = _jobs(args)
+    eval_on = "val" if args.sweep else "test"
     rows: list[dict[str, Any]] = []
     for seed in progress(run.seeds, desc="seeds"):
-        teacher, hist = train_teacher(split, args.arch, epochs=args.teacher_epochs, seed=seed, batch_size=BATCH_SIZE,
-                                      desc=f"teacher seed {seed}")
+        teacher, hist = train_teacher(split, args.teacher_arch, epochs=args.teacher_epochs, seed=seed,
+                                      batch_size=BATCH_SIZE, desc=f"teacher seed {seed}",
+                                      **(TEACHER_KWARGS if args.teacher_arch == "conv" else {}))
         t_logits = predict_logits(teacher, split["x_train"])
-        rows.append({"setting": "", "method": TEACHER, "seed": seed, "accuracy": hist.last("test_acc")})
+        rows.append({"setting": "", "method": TEACHER, "seed": seed,
+                     "accuracy": hist.last("val_acc" if eval_on == "val" else "test_acc")})
         for setting, method, cfg in jobs:
-            row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, arch=args.arch,
+            row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, eval_on=eval_on, arch=args.arch,
                               num_steps=args.num_steps, encoding=args.encoding, epochs=args.epochs,
-                              lr=LR, batch_size=BATCH_SIZE, reg_warmup=args.reg_warmup)
+                              lr=LR, batch_size=BATCH_SIZE, reg_warmup=args.reg_warmup, readout=args.readout)
             row.pop("loss")
-            rows.append({"setting": setting, "method": method, **row,
+            rows.append({"setting": setting, "method": method, **row, "split": eval_on,
                          **(setting if isinstance(setting, dict) else {})})
             label = method + "".join(f" {k}={v:g}" for k, v in (setting or {}).items())
             print(f"seed {seed} {label:>24s}: acc {row['accuracy']:.4f} "
                   f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
     _print_table(rows)
+    extra: dict[str, Any] = {"scored_on": "validation" if eval_on == "val" else "test"}
+    if args.sweep:
+        choice = choose_from_sweep([r for r in rows if r["method"] != TEACHER], SWEEPS[args.sweep][1],
+                                   args.tolerance)
+        print(f"chosen on validation: {choice['field']} = {choice['value']:g} ({choice['rule']})")
+        extra["choice"] = choice
     metrics = dict(METRICS)
     for r in rows:  # the per-layer rates, "rate/lifs.0", ...
         metrics.update({k: False for k in r if k.startswith("rate/")})
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")}
     return save_results(run.path(default_filename(args)), rows, seeds=run.seeds, command=run.command,
                         metrics=metrics, wall_seconds=run.wall_seconds,
-                        packages=("torch", "numpy", "snntorch"), settings=settings)
+                        packages=("torch", "numpy", "snntorch"), settings=settings, **extra)
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

@@ -74,8 +74,10 @@ def activation_regularization(counts: Mapping[str, torch.Tensor], num_steps: int
 def logits_regularization(logits: torch.Tensor, p: int = 2) -> torch.Tensor:
     r"""Logits regularization: :math:`\mathcal L_{logits} = \frac{1}{BC}\sum_{b,c} |z_{bc}|^p` for (B, C) logits.
 
-    With rate-coded outputs the logits are spike counts, so this penalises output spikes directly,
-    and every hidden spike that only served to push a logit higher than needed.
+    With the authors' time-averaged readout the logits are real numbers built from the last hidden
+    layer's spikes, so this discourages every hidden spike that only served to push a logit further
+    than needed. With a spiking readout (the chapter's ablation) the logits are spike counts and
+    the penalty falls on the output spikes themselves.
     """
     _check_logits(logits)
     if p not in (1, 2):

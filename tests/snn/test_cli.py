@@ -34,9 +34,25 @@ def test_sweep_rows_carry_the_swept_value_and_file_name(tmp_path):
     path = main([*TINY, "--sweep", "act", "--values", "0.1", "1", "--seeds", "0", "--out", str(tmp_path)])
     assert path.name == "digits_sweep_act.json"
     rows = json.loads(path.read_text())["rows"]
+    # a regularizer sweep trains the plain reference too, and every student is scored on validation
     assert [(r["method"], r["setting"]) for r in rows] == [
-        ("teacher (ANN)", ""), ("act", {"act_lambda": 0.1}), ("act", {"act_lambda": 1.0})]
-    assert [r.get("act_lambda") for r in rows] == [None, 0.1, 1.0]
+        ("teacher (ANN)", ""), ("plain", ""), ("act", {"act_lambda": 0.1}), ("act", {"act_lambda": 1.0})]
+    assert [r.get("act_lambda") for r in rows] == [None, None, 0.1, 1.0]
+    assert all(r["split"] == "val" for r in rows[1:])
+    payload = json.loads(path.read_text())
+    assert payload["scored_on"] == "validation"
+    choice = payload["choice"]
+    assert choice["field"] == "act_lambda" and choice["value"] in (0.1, 1.0)
+    assert [g["value"] for g in choice["grid"]] == [0.1, 1.0]
+
+
+def test_spike_readout_ablation_has_its_own_file_and_fewer_hidden_layers(tmp_path):
+    path = main([*TINY, "--loss", "plain", "--readout", "spike", "--seeds", "0", "--out", str(tmp_path)])
+    assert path.name == "digits_table_spike_readout.json"
+    row = json.loads(path.read_text())["rows"][1]
+    # the LIF output layer is monitored too: three LIF layers, against two with the mean readout
+    assert {k for k in row if k.startswith("rate/")} == {"rate/lifs.0", "rate/lifs.1", "rate/lifs.2"}
+    assert row["split"] == "test"
 
 
 def test_results_file_reproduces_in_a_fresh_process(tmp_path):
@@ -76,6 +92,11 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--data", "cifar10", "--root", "/no/such/folder"], "--root"),
     (["--root", "/tmp"], "--root"),
     (["--arch", "resnet"], "--arch"),
+    (["--readout", "softmax"], "--readout"),
+    (["--teacher-arch", "vgg"], "--teacher-arch"),
+    (["--val-fraction", "0"], "--val-fraction"),
+    (["--val-fraction", "0.9"], "--val-fraction"),
+    (["--tolerance", "-0.1"], "--tolerance"),
     (["--encoding", "latency"], "--encoding"),
     (["--out", "/proc/no-such-dir/x.json"], "--out"),
     (["--publish", "--out", "x.json"], "--publish"),

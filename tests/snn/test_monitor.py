@@ -35,7 +35,7 @@ def test_monitor_counts_exactly_on_hand_built_input():
 
 def test_monitor_shapes_and_reset():
     torch.manual_seed(0)
-    model = SpikingMLP(12, 3, hidden=(8, 5))
+    model = SpikingMLP(12, 3, hidden=(8, 5), readout="spike")  # the ablation: a LIF output layer
     mon = SpikeMonitor(model)
     logits = model(encode(torch.rand(6, 12), 4))
     assert logits.shape == (6, 3) and logits.min() >= 0 and logits.max() <= 4
@@ -47,6 +47,9 @@ def test_monitor_shapes_and_reset():
     mon.remove()
     model(encode(torch.rand(2, 12), 4))
     assert mon.spikes == {}
+    # the default (authors') readout has no LIF output layer: only the hidden layers are monitored
+    with SpikeMonitor(SpikingMLP(12, 3, hidden=(8, 5))) as mon2:
+        assert list(mon2._steps) == ["lifs.0", "lifs.1"]
 
 
 def test_monitor_needs_spiking_layers():
