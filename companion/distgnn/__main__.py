@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cache sizes of --cache-sweep (share of the nodes a worker owns)")
     g.add_argument("--cache-policies", nargs="+", choices=sorted(CACHE_POLICIES), default=["degree", "random"],
                    help="cache policies of --cache-sweep")
-    g.add_argument("--baseline-threads", type=int_at_least(1), default=os.cpu_count() or 1,
+    g.add_argument("--baseline-threads", type=int_at_least(1), default=None,
                    help="threads of the extra one-process, all-cores baseline of --sweep (default: every "
                         "core); equal to --threads: no extra baseline")
     g.add_argument("--collective-timeout", type=int_at_least(1), default=DEFAULT_TIMEOUT_S,
@@ -152,6 +152,10 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     for flag, values in (("--cache-fractions", args.cache_fractions), ("--cache-policies", args.cache_policies)):
         if len(set(values)) != len(values):
             parser.error(f"{flag}: repeated value in {values}")
+    if args.baseline_threads is not None and not args.sweep:
+        parser.error("--baseline-threads sets the extra one-process baseline of --sweep: use it with --sweep")
+    if args.sweep and args.baseline_threads is None:
+        args.baseline_threads = os.cpu_count() or 1
     if args.stale and (sweeping or args.mode != "full"):
         parser.error("--stale applies to a single --mode full run (the sweep has its full/metis+stale workflow)")
     if len(args.fanouts) != 2:

@@ -88,6 +88,8 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--mode", "pipeline"], "--mode"),
     (["--partition", "hash"], "--partition"),
     (["--collective-timeout", "0"], "--collective-timeout"),
+    (["--baseline-threads", "2"], "--baseline-threads"),  # only --sweep has that baseline
+    (["--sweep", "--baseline-threads", "0"], "--baseline-threads"),
     (["--graph-seed", "-1"], "--graph-seed"),
     (["--out", "/proc/no/such/dir"], "--out"),
     # every partition must own a training node before a mini-batch worker starts: 7 labels, 8 workers
