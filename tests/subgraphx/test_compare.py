@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from companion import data
-from companion.subgraphx import (GNNGraphClassifier, motif_accuracy, node_scores, top_k_nodes,
-                                 train_graph_classifier)
+from companion.subgraphx import GNNGraphClassifier, motif_accuracy, node_scores, top_k_nodes
 from companion.subgraphx.__main__ import alternate_classes
 from companion.subgraphx.compare import PG_COEFFS, make_pgexplainer, summarize
 from companion.subgraphx.evaluate import motif_oracle
@@ -91,14 +90,6 @@ def test_pgexplainer_settings_stay_per_instance():
 def test_alternate_classes():
     assert alternate_classes("abcdef", [0, 0, 0, 1, 1, 0]) == list("adbecf")
 
-
-@pytest.fixture(scope="module")
-def trained():
-    seed_everything(0)
-    graphs = data.load("ba2motifs", num_graphs=300, seed=1)
-    model = GNNGraphClassifier(10, 2)
-    train_graph_classifier(model, graphs[:240], epochs=60, seed=0)
-    return model, graphs[240:]
 
 
 def test_tuning_gnnexplainer_scores_every_grid_point(trained):

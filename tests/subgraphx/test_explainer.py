@@ -1,19 +1,9 @@
 import pytest
 import torch
 
-from companion import data
-from companion.subgraphx import (GNNGraphClassifier, SubgraphXExplainer, graph_accuracy, motif_accuracy,
-                                 random_connected_subgraph, subgraphx, top_k_nodes, train_graph_classifier)
-from companion.utils import seed_everything
+from companion.subgraphx import (SubgraphXExplainer, graph_accuracy, motif_accuracy, random_connected_subgraph,
+                                 subgraphx, top_k_nodes)
 
-
-@pytest.fixture(scope="module")
-def trained():
-    seed_everything(0)
-    graphs = data.load("ba2motifs", num_graphs=300, seed=1)
-    model = GNNGraphClassifier(10, 2)
-    train_graph_classifier(model, graphs[:240], epochs=60, seed=0)
-    return model, graphs[240:]
 
 
 def test_gnn_learns_ba2motifs(trained):
