@@ -26,6 +26,7 @@ import torch.multiprocessing as mp
 
 from companion.distgnn.partition import empty_parts
 from companion.distgnn.train import DistConfig, train_full_graph, train_minibatch
+from companion.utils import set_threads
 
 __all__ = ["free_port", "run_workers", "run_function", "init_process_group", "leave_process_group",
            "check_training_nodes", "WORKFLOWS", "load_graph", "DEFAULT_TIMEOUT_S"]
@@ -103,8 +104,6 @@ def load_graph(spec: dict):
 
 
 def _set_worker_threads(threads: int) -> None:
-    from companion.utils import set_threads
-
     set_threads(threads)
     os.environ["COMPANION_NO_PROGRESS"] = "1"
 
@@ -217,10 +216,12 @@ def run_workers(world_size: int, graph: Any, parts: torch.Tensor, config: DistCo
     if world_size == 1:
         g = load_graph(graph) if isinstance(graph, dict) else graph
         before = torch.get_num_threads()
-        _set_worker_threads(threads)  # the in-process baseline gets the threads it is given, too
+        # the in-process baseline gets the threads it is given, too (set_threads, not
+        # _set_worker_threads: the caller's progress bars stay as they are)
+        set_threads(threads)
         try:
             return [WORKFLOWS[config.mode](0, 1, g, parts, config)]
         finally:
-            _set_worker_threads(before)
+            set_threads(before)
     return _supervise(_entry, world_size, (config.mode, graph, parts, config), threads, timeout_s,
                       start_method)

@@ -161,7 +161,7 @@ def evaluate_student(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_ste
         raise ValueError(f"x and y must be non-empty and of equal length, got {len(x)} and {len(y)}")
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    correct, sums, n = 0.0, {}, 0
+    correct, tied, sums, n = 0.0, 0.0, {}, 0
     with SpikeMonitor(model) as monitor:
         for i in range(0, len(y), batch_size):
             monitor.reset()
@@ -169,13 +169,11 @@ def evaluate_student(model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_ste
             logits = model(encode(xb, num_steps, encoding, gen))
             correct += accuracy(logits, yb) * len(yb)
             top2 = logits.topk(2, dim=1).values
-            sums["tied_argmax"] = sums.get("tied_argmax", 0.0) + float((top2[:, 0] == top2[:, 1]).sum())
+            tied += float((top2[:, 0] == top2[:, 1]).sum())
             for k, v in spiking_activity(monitor.spikes).items():
                 sums[k] = sums.get(k, 0.0) + v * len(yb)
             n += len(yb)
-    out = {"accuracy": correct / n, **{k: v / n for k, v in sums.items() if k != "tied_argmax"}}
-    out["tied_argmax"] = sums["tied_argmax"] / n
-    return out
+    return {"accuracy": correct / n, **{k: v / n for k, v in sums.items()}, "tied_argmax": tied / n}
 
 
 @torch.no_grad()

@@ -72,12 +72,17 @@ def random_connected_subgraph(edge_index: torch.Tensor, num_nodes: int, k: int, 
         pool = sorted(allowed)
         start = pool[int(torch.randint(len(pool), (1,), generator=generator))]
     chosen = {start}
+    _grow(chosen, adj, allowed, k, generator)
+    return sorted(chosen)
+
+
+def _grow(chosen: set[int], adj, pool: set[int], k: int, generator: torch.Generator) -> None:
+    """Add random frontier nodes within ``pool`` to the connected set ``chosen`` until it has ``k``."""
     while len(chosen) < k:
-        frontier = sorted({v for u in chosen for v in adj[u] if v in allowed} - chosen)
+        frontier = sorted({v for u in chosen for v in adj[u] if v in pool} - chosen)
         if not frontier:
             break
         chosen.add(frontier[int(torch.randint(len(frontier), (1,), generator=generator))])
-    return sorted(chosen)
 
 
 def motif_oracle(motif_mask: torch.Tensor, edge_index: torch.Tensor, k: int, generator: torch.Generator,
@@ -100,11 +105,7 @@ def motif_oracle(motif_mask: torch.Tensor, edge_index: torch.Tensor, k: int, gen
     adj = adjacency_list(edge_index, n)
     chosen = {int(start)}
     for pool in (set(motif), allowed):
-        while len(chosen) < k:
-            frontier = sorted({v for u in chosen for v in adj[u] if v in pool} - chosen)
-            if not frontier:
-                break
-            chosen.add(frontier[int(torch.randint(len(frontier), (1,), generator=generator))])
+        _grow(chosen, adj, pool, k, generator)
     return sorted(chosen)
 
 
