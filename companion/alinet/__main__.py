@@ -125,14 +125,14 @@ def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: 
     rows, sizes = [], {}
     for seed in progress(seeds, desc="seeds"):
         saved = seed_ckpt.done(seed)
-        if saved is not None:
-            rows += saved
-            continue
         seed_rows = []
         for noise in noises:
+            # rebuilt for a kept seed too, so that the file records every seed's split sizes
             inputs = load_pair(args, noise, seed)
             sizes[f"noise={noise:g} seed={seed}"] = {"train": len(inputs.seeds), "valid": len(inputs.valid),
                                                      "test": len(inputs.test)}
+            if saved is not None:
+                continue
             seed_rows.append(random_row(noise, seed, len(inputs.test)))
             for variant in args.variants:
                 chosen = tuning[noise][family(variant)]["chosen"]
@@ -144,6 +144,9 @@ def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: 
                 print(f"noise={noise:g} seed={seed} {variant:26s} "
                       + " ".join(f"{m}={res['metrics'][m]:.3f}" for m in ("hits@1", "hits@10", "mrr"))
                       + f" valid={res['valid_hits@1']:.3f} epoch={res['best_epoch']}", flush=True)
+        if saved is not None:
+            rows += saved
+            continue
         seed_ckpt.save(seed, seed_rows)
         rows += seed_rows
     return rows, tuning, sizes

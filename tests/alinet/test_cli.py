@@ -92,6 +92,8 @@ def test_killed_run_resumes_from_its_checkpoints(tmp_path, monkeypatch):
     cli.main(argv)
     assert calls and all("seed=1" in d for d in calls)  # tuning and seed 0 were not redone
     assert [p.name for p in tmp_path.iterdir()] == ["kg_pair_umls_ablation.json"]
+    sizes = load_results(tmp_path / "kg_pair_umls_ablation.json")["split_sizes"]
+    assert any("seed=0" in k for k in sizes) and any("seed=1" in k for k in sizes)  # the kept seed's too
 
 
 def test_synthetic_pair_runs(tmp_path):
