@@ -6,8 +6,10 @@ seed and target with the clean accuracy. Attack rows also hold ``success_on_corr
 ``clean_correct`` (success counted only on the digits the target classified correctly before the
 attack); ``--kappa-grid`` adds one row per grid value with its validation scores.
 
-Those row fields are not in the summary (``METRICS``), so that a rerun of a committed file
-compares equal to it (``python -m companion.reproduce``); read them from ``rows``.
+With the black-box attack (modes ``blackbox``, ``all``), rows of target ``independent (transfer)``
+score the examples made against the undefended target on a second, independently trained
+classifier of the same design, and rows of target ``PGD-trained (transfer)`` score them on the
+defended target (transfer attacks).
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from companion.advgan.experiment import GRID_ATTACK, MODES, SIZES, Config, config_problems, run_table
+from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, SIZES, TRANSFER, Config,
+                                        config_problems, run_table)
 from companion.advgan.targets import TARGET_NAMES
 from companion.cli import chapter_parser, float_in, float_list, int_at_least, start_run
 from companion.results import save_results
 
 CLEAN = "no attack"
 # higher_is_better from the attacker's side; the perturbation sizes are reported, not ranked
-METRICS = {"success_rate": True, "accuracy_under_attack": False, "l2": None, "linf": None,
+METRICS = {"success_rate": True, "success_on_correct": True, "accuracy_under_attack": False, "l2": None, "linf": None,
            "ms_per_example": False, "train_seconds": False, "clean_accuracy": True}
 TIMING = ("ms_per_example", "train_seconds")
 
@@ -88,37 +91,59 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = p.parse_args(argv)
     configs = _configs(p, args)
     run = start_run(p, args, module="companion.advgan", chapter="09_advgan", argv=argv, one_file=True)
+    name = f"advgan_{args.data}_{args.mode}.json"
+    # a seed takes minutes at full size: each finished seed is kept, and a rerun of the same command
+    # resumes after it
+    ckpt = run.checkpoint(name)
     rows: list[dict[str, Any]] = []
     for cfg in configs:
-        table, clean = run_table(cfg, progress_desc=f"seed {cfg.seed}")
-        for target, acc in clean.items():
-            rows.append({"setting": target, "method": CLEAN, "seed": cfg.seed, "target": target,
-                         "attack": CLEAN, "clean_accuracy": acc})
-        rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]
-        print(f"seed {cfg.seed} clean accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in clean.items()))
-        print(f"{'target':12s} {'attack':24s} {'success':>8s} {'on correct':>10s} {'L2':>6s} {'Linf':>5s} "
-              f"{'ms/example':>10s} {'kappa':>6s}")
-        for r in table:
-            if r["attack"] == GRID_ATTACK:
-                continue
-            soc = "-" if r["success_on_correct"] is None else f"{r['success_on_correct']:.3f}"
-            kappa = f"{r['kappa']:g}" if "kappa" in r else ""
-            print(f"{r['target']:12s} {r['attack']:24s} {r['success_rate']:8.3f} {soc:>10s} {r['l2']:6.2f} "
-                  f"{r['linf']:5.2f} {r['ms_per_example']:10.3f} {kappa:>6s}")
-        grid = [r for r in table if r["attack"] == GRID_ATTACK]
-        if grid:
-            print(f"kappa on validation (semi-white-box; goal: success on correct >= {cfg.kappa_goal:g})")
-            for r in grid:
-                soc = "-" if r["val_success_on_correct"] is None else f"{r['val_success_on_correct']:.3f}"
-                print(f"  {r['target']:12s} kappa {r['kappa']:<6g} success {r['val_success_rate']:.3f} "
-                      f"on correct {soc} L2 {r['val_l2']:.2f} Linf {r['val_linf']:.2f}"
-                      f"{'  <- selected' if r['selected'] else ''}")
+        saved = ckpt.done(cfg.seed)
+        if saved is not None:
+            print(f"seed {cfg.seed}: kept from {ckpt.path}")
+            rows += saved
+            continue
+        seed_rows, table = _seed_rows(cfg)
+        ckpt.save(cfg.seed, seed_rows)
+        rows += seed_rows
+        _print_table(cfg, table, {r["target"]: r["clean_accuracy"] for r in seed_rows if r["method"] == CLEAN})
     config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
-    out = save_results(run.path(f"advgan_{args.data}_{args.mode}.json"), rows, seeds=run.seeds,
+    out = save_results(run.path(name), rows, seeds=run.seeds,
                        command=run.command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
                        config=config)
+    ckpt.finish()
     print(f"wrote {out}")
     return out
+
+
+def _seed_rows(cfg: Config) -> tuple[list[dict[str, Any]], list[dict]]:
+    """One seed's result rows (clean accuracies first) and its raw table."""
+    table, clean = run_table(cfg, progress_desc=f"seed {cfg.seed}")
+    rows = [{"setting": target, "method": CLEAN, "seed": cfg.seed, "target": target, "attack": CLEAN,
+             "clean_accuracy": acc} for target, acc in clean.items()]
+    rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]
+    return rows, table
+
+
+def _print_table(cfg: Config, table: list[dict], clean: dict[str, float]) -> None:
+    """Print one seed's attack table and, with a kappa grid, its validation scores."""
+    print(f"seed {cfg.seed} clean accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in clean.items()))
+    print(f"{'target':22s} {'attack':24s} {'success':>8s} {'on correct':>10s} {'L2':>6s} {'Linf':>5s} "
+          f"{'ms/example':>10s} {'kappa':>6s}")
+    for r in table:
+        if r["attack"] == GRID_ATTACK:
+            continue
+        soc = "-" if r["success_on_correct"] is None else f"{r['success_on_correct']:.3f}"
+        kappa = f"{r['kappa']:g}" if "kappa" in r else ""
+        print(f"{r['target']:22s} {r['attack']:24s} {r['success_rate']:8.3f} {soc:>10s} {r['l2']:6.2f} "
+              f"{r['linf']:5.2f} {r['ms_per_example']:10.3f} {kappa:>6s}")
+    grid = [r for r in table if r["attack"] == GRID_ATTACK]
+    if grid:
+        print(f"kappa on validation (semi-white-box; goal: success on correct >= {cfg.kappa_goal:g})")
+        for r in grid:
+            soc = "-" if r["val_success_on_correct"] is None else f"{r['val_success_on_correct']:.3f}"
+            print(f"  {r['target']:12s} kappa {r['kappa']:<6g} success {r['val_success_rate']:.3f} "
+                  f"on correct {soc} L2 {r['val_l2']:.2f} Linf {r['val_linf']:.2f}"
+                  f"{'  <- selected' if r['selected'] else ''}")
 
 
 if __name__ == "__main__":

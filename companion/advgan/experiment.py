@@ -152,6 +152,12 @@ def load_images(name: str, n_train: int | None = None, n_test: int | None = None
 
 
 GRID_ATTACK = "AdvGAN semi-white-box kappa grid (validation)"
+# the target name of the transfer rows: examples made against the undefended target, scored on a
+# second classifier of the same design trained independently (another seed)
+TRANSFER = "independent (transfer)"
+# the same examples scored on the defended target: black-box attacks by transfer (the MNIST
+# challenge's PGD entries attacked its defended model this way)
+DEFENDED_TRANSFER = "PGD-trained (transfer)"
 
 
 def _row(target_name: str, attack: str, model, x, x_adv, y, seconds: float, train_seconds: float = 0.0,
@@ -171,7 +177,11 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
     the times; AdvGAN rows also ``kappa`` (and ``kappa_from`` ``"config"`` or ``"validation"``);
     rows of the defended target say how it was trained (``defense``). With ``cfg.kappa_grid``,
     one extra row per grid value and target (attack ``GRID_ATTACK``) holds the validation scores
-    of :func:`companion.advgan.selection.select_kappa` and which value was selected.
+    of :func:`companion.advgan.selection.select_kappa` and which value was selected. Modes with the
+    black-box attack also train a second classifier of the target's design from another seed and
+    score every example made against the undefended target on it (target ``TRANSFER``, a clean
+    accuracy under that name too): transfer to an independently trained model. The same examples
+    are also scored on the defended target (``DEFENDED_TRANSFER``): transfer attacks on it.
     """
     check_config(cfg)
     d = load_images(cfg.data, cfg.n_train, cfg.n_test)
@@ -198,41 +208,66 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
                          epochs=cfg.at_epochs, seed=cfg.seed, warmup_epochs=cfg.at_warmup_epochs)
     clean = {}
     rows: list[dict] = []
+    independent = None
+    if cfg.mode in ("blackbox", "all"):
+        # a second classifier of the same design, from another initialisation and data order: the
+        # examples made against the undefended target are replayed on it (transfer)
+        utils.seed_everything(cfg.seed + 3)
+        independent = target_model(cfg.target, shape)
+        train_classifier(independent, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed + 3,
+                         desc="second target")
+    made_on_undefended: list[tuple[str, torch.Tensor, float, float, dict]] = []
     gen = torch.Generator().manual_seed(cfg.seed)
     gan_kw = dict(eps=cfg.eps, alpha=cfg.alpha, beta=cfg.beta, c=cfg.c, width=cfg.width, seed=cfg.seed)
     for name, model in utils.progress([("undefended", undefended), ("PGD-trained", defended)], desc=progress_desc):
         extra = {"defense": defense} if model is defended else {}
         clean[name] = 1 - attack_success_rate(model, xt, yt)
-        x_adv, s = time_per_example(lambda z: fgsm(model, z, yt, cfg.eps), xt)
-        rows.append(_row(name, "FGSM", model, xt, x_adv, yt, s, **extra))
-        x_adv, s = time_per_example(
-            lambda z: pgd(model, z, yt, cfg.eps, cfg.pgd_alpha, cfg.pgd_steps, generator=gen), xt)
-        rows.append(_row(name, f"PGD-{cfg.pgd_steps}", model, xt, x_adv, yt, s, **extra))
+
+        def record(attack: str, x_adv: torch.Tensor, seconds: float, train_seconds: float = 0.0, **kw) -> None:
+            rows.append(_row(name, attack, model, xt, x_adv, yt, seconds, train_seconds, **kw, **extra))
+            if model is undefended:
+                made_on_undefended.append((attack, x_adv, seconds, train_seconds, kw))
+
+        record("FGSM", *time_per_example(lambda z: fgsm(model, z, yt, cfg.eps), xt))
+        record(f"PGD-{cfg.pgd_steps}", *time_per_example(
+            lambda z: pgd(model, z, yt, cfg.eps, cfg.pgd_alpha, cfg.pgd_steps, generator=gen), xt))
+        semi_kappa = cfg.kappa
         if cfg.mode in ("semiwhitebox", "all"):
-            kappa, kappa_from = cfg.kappa, "config"
+            kappa_from = "config"
             if cfg.kappa_grid is not None:
                 # train one G per kappa on the fit part of the training images, score on the held-out part
-                kappa, grid_rows = select_kappa(model, x, y, cfg.kappa_grid, val_fraction=cfg.val_fraction,
-                                                goal=cfg.kappa_goal, epochs=cfg.gan_epochs, **gan_kw)
+                semi_kappa, grid_rows = select_kappa(model, x, y, cfg.kappa_grid, val_fraction=cfg.val_fraction,
+                                                     goal=cfg.kappa_goal, epochs=cfg.gan_epochs, **gan_kw)
                 kappa_from = "validation"
                 rows += [{"target": name, "attack": GRID_ATTACK, **r, **extra} for r in grid_rows]
             with utils.Timer() as t:
-                g, _ = train_advgan(model, x, y, epochs=cfg.gan_epochs, kappa=kappa, **gan_kw)
+                g, _ = train_advgan(model, x, y, epochs=cfg.gan_epochs, kappa=semi_kappa, **gan_kw)
             with torch.no_grad():
                 x_adv, s = time_per_example(lambda z: adversarial_example(g, z), xt)
-            rows.append(_row(name, "AdvGAN semi-white-box", model, xt, x_adv, yt, s, t.seconds,
-                             kappa=kappa, kappa_from=kappa_from, **extra))
+            record("AdvGAN semi-white-box", x_adv, s, t.seconds, kappa=semi_kappa, kappa_from=kappa_from)
         if cfg.mode in ("blackbox", "all"):
-            # the black-box attacker has no gradients of the target to pick kappa with: it uses cfg.kappa
+            # The black-box attacker cannot use the target's gradients to pick kappa. With a grid (mode
+            # all) it takes the margin picked on validation for the semi-white-box attack on the same
+            # target (an attacker could make that choice with label queries on held-out images too);
+            # otherwise cfg.kappa.
+            bb_kappa, bb_from = cfg.kappa, "config"
+            if cfg.kappa_grid is not None and cfg.mode == "all":
+                bb_kappa, bb_from = semi_kappa, "validation (semi-white-box)"
             utils.seed_everything(cfg.seed + 1)
             distilled = target_model(cfg.distilled, shape)
             with utils.Timer() as t:
                 g, _, _ = train_advgan_blackbox(blackbox_query(model), distilled, x, y, epochs=cfg.gan_epochs,
-                                                static_epochs=cfg.static_epochs, kappa=cfg.kappa, **gan_kw)
+                                                static_epochs=cfg.static_epochs, kappa=bb_kappa, **gan_kw)
             with torch.no_grad():
                 x_adv, s = time_per_example(lambda z: adversarial_example(g, z), xt)
-            rows.append(_row(name, "AdvGAN black-box", model, xt, x_adv, yt, s, t.seconds,
-                             kappa=cfg.kappa, kappa_from="config", **extra))
+            record("AdvGAN black-box", x_adv, s, t.seconds, kappa=bb_kappa, kappa_from=bb_from)
+    if independent is not None:
+        for target_name, model in ((TRANSFER, independent), (DEFENDED_TRANSFER, defended)):
+            clean[target_name] = 1 - attack_success_rate(model, xt, yt)
+            extra = {"defense": defense} if model is defended else {}
+            for attack, x_adv, s, train_s, kw in made_on_undefended:
+                rows.append(_row(target_name, attack, model, xt, x_adv, yt, s, train_s, made_against="undefended",
+                                 **kw, **extra))
     return rows, clean
 
 

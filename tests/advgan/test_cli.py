@@ -4,7 +4,7 @@ import pytest
 
 import companion.advgan.__main__ as cli
 from companion.advgan.__main__ import main
-from companion.advgan.experiment import Config, check_config, load_images, run_table
+from companion.advgan.experiment import DEFENDED_TRANSFER, TRANSFER, Config, check_config, load_images, run_table
 from companion.reproduce import reproduce_file
 from companion.utils import REPO_ROOT
 
@@ -38,8 +38,44 @@ def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, ca
 def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     # mode all: every attack (FGSM, PGD, both AdvGANs) on both targets
     path = main([*TINY, "--mode", "all", "--out", str(tmp_path / "a" / "tiny.json")])
-    assert len(json.loads(path.read_text())["rows"]) == 10
+    rows = json.loads(path.read_text())["rows"]
+    # 4 clean accuracies, 4 attacks on each target, the undefended target's 4 replayed on the second
+    # model and on the defended one
+    assert len(rows) == 20
     assert reproduce_file(path, tmp_path / "b") == []
+    made = {r["method"]: r for r in rows if r["setting"] == "undefended" and r["method"] != "no attack"}
+    for target in (TRANSFER, DEFENDED_TRANSFER):
+        moved = {r["method"]: r for r in rows if r["setting"] == target and r["method"] != "no attack"}
+        assert set(moved) == set(made) == {"FGSM", "PGD-2", "AdvGAN semi-white-box", "AdvGAN black-box"}
+        for attack, r in moved.items():
+            # the same examples (same norms, same time), scored on another model
+            assert r["made_against"] == "undefended"
+            assert (r["l2"], r["linf"], r["ms_per_example"]) == (made[attack]["l2"], made[attack]["linf"],
+                                                                 made[attack]["ms_per_example"])
+    clean = {r["setting"]: r["clean_accuracy"] for r in rows if r["method"] == "no attack"}
+    assert clean[DEFENDED_TRANSFER] == clean["PGD-trained"]
+
+
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
+    out = str(tmp_path / "r.json")
+    computed = []
+    real = cli._seed_rows
+
+    def spy(cfg):
+        computed.append(cfg.seed)
+        if cfg.seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(cfg)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*TINY, "--mode", "semiwhitebox", "--seeds", "0", "1", "--out", out])
+    assert (tmp_path / "r.json.partial").is_file() and not (tmp_path / "r.json").exists()
+    main([*TINY, "--mode", "semiwhitebox", "--seeds", "0", "1", "--out", out])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert not (tmp_path / "r.json.partial").exists()
+    payload = json.loads((tmp_path / "r.json").read_text())
+    assert sorted({r["seed"] for r in payload["rows"]}) == [0, 1]
 
 
 @pytest.mark.parametrize("argv, flag", [
@@ -121,17 +157,27 @@ def test_cli_kappa_grid_and_defense_from_scratch_end_to_end(tmp_path, capsys):
     assert len(grid) == 4 and all("val_success_on_correct" in r for r in grid)
     semi = [r for r in rows if r["method"] == "AdvGAN semi-white-box"]
     assert all(r["kappa_from"] == "validation" and r["kappa"] in (0.0, 5.0) for r in semi)
+    # with a grid, the black-box attack on each target takes the semi-white-box pick, not --kappa
+    picked = {r["setting"]: r["kappa"] for r in semi}
     black = [r for r in rows if r["method"] == "AdvGAN black-box"]
-    assert all(r["kappa"] == 2.0 and r["kappa_from"] == "config" for r in black)
+    assert all(r["kappa"] == picked[r["target"] if r["setting"] != cli.TRANSFER else "undefended"]
+               and r["kappa_from"] == "validation (semi-white-box)" for r in black)
     attacks = [r for r in rows if r["method"] not in ("no attack", cli.GRID_ATTACK)]
-    assert len(attacks) == 8 and all("success_on_correct" in r and "clean_correct" in r for r in attacks)
+    assert len(attacks) == 16 and all("success_on_correct" in r and "clean_correct" in r for r in attacks)
     assert all("from scratch" in r["defense"] for r in attacks if r["setting"] == "PGD-trained")
     # the validation rows are not test results: none of them is in the summary
     assert cli.GRID_ATTACK not in {r["method"] for r in payload["summary"]}
     assert "<- selected" in capsys.readouterr().out
 
 
-def test_default_rows_gain_success_on_correct_but_the_summary_is_unchanged(tmp_path):
+def test_blackbox_mode_keeps_the_configured_kappa(tmp_path):
+    rows = json.loads(main([*TINY, "--mode", "blackbox", "--kappa", "2", "--out",
+                            str(tmp_path / "b.json")]).read_text())["rows"]
+    black = [r for r in rows if r["method"] == "AdvGAN black-box"]
+    assert len(black) == 4 and all(r["kappa"] == 2.0 and r["kappa_from"] == "config" for r in black)
+
+
+def test_default_rows_hold_success_on_correct_in_rows_and_summary(tmp_path):
     payload = json.loads(main([*TINY, "--mode", "semiwhitebox", "--out", str(tmp_path / "d.json")]).read_text())
     assert payload["config"]["kappa"] == 0.0 and payload["config"]["kappa_grid"] is None
     assert {r["metric"] for r in payload["summary"]} == set(cli.METRICS)
