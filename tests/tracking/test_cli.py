@@ -9,7 +9,7 @@ import pytest
 
 import companion.tracking.__main__ as cli
 from companion.reproduce import reproduce_file
-from companion.tracking.evaluate import ALL
+from companion.tracking.evaluate import ALL, CHOSEN, VARIANTS, grid_configs
 from companion.utils import repo_path
 
 TINY = ["--sequence", "cup_scale", "--frames", "3", "--no-progress"]
@@ -28,16 +28,16 @@ def test_cli_writes_per_sequence_rows_under_results_of_the_cwd(tmp_path, monkeyp
     assert _snapshot() == before, "the CLI wrote into book/ without --publish"
     payload = json.loads((tmp_path / "results" / cli.FILENAME).read_text())
     settings = {(r["setting"], r["method"]) for r in payload["rows"]}
-    trackers = [OURS, "ours without online update", "ours with raw-pixel features", "OpenCV KCF"]
+    trackers = [*VARIANTS, "OpenCV KCF"]
     assert settings == {(s, t) for s in ("cup_scale", "cat_occlusion", ALL) for t in trackers}
     assert payload["seeds"] == [0] and {r["seed"] for r in payload["rows"]} == {0}
-    fps = [s for s in payload["summary"] if s["metric"] == "fps"]
+    fps = [s for s in payload["summary"] if s["metric"] in ("fps", "cpu_fps")]
     assert fps and all(s["timing"] for s in fps)
-    assert not any(s["timing"] for s in payload["summary"] if s["metric"] != "fps")
+    assert not any(s["timing"] for s in payload["summary"] if s["metric"] not in ("fps", "cpu_fps"))
     # the 'all' rows are the means of the per-sequence rows
     rows = {(r["setting"], r["method"]): r for r in payload["rows"]}
     for t in trackers:
-        for m in ("success_auc", "precision@20", "fps"):
+        for m in ("success_auc", "precision@20", "mean_iou", "fps", "cpu_fps"):
             assert rows[ALL, t][m] == pytest.approx(np.mean([rows[s, t][m] for s in ("cup_scale", "cat_occlusion")]))
     assert len(rows["cup_scale", OURS]["success_curve"]) == 21 and len(payload["curves"][OURS]["precision"]) == 51
     assert payload["frames"] == {"cup_scale": 3, "cat_occlusion": 3}
@@ -85,6 +85,8 @@ def test_cli_reads_a_local_otb_sequence(tmp_path, monkeypatch):
     (["--threads", "0"], "--threads"),
     (["--seeds", "-1"], "--seeds"),
     (["--otb-root", "/no/such/folder"], "--otb-root"),
+    (["--sequence", "bigbuckbunny,cup_scale"], "--sequence"),   # the real clip runs alone
+    (["--validate", "--otb-root", "."], "--validate"),
 ])
 def test_bad_flags_fail_fast_naming_the_flag(args, flag, rejects_before_work):
     rejects_before_work(cli.main, [*TINY, *args], flag, forbid=((cli, "track_all"), (cli, "_load_sequences")))
@@ -106,3 +108,32 @@ def test_missing_otb_sequence_and_missing_opencv_tracker_fail_fast(tmp_path, mon
         cli.main(TINY)
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and "--opencv" in err and "KCF, CSRT" in err
+
+
+def test_validation_grid_records_every_setting_and_the_choice(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli.main(["--validate", "--sequence", "cup_scale", "--frames", "3", "--seeds", "100", "101", "--no-progress"])
+    payload = json.loads((tmp_path / "results" / cli.GRID_FILENAME).read_text())
+    assert len(payload["rows"]) == 2 * len(grid_configs())
+    assert {r["method"] for r in payload["rows"]} == {"rnn", "pixels"}
+    choice = payload["choice"]
+    for features in ("rnn", "pixels"):
+        mine = [r for r in payload["rows"] if r["method"] == features]
+        best = max(np.mean([q["success_auc"] for q in mine if q["setting"] == r["setting"]]) for r in mine)
+        assert choice[features]["success_auc"] == pytest.approx(best)
+
+
+def test_chosen_settings_are_the_committed_validation_choice():
+    payload = json.loads((BOOK_RESULTS / cli.GRID_FILENAME).read_text())
+    table = json.loads((BOOK_RESULTS / cli.FILENAME).read_text())
+    assert not set(payload["seeds"]) & set(table["seeds"]), "validation and test seeds must differ"
+    for features, config in CHOSEN.items():
+        assert {k: v for k, v in payload["choice"][features].items() if k != "success_auc"} == config
+
+
+def test_real_clip_table(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli.main(["--sequence", "bigbuckbunny", "--frames", "4", "--opencv", "KCF", "--no-progress"])
+    payload = json.loads((tmp_path / "results" / cli.VIDEO_FILENAME).read_text())
+    assert payload["frames"] == {"bigbuckbunny": 4} and "bigbuckbunny" in payload["source"]
+    assert {r["setting"] for r in payload["rows"]} == {"bigbuckbunny", ALL}

@@ -82,3 +82,36 @@ def test_otb_loader_reads_a_tiny_local_sequence(tmp_path):
     np.testing.assert_allclose(seq["boxes"][1], [2, 3, 5, 6])
     with pytest.raises(FileNotFoundError, match="groundtruth_rect"):
         data.load("otb", sequence="Missing", root=tmp_path)
+
+
+def test_aspect_sampler_spreads_along_the_long_axis_and_searches_scale():
+    rng = np.random.default_rng(0)
+    tall = (100.0, 50.0, 10.0, 50.0)  # 10 px wide, 50 px high: the rocket's shape
+    c = sample_candidates(tall, 4000, rng, sigma_xy=0.5, sigma_scale=0.05, sampler="aspect", scale_search=True)
+    cx, cy = c[:, 0] + c[:, 2] / 2, c[:, 1] + c[:, 3] / 2
+    assert cy.std() > 3 * cx.std()  # spread 0.5 * h = 25 px vertically, 0.5 * w = 5 px sideways
+    assert cx.std() == pytest.approx(5.0, rel=0.1) and cy.std() == pytest.approx(25.0, rel=0.1)
+    # the scale search: candidates 1..4 keep the centre and scale the box by exp(k * sigma_scale)
+    assert np.allclose(c[0], tall)
+    assert np.allclose(cx[1:5], 105.0) and np.allclose(cy[1:5], 75.0)
+    np.testing.assert_allclose(c[1:5, 2], 10.0 * np.exp(0.05 * np.array([-2, -1, 1, 2])))
+    assert np.allclose(c[:, 2] / c[:, 3], 0.2)  # aspect ratio kept
+    # the isotropic sampler (the first version) spreads both axes alike: sqrt(w h) = 22.4 px
+    iso = sample_candidates(tall, 4000, np.random.default_rng(0), sigma_xy=0.5, sigma_scale=0.05)
+    icx, icy = iso[:, 0] + iso[:, 2] / 2, iso[:, 1] + iso[:, 3] / 2
+    assert icx.std() == pytest.approx(icy.std(), rel=0.1)
+    assert not np.allclose(icx[1:5], 105.0)  # no scale search there
+    with pytest.raises(ValueError, match="sampler"):
+        sample_candidates(tall, 10, rng, sampler="affine")
+    with pytest.raises(ValueError, match="sampler"):
+        TrackerConfig(sampler="affine")
+    # tiny n: the scale search never overruns the candidates
+    assert sample_candidates(tall, 2, rng, sampler="aspect", scale_search=True).shape == (2, 4)
+
+
+def test_cpu_fps_is_reported_beside_wall_fps():
+    frames, gt = _textured_sequence(4)
+    out = run_tracker(frames, gt[0], TrackerConfig(seed=0, n_candidates=50, train_steps=4, sampler="aspect"))
+    assert out["fps"] > 0 and out["cpu_fps"] > 0
+    cv = run_opencv_tracker("KCF", frames, gt[0])
+    assert cv["fps"] > 0 and cv["cpu_fps"] > 0
