@@ -25,7 +25,7 @@ STUDENT_POSITIONS = 128       # student_config's max_positions
 # per metric: higher is better (None for sizes, where neither direction is)
 METRICS = {"mlm_accuracy": True, "perplexity": False, "probe_accuracy": True, "finetune_accuracy": True,
            "parameters": None, "embedding_parameters": None, "memory_mb": None, "disk_mb": None,
-           "compression": None, "train_seconds": False}
+           "compression": None, "train_seconds": False, "start_loss": False}
 TIMING = ["train_seconds"]
 
 MIN_VOCAB = len(SPECIAL_TOKENS) + 26

@@ -79,7 +79,9 @@ def fine_tune(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_
             opt.step()
             sched.step()
     pred = classify(model, encode, test_x)
-    return {"accuracy": float((pred == torch.tensor(list(test_y))).float().mean())}
+    correct = int((pred == torch.tensor(list(test_y))).sum())
+    # accuracy as correct / total in float64 (a float32 mean would differ from the probe's in the 8th digit)
+    return {"accuracy": correct / len(test_y), "correct": correct, "predictions": pred.tolist()}
 
 
 @torch.no_grad()
@@ -105,4 +107,6 @@ def linear_probe(encoder: nn.Module, encode: Encode, train_x: Sequence[str], tra
     _check(test_x, test_y)
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
     clf.fit(sentence_features(encoder, encode, train_x), np.asarray(train_y))
-    return {"accuracy": float(clf.score(sentence_features(encoder, encode, test_x), np.asarray(test_y)))}
+    pred = clf.predict(sentence_features(encoder, encode, test_x))
+    correct = int((pred == np.asarray(test_y)).sum())
+    return {"accuracy": correct / len(test_y), "correct": correct, "predictions": pred.tolist()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -11,8 +13,8 @@ import torch
 from companion import data
 from companion.minibert.distill import student_predict, train_student_logit_kd, train_student_mlm
 from companion.minibert.downstream import fine_tune, linear_probe
-from companion.minibert.mixed import MixedTokenizer, SingleTokenizer
-from companion.minibert.projection import SharedProjections, init_student_from_teacher, pca_projection
+from companion.minibert.mixed import MixedTokenizer, SingleTokenizer, piece_log_prior
+from companion.minibert.projection import build_mixed_student
 from companion.minibert.size import count_parameters, size_report
 from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
@@ -130,6 +132,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     before = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
               "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
     log(f"teacher head fitted; before dual training: {before}")
+    # the head as fitted before dual training (the no-dual-training ablation starts its student from it)
+    head_before, bias_before = copy.deepcopy(teacher.transform), teacher.student_bias.detach().clone()
     dual_hist = dual_train(teacher, mixed, train_x, cfg.dual_steps, cfg.dual_batch, layer_lr=cfg.layer_lr, seed=cfg.seed)
     after = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
              "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
@@ -137,47 +141,63 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
 
     # --- shared pieces for the students ------------------------------------------------------------
     s_eval = masked_eval_batches(s_single.encode, s_single.mask_id, held)
+    # the teacher-derived students' head: unigram log-prior as decoder bias, and the scale of the
+    # projected teacher head chosen on 256 masked *training* sentences (see build_mixed_student)
+    s_prior = piece_log_prior(s_single, train_x)
+    s_calib = masked_eval_batches(s_single.encode, s_single.mask_id, train_x[:256], seed=cfg.seed)
     lab_x, lab_y = _labelled_subset(train_x, train_y, cfg.label_per_library)
     test_x, test_y = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
                                       cfg.test_per_library or len(corpus["held_out"]))
     teacher_logits = lambda batch: cached_teacher_logits(teacher, batch)  # noqa: E731
+
+    def downstream(encoder, single: SingleTokenizer, lr: float | None) -> dict:
+        """Probe and fine-tuned accuracy, and the share of test sentences on which the two
+        predict the same library (two separate measurements: equal accuracies can coincide)."""
+        probe = linear_probe(encoder, single.encode, lab_x, lab_y, test_x, test_y)
+        out = {"probe_accuracy": probe["accuracy"], "finetune_accuracy": None}
+        if lr is not None:
+            tuned = fine_tune(encoder, single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs, lr, seed=cfg.seed)
+            agree = sum(a == b for a, b in zip(probe["predictions"], tuned["predictions"])) / len(test_y)
+            out.update(finetune_accuracy=tuned["accuracy"], probe_finetune_agreement=agree)
+        return out
 
     def evaluate(method: str, name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
         t = time.perf_counter()
         row = {"setting": {"hidden": model.config.hidden_size}, "method": method, "seed": cfg.seed, "model": name,
                **size_report(model, t_params), **mlm_metrics(student_predict(model), eval_batches),
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
-               "probe_accuracy": linear_probe(model.bert, single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
-               "finetune_accuracy": fine_tune(model.bert, single.encode, lab_x, lab_y, test_x, test_y,
-                                              cfg.finetune_epochs, cfg.finetune_lr, seed=cfg.seed)["accuracy"], **extra}
+               **downstream(model.bert, single, cfg.finetune_lr), **extra}
         log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
                                     if k not in ("model", "curve", "setting")) + f"  ({time.perf_counter() - t:.0f} s eval)")
         return row
 
     def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str) -> dict:
         conf = student_config(cfg.student_vocab, hidden, cfg.layers)
-        torch.manual_seed(cfg.seed)
-        student = build_student(conf)
-        table = (teacher.student_embeddings if dual else s_init).detach()
-        proj = SharedProjections.from_teacher(bert, hidden, conf.intermediate_size, pca_projection(table, hidden))
-        with torch.no_grad():
-            student.bert.embeddings.word_embeddings.weight.copy_((table - table.mean(0)) @ proj.hidden)
-        init_student_from_teacher(student.bert, bert, proj)
+        # the teacher's table and MLM head after dual training, or as they were before it
+        table, head, bias = ((teacher.student_embeddings, teacher.transform, teacher.student_bias) if dual
+                             else (s_init, head_before, bias_before))
+        student, proj, calib = build_mixed_student(conf, bert, table, head[0], head[2], bias, cfg.seed,
+                                                   prior=s_prior, calibration=s_calib)
+        student.eval()  # the starting loss without dropout (and without drawing from the generator)
+        start = mlm_metrics(student_predict(student), s_eval)
         t = time.perf_counter()
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed,
                                  teacher_bert=bert, projections=proj, projection_weight=proj_weight,
                                  direction=cfg.direction, desc=tag)
         return evaluate(method, tag, student, s_single, s_eval,
                         {"train_seconds": time.perf_counter() - t, "kind": "mixed", "dual": dual,
+                         "start_loss": math.log(start["perplexity"]), "head_scale": calib["scale"],
                          "projection_weight": proj_weight, "curve": curve(hist)})
 
     def scratch_student(hidden: int, tag: str) -> dict:
         torch.manual_seed(cfg.seed)
-        student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers))
+        student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers)).eval()
+        start = mlm_metrics(student_predict(student), s_eval)
         t = time.perf_counter()
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag)
         return evaluate("scratch", tag, student, s_single, s_eval,
-                        {"train_seconds": time.perf_counter() - t, "kind": "scratch", "curve": curve(hist)})
+                        {"train_seconds": time.perf_counter() - t, "kind": "scratch",
+                         "start_loss": math.log(start["perplexity"]), "curve": curve(hist)})
 
     rows = []
     # the teacher itself: its body with our fitted head
@@ -187,10 +207,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
                  "memory_mb": 4 * t_params / 1e6, "disk_mb": teacher_pack["path"].joinpath("model.safetensors").stat().st_size / 1e6,
                  "compression": 1.0, "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
                  **mlm_metrics(teacher_predict(teacher), t_eval),
-                 "probe_accuracy": linear_probe(bert, t_single.encode, lab_x, lab_y, test_x, test_y)["accuracy"],
-                 "finetune_accuracy": (fine_tune(bert, t_single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs,
-                                                 cfg.teacher_finetune_lr, seed=cfg.seed)["accuracy"]
-                                       if cfg.teacher_finetune else None),
+                 **downstream(bert, t_single, cfg.teacher_finetune_lr if cfg.teacher_finetune else None),
                  "curve": {"head_loss": head_losses, "dual": dual_hist},
                  "dual_training": {"before": before, "after": after, "exact_share": exact_share}})
     log(f"teacher row: { {k: v for k, v in rows[-1].items() if k != 'curve'} }")

@@ -9,6 +9,8 @@ tokens ([CLS], [SEP], [PAD], [MASK]) are always the teacher's.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Sequence
 
 import torch
@@ -143,3 +145,16 @@ def mask_tokens(input_ids: torch.Tensor, word_ids: torch.Tensor, mask_id: int, m
         chosen[empty.nonzero().squeeze(1), first[empty]] = True
     labels = torch.where(chosen, input_ids, torch.full_like(input_ids, IGNORE))
     return torch.where(chosen, torch.full_like(input_ids, mask_id), input_ids), labels
+
+
+def piece_log_prior(tokenizer: SingleTokenizer, sentences: Sequence[str]) -> torch.Tensor:
+    """Log-probabilities (V,) of the word pieces in ``sentences``, add-one smoothed (every piece
+    can be masked, special tokens are never counted)."""
+    counts: Counter = Counter()
+    for words in tokenizer.words(sentences):
+        for pieces in words:
+            counts.update(pieces)
+    freq = torch.ones(tokenizer.vocab_size)
+    for i, c in counts.items():
+        freq[i] += c
+    return torch.log(freq / freq.sum())

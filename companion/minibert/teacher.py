@@ -81,6 +81,19 @@ class DualTeacher(nn.Module):
         self.teacher_bias = nn.Parameter(torch.zeros(self.offset))
         self.student_bias = nn.Parameter(torch.zeros(student_embeddings.shape[0]))
 
+    @classmethod
+    def from_masked_lm(cls, mlm, student_embeddings: torch.Tensor, tuned_layers: int = 1) -> "DualTeacher":
+        """A dual teacher around a ``BertForMaskedLM`` that already has a trained MLM head (such as
+        the continued pre-training of :mod:`companion.minibert.pretrain`): its body, and its head's
+        transform and bias as this teacher's transform and teacher-vocabulary bias."""
+        teacher = cls(mlm.bert, student_embeddings, tuned_layers)
+        head = mlm.cls.predictions
+        with torch.no_grad():
+            teacher.transform[0].load_state_dict(head.transform.dense.state_dict())
+            teacher.transform[2].load_state_dict(head.transform.LayerNorm.state_dict())
+            teacher.teacher_bias.copy_(head.bias)
+        return teacher
+
     def train(self, mode: bool = True) -> "DualTeacher":
         super().train(mode)
         self.bert.eval()

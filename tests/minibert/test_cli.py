@@ -1,4 +1,5 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,9 @@ def test_cli_writes_results_under_cwd_and_reproduces(tmp_path, monkeypatch, no_n
     assert teacher["parameters"] == 22_713_216 and ours["compression"] > 10
     assert teacher["dual_training"]["after"]["student_vocab"]["perplexity"] > 0 and "dual" in teacher["curve"]
     assert all(0 <= r["mlm_accuracy"] <= 1 for r in payload["rows"]) and "mlm" in ours["curve"]
+    # every teacher-derived student starts below uniform (ln V); probe and fine-tuning are compared
+    assert all(r["start_loss"] < math.log(300) for r in payload["rows"] if r.get("kind") == "mixed")
+    assert all(0 <= r["probe_finetune_agreement"] <= 1 for r in payload["rows"])
     summary = {(s["method"], s["metric"]): s for s in payload["summary"] if s["setting"] == {"hidden": 32}}
     assert summary[("ours", "disk_mb")]["higher_is_better"] is None
     assert summary[("ours", "train_seconds")]["timing"] and summary[("ours", "perplexity")]["higher_is_better"] is False

@@ -57,9 +57,22 @@ def test_layer_map_and_pca():
     assert layer_map(6, 6) == list(range(6))
     assert layer_map(3, 6) == [1, 3, 5]
     assert layer_map(2, 6)[-1] == 5
-    x = torch.randn(100, 10) @ torch.diag(torch.arange(10, 0, -1).float())
+    x = torch.randn(100, 10, generator=torch.Generator().manual_seed(0)) @ torch.diag(torch.arange(10, 0, -1).float() ** 2)
     u = pca_projection(x, 3)
     assert u.shape == (10, 3) and torch.allclose(u.T @ u, torch.eye(3), atol=1e-5)
     assert set(u.abs().argmax(0).tolist()) == {0, 1, 2}  # the three widest axes
     with pytest.raises(ValueError, match="k must"):
         pca_projection(x, 11)
+
+
+def test_project_layer_norm_selects_axes_exactly():
+    from companion.minibert import project_layer_norm
+
+    teacher_ln, student_ln = torch.nn.LayerNorm(6), torch.nn.LayerNorm(3)
+    with torch.no_grad():
+        teacher_ln.weight.copy_(torch.arange(1.0, 7.0))
+        teacher_ln.bias.copy_(-torch.arange(1.0, 7.0))
+    u = torch.eye(6)[:, [0, 2, 5]]  # a selection of three axes
+    project_layer_norm(student_ln, teacher_ln, u)
+    assert torch.equal(student_ln.weight, torch.tensor([1.0, 3.0, 6.0]))
+    assert torch.equal(student_ln.bias, torch.tensor([-1.0, -3.0, -6.0]))

@@ -54,3 +54,38 @@ def test_logit_kd_is_zero_for_equal_logits_and_positive_otherwise():
     z = torch.randn(5, 11)
     assert logit_kd_loss(z, z, temperature=2.0).abs().item() < 1e-6
     assert logit_kd_loss(z, z.flip(1)).item() > 0
+
+
+def test_teacher_derived_student_starts_below_uniform(no_network, teacher_tokenizer, student_tokenizer, corpus):
+    """The issue: the teacher-derived student began at masked-LM loss 8.70 > ln 4000. The cause
+    was its random MLM head in front of a decoder tied to teacher-sized embeddings: its start
+    depended on the head's draw. The student now starts from the teacher's head, projected, with
+    the pieces' log-prior as decoder bias and the head's scale chosen on training sentences."""
+    import math
+
+    from companion import data
+    from companion.minibert import (build_mixed_student, masked_eval_batches, mlm_metrics, piece_log_prior,
+                                    student_config, student_predict)
+
+    bert = data.load("minilm")["model"]
+    init, _ = init_student_embeddings(teacher_tokenizer, student_tokenizer, bert.embeddings.word_embeddings.weight)
+    teacher = DualTeacher(bert, init)
+    cache = cache_masked_batches(bert, SingleTokenizer(teacher_tokenizer, 16), corpus["train"][::20][:96], batch_size=32)
+    fit_teacher_head(teacher, cache, epochs=2)
+    s_tok = SingleTokenizer(student_tokenizer, 16)
+    held = masked_eval_batches(s_tok.encode, s_tok.mask_id, corpus["held_out"][::8])
+    calib = masked_eval_batches(s_tok.encode, s_tok.mask_id, corpus["train"][::10], seed=0)
+    prior = piece_log_prior(s_tok, corpus["train"])
+    conf = student_config(600, 64, 2)
+
+    def start(seed, **kw):
+        student, _, info = build_mixed_student(conf, bert, teacher.student_embeddings, teacher.transform[0],
+                                               teacher.transform[2], teacher.student_bias, seed, **kw)
+        if info:
+            assert info["losses"][info["scale"]] == min(info["losses"].values())
+        return math.log(mlm_metrics(student_predict(student.eval()), held)["perplexity"])
+
+    sane = start(0, prior=prior, calibration=calib)
+    assert sane < math.log(600) - 0.5
+    assert sane == start(1, prior=prior, calibration=calib)  # nothing random is left in the student's start
+    assert start(0, head=False) != start(1, head=False)  # a random head: the start depends on its draw
