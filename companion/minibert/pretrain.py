@@ -41,7 +41,7 @@ from transformers import BertForMaskedLM
 from companion.minibert.distill import student_mlm_loss, student_predict
 from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens, piece_log_prior
 from companion.minibert.teacher import mlm_metrics
-from companion.utils import progress
+from companion.utils import Timer, progress
 
 __all__ = ["TeacherConfig", "cache_root", "teacher_key", "build_teacher_mlm", "pretrain_teacher", "load_or_pretrain_teacher",
            "most_frequent_baseline", "head_parameters"]
@@ -430,13 +430,12 @@ def main(argv: list[str] | None = None) -> dict:
         if done is None:
             seed_everything(seed)
             student = build_student(student_config(s_single.vocab_size, args.hidden, args.layers))
-            t0, c0 = time.perf_counter(), time.process_time()
-            hist = train_student_mlm(student, s_single, train_x, args.scratch_steps, cfg.batch_size, args.student_lr, seed,
-                                     desc=f"scratch student, seed {seed}")
-            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+            with Timer() as t:
+                hist = train_student_mlm(student, s_single, train_x, args.scratch_steps, cfg.batch_size,
+                                         args.student_lr, seed, desc=f"scratch student, seed {seed}")
             done = [{"setting": s_setting, "method": "scratch student", "seed": seed,
                      **mlm_metrics(student_predict(student), s_eval), "steps": args.scratch_steps,
-                     "hidden": args.hidden, "layers": args.layers, "train_seconds": seconds, "train_cpu_seconds": cpu,
+                     "hidden": args.hidden, "layers": args.layers, "train_seconds": t.seconds, "train_cpu_seconds": t.cpu_seconds,
                      "parameters": sum(p.numel() for p in student.parameters()), "curve": curve(hist)}]
             ckpt.save(seed, done)
         print(f"scratch student, seed {seed}: " + ", ".join(f"{k}={v:.4g}" for k, v in done[0].items()

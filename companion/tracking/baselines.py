@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from companion.tracking.candidates import check_box_in_frame
+from companion.tracking.metrics import frame_rates
+from companion.utils import Timer
 
 # name -> factory name in cv2 (all in the installed opencv-contrib; MIL is in core OpenCV too)
 OPENCV_TRACKERS = {"MIL": "TrackerMIL_create", "KCF": "TrackerKCF_create", "CSRT": "TrackerCSRT_create"}
@@ -46,15 +46,13 @@ def run_opencv_tracker(name: str, frames: np.ndarray, first_box, seed: int | Non
         cv2.setRNGSeed(int(seed))
     try:
         tracker = getattr(cv2, OPENCV_TRACKERS[name])()
-        start, cpu_start = time.perf_counter(), time.process_time()
-        bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
-        tracker.init(bgr[0], tuple(int(round(v)) for v in box))
-        boxes = [box]
-        for f in bgr[1:]:
-            ok, b = tracker.update(f)
-            boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        with Timer() as t:
+            bgr = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in frames]
+            tracker.init(bgr[0], tuple(int(round(v)) for v in box))
+            boxes = [box]
+            for f in bgr[1:]:
+                ok, b = tracker.update(f)
+                boxes.append(np.asarray(b, dtype=np.float64) if ok else boxes[-1])
     finally:
         cv2.setNumThreads(threads)
-    return {"boxes": np.stack(boxes), "fps": len(frames) / seconds,
-            "cpu_fps": len(frames) / cpu if cpu > 0 else float("nan")}
+    return {"boxes": np.stack(boxes), **frame_rates(len(frames), t)}

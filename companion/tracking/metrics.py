@@ -8,6 +8,13 @@ OVERLAP_THRESHOLDS = np.linspace(0, 1, 21)  # OTB: 0, 0.05, ..., 1
 PIXEL_THRESHOLDS = np.arange(0, 51)  # OTB: 0..50 px
 
 
+def frame_rates(n_frames: int, timer) -> dict[str, float]:
+    """Frames per wall-clock second (``fps``) and per CPU second of this process (``cpu_fps``,
+    NaN if no CPU time was measured) of a finished :class:`companion.utils.Timer`."""
+    return {"fps": n_frames / timer.seconds,
+            "cpu_fps": n_frames / timer.cpu_seconds if timer.cpu_seconds > 0 else float("nan")}
+
+
 def _as_boxes(boxes, name: str) -> np.ndarray:
     b = np.asarray(boxes, dtype=np.float64)
     if b.ndim == 1:

@@ -8,7 +8,6 @@ frames that keeps the first frame's atoms and replaces the others first-in first
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,7 @@ import torch.nn.functional as F
 
 from companion.tracking.candidates import (SAMPLERS, check_box_in_frame, crop_regions, frame_tensor,
                                            region_cells, sample_candidates)
-from companion.tracking.metrics import iou
+from companion.tracking.metrics import frame_rates, iou
 from companion.tracking.rnn import RecursiveNet, Tree, first_frame_loss, grid_adjacency, greedy_tree
 from companion.tracking.sparse import ista, reconstruction_error
 
@@ -222,16 +221,14 @@ def run_tracker(frames: np.ndarray, first_box, config: TrackerConfig | None = No
     second (``fps``) and frames per CPU second of this process (``cpu_fps``, ``time.process_time``:
     on a shared machine it does not count the time other processes hold the cores). The first
     frame's learning is counted in both, as OTB does."""
-    from companion.utils import progress
+    from companion.utils import Timer, progress
 
     if np.ndim(frames) != 4:
         raise ValueError(f"frames must be (T, H, W, 3), got shape {np.shape(frames)}")
     tracker = TreeRNNTracker(config)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    tracker.init(frames[0], first_box)
-    boxes = [np.asarray(first_box, dtype=np.float64)]
-    for frame in progress(frames[1:], desc=progress_desc or "tracking", disable=progress_desc is None or None):
-        boxes.append(tracker.update(frame))
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    return {"boxes": np.stack(boxes), "fps": len(frames) / seconds,
-            "cpu_fps": len(frames) / cpu if cpu > 0 else float("nan"), "tracker": tracker}
+    with Timer() as t:
+        tracker.init(frames[0], first_box)
+        boxes = [np.asarray(first_box, dtype=np.float64)]
+        for frame in progress(frames[1:], desc=progress_desc or "tracking", disable=progress_desc is None or None):
+            boxes.append(tracker.update(frame))
+    return {"boxes": np.stack(boxes), **frame_rates(len(frames), t), "tracker": tracker}
