@@ -58,3 +58,16 @@ def test_exercise_checker_passes_reference_and_reports_mismatch(capsys):
         exercises.check("ch00.nothing", wrong)
     with pytest.raises(ValueError, match="chapter"):
         exercises.check("nochapter", wrong)
+
+
+def test_timer_keeps_wall_and_cpu_time_apart():
+    import time
+
+    with utils.Timer() as idle:
+        time.sleep(0.2)  # wall time passes, this process uses (almost) no CPU
+    with utils.Timer() as busy:
+        end = time.process_time() + 0.1
+        while time.process_time() < end:
+            pass
+    assert idle.seconds >= 0.2 and idle.cpu_seconds < 0.1
+    assert busy.cpu_seconds >= 0.1
