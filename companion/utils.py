@@ -152,6 +152,17 @@ class Timer:
 
 
 @contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Run the block with ``model`` in evaluation mode, then give it back its training flag."""
+    was = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was)
+
+
+@contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Temporarily run torch with ``n`` intra-op threads."""
     old = torch.get_num_threads()

@@ -152,11 +152,8 @@ def blackbox_query(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     """Wrap a model as a black box: images in, class probabilities out, no gradients, no weights."""
     @torch.no_grad()
     def query(x: torch.Tensor) -> torch.Tensor:
-        was = model.training
-        model.eval()
-        out = torch.softmax(model(x), dim=1)
-        model.train(was)
-        return out
+        with utils.eval_mode(model):
+            return torch.softmax(model(x), dim=1)
 
     return query
 

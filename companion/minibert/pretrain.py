@@ -41,7 +41,7 @@ from transformers import BertForMaskedLM
 from companion.minibert.distill import student_mlm_loss, student_predict
 from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens, piece_log_prior
 from companion.minibert.teacher import mlm_metrics
-from companion.utils import Timer, progress
+from companion.utils import Timer, eval_mode, progress
 
 __all__ = ["TeacherConfig", "cache_root", "teacher_key", "build_teacher_mlm", "pretrain_teacher", "load_or_pretrain_teacher",
            "most_frequent_baseline", "head_parameters"]
@@ -176,10 +176,8 @@ def pretrain_teacher(model: BertForMaskedLM, tokenizer: SingleTokenizer, sentenc
 
     def validate(step: int) -> None:
         if evaluate is not None:
-            was = model.training
-            model.eval()
-            state["validation"].append({"step": step, **evaluate(model)})
-            model.train(was)
+            with eval_mode(model):
+                state["validation"].append({"step": step, **evaluate(model)})
             _set_phase(model, phase)
 
     _set_phase(model, phase)
@@ -265,10 +263,8 @@ def load_or_pretrain_teacher(bert, tokenizer: SingleTokenizer, sentences: Sequen
 
     def head_done(m: BertForMaskedLM) -> None:
         if evaluate is not None and not head_only:
-            was = m.training
-            m.eval()
-            head_only.update(evaluate(m))
-            m.train(was)
+            with eval_mode(m):
+                head_only.update(evaluate(m))
             folder.mkdir(parents=True, exist_ok=True)
             head_file.write_text(json.dumps(head_only))
 

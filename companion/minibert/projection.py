@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from companion.utils import eval_mode
+
 # the linear maps of one BERT layer and the kind of each axis of their (out, in) weights
 LAYER_LINEARS: dict[str, tuple[str, str]] = {
     "attention.self.query": ("hidden", "hidden"),
@@ -217,15 +219,14 @@ def calibrate_head_scale(student, batches: Sequence[dict], scales: Sequence[floa
 
     if not scales:
         raise ValueError("calibrate_head_scale needs at least one scale")
-    was = student.training
-    student.eval()
     pred = student.cls.predictions
     z, y = [], []
-    for b in batches:
-        hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
-        sel = b["labels"] != IGNORE
-        z.append(pred.transform(hidden[sel]))
-        y.append(b["labels"][sel])
+    with eval_mode(student):
+        for b in batches:
+            hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
+            sel = b["labels"] != IGNORE
+            z.append(pred.transform(hidden[sel]))
+            y.append(b["labels"][sel])
     z, y = torch.cat(z), torch.cat(y)
     if len(y) == 0:
         raise ValueError("calibrate_head_scale got no masked positions")
@@ -234,7 +235,6 @@ def calibrate_head_scale(student, batches: Sequence[dict], scales: Sequence[floa
     best = min(losses, key=losses.get)
     pred.transform.LayerNorm.weight.mul_(best)
     pred.transform.LayerNorm.bias.mul_(best)
-    student.train(was)
     return {"scale": best, "losses": losses}
 
 

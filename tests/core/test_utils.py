@@ -71,3 +71,19 @@ def test_timer_keeps_wall_and_cpu_time_apart():
             pass
     assert idle.seconds >= 0.2 and idle.cpu_seconds < 0.1
     assert busy.cpu_seconds >= 0.1
+
+
+def test_eval_mode_restores_the_training_flag_even_after_an_error():
+    model = torch.nn.Sequential(torch.nn.Dropout(0.5))
+    model.train()
+    with utils.eval_mode(model):
+        assert not model.training
+    assert model.training
+    with pytest.raises(RuntimeError):
+        with utils.eval_mode(model):
+            raise RuntimeError("inside")
+    assert model.training
+    model.eval()
+    with utils.eval_mode(model):
+        pass
+    assert not model.training
