@@ -10,13 +10,13 @@ min_atoms 5, c_puct 10, expand_atoms 14, high2low False, local_radius 4, sample_
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
 
 from companion.subgraphx.mcts import MCTSResult, adjacency_list, find_closest_node_result, mcts
 from companion.subgraphx.shapley import graph_value_function, mc_l_shapley_batch, node_value_function
+from companion.utils import Timer
 
 
 @dataclass
@@ -60,42 +60,41 @@ def subgraphx(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor,
     """
     from torch_geometric.utils import k_hop_subgraph
 
-    start, cpu_start = time.perf_counter(), time.process_time()
-    n = x.shape[0]
-    if x.ndim != 2 or edge_index.ndim != 2 or edge_index.shape[0] != 2:
-        raise ValueError(f"expected x (N, F) and edge_index (2, E), got {tuple(x.shape)} and {tuple(edge_index.shape)}")
-    model.eval()
-    if node_idx is None:
-        subset, sub_ei, keep = torch.arange(n), edge_index, None
-        logits = model(x, edge_index)
-        predicted = int(logits.argmax(-1).view(-1)[0])
-    else:
-        if not 0 <= node_idx < n:
-            raise ValueError(f"node_idx must be in [0, {n}), got {node_idx}")
-        hops = num_hops if num_hops is not None else num_message_passing_layers(model)
-        subset, sub_ei, mapping, _ = k_hop_subgraph(int(node_idx), hops, edge_index, relabel_nodes=True, num_nodes=n)
-        keep = int(mapping[0])
-        predicted = int(model(x, edge_index)[node_idx].argmax())
-    target = predicted if target is None else int(target)
-    m = subset.numel()
-    if not 1 <= max_nodes <= n:
-        raise ValueError(f"max_nodes must be in [1, {n}] (the graph has {n} nodes), got {max_nodes}")
-    sub_x = x[subset]
-    value_fn = (graph_value_function(model, sub_x, sub_ei, target) if keep is None
-                else node_value_function(model, sub_x, sub_ei, keep, target))
-    gen = torch.Generator().manual_seed(seed)
+    with Timer() as clock:  # the whole explanation, input checks included
+        n = x.shape[0]
+        if x.ndim != 2 or edge_index.ndim != 2 or edge_index.shape[0] != 2:
+            raise ValueError(f"expected x (N, F) and edge_index (2, E), got {tuple(x.shape)} and {tuple(edge_index.shape)}")
+        model.eval()
+        if node_idx is None:
+            subset, sub_ei, keep = torch.arange(n), edge_index, None
+            logits = model(x, edge_index)
+            predicted = int(logits.argmax(-1).view(-1)[0])
+        else:
+            if not 0 <= node_idx < n:
+                raise ValueError(f"node_idx must be in [0, {n}), got {node_idx}")
+            hops = num_hops if num_hops is not None else num_message_passing_layers(model)
+            subset, sub_ei, mapping, _ = k_hop_subgraph(int(node_idx), hops, edge_index, relabel_nodes=True, num_nodes=n)
+            keep = int(mapping[0])
+            predicted = int(model(x, edge_index)[node_idx].argmax())
+        target = predicted if target is None else int(target)
+        m = subset.numel()
+        if not 1 <= max_nodes <= n:
+            raise ValueError(f"max_nodes must be in [1, {n}] (the graph has {n} nodes), got {max_nodes}")
+        sub_x = x[subset]
+        value_fn = (graph_value_function(model, sub_x, sub_ei, target) if keep is None
+                    else node_value_function(model, sub_x, sub_ei, keep, target))
+        gen = torch.Generator().manual_seed(seed)
 
-    def score_fn(coalitions):
-        return mc_l_shapley_batch(value_fn, coalitions, sub_ei, m, local_radius, sample_num, gen)
+        def score_fn(coalitions):
+            return mc_l_shapley_batch(value_fn, coalitions, sub_ei, m, local_radius, sample_num, gen)
 
-    adj = adjacency_list(sub_ei, m)
-    result = mcts(score_fn, adj, range(m), rollout=rollout, c_puct=c_puct, min_atoms=min_atoms,
-                  expand_atoms=expand_atoms, high2low=high2low, keep=keep, max_nodes=max_nodes,
-                  progress_bar=progress_bar)
-    best = find_closest_node_result(result.nodes, max_nodes)
+        adj = adjacency_list(sub_ei, m)
+        result = mcts(score_fn, adj, range(m), rollout=rollout, c_puct=c_puct, min_atoms=min_atoms,
+                      expand_atoms=expand_atoms, high2low=high2low, keep=keep, max_nodes=max_nodes,
+                      progress_bar=progress_bar)
+        best = find_closest_node_result(result.nodes, max_nodes)
     return SubgraphXExplanation(sorted(subset[list(best.coalition)].tolist()), best.P, target, result,
-                                time.perf_counter() - start,
-                                time.process_time() - cpu_start, subset)
+                                clock.seconds, clock.cpu_seconds, subset)
 
 
 def coalition_masks(coalition, edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
