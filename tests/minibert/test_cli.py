@@ -9,7 +9,9 @@ from companion.reproduce import reproduce_file
 
 REPO = Path(__file__).resolve().parents[2]
 # every row kind of the CLI (teacher, ours, scratch, teacher-vocab KD, both ablations, a sweep size), tiny
-TINY = ["--student-vocab", "300", "--hidden", "32", "--layers", "1", "--max-per-library", "30", "--head-epochs", "1",
+TINY = ["--student-vocab", "300", "--hidden", "32", "--layers", "1", "--max-per-library", "30", "--teacher-steps", "2",
+        "--teacher-head-steps", "1", "--val-sentences", "20", "--eval-every", "2", "--projection-grid", "1", "0.1",
+        "--grid-steps", "2",
         "--dual-steps", "2", "--student-steps", "3", "--label-per-library", "3", "--finetune-epochs", "1",
         "--coverage-sizes", "200", "--sweep-hidden", "16", "--eval-sentences", "40", "--test-per-library", "3",
         "--cache-sentences", "64", "--no-progress"]
@@ -22,6 +24,7 @@ def _book_results() -> set[Path]:
 def test_cli_writes_results_under_cwd_and_reproduces(tmp_path, monkeypatch, no_network):
     before = _book_results()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "cache"))  # the 2-step teacher is trained here
     cli.main(TINY)
     path = tmp_path / "results" / "minibert.json"
     payload = json.loads(path.read_text())
@@ -32,7 +35,20 @@ def test_cli_writes_results_under_cwd_and_reproduces(tmp_path, monkeypatch, no_n
         ("teacher", 384), ("ours", 32), ("scratch", 32), ("teacher-vocab KD", 32), ("ablation: no projection loss", 32),
         ("ablation: no dual training", 32), ("ours", 16), ("scratch", 16)]
     teacher, ours = payload["rows"][0], payload["rows"][1]
-    assert teacher["parameters"] == 22_713_216 and ours["compression"] > 10
+    # the teacher is the masked-LM model (MiniLM body + MLM head, no pooler), pre-trained in the cache
+    assert teacher["parameters"] == 22_744_506 and ours["compression"] > 10
+    assert teacher["teacher_pretraining"]["steps"] == 2 and teacher["teacher_pretraining"]["loaded_from_cache"] is False
+    assert (tmp_path / "cache" / "minibert" / teacher["teacher_pretraining"]["key"] / "model").is_dir()
+    # the projection weight was chosen on validation, and the no-dual ablation uses the same one
+    grid = ours["projection_grid"]
+    assert [g["projection_weight"] for g in grid] == [1.0, 0.1] and ours["grid_steps"] == 2
+    assert ours["projection_weight"] == min(grid, key=lambda g: g["val_loss"])["projection_weight"]
+    assert payload["rows"][5]["projection_weight"] == ours["projection_weight"]
+    # BERT-base (109,482,240 parameters) over each model's count
+    assert ours["compression_bert_base"] == pytest.approx(109_482_240 / ours["parameters"])
+    # validation curves on the held-back training sentences: before training and after the last step
+    assert all(r["curve"]["val_step"] == [0, 2, 3] for r in payload["rows"][1:])
+    assert all(len(r["curve"]["val_loss"]) == 3 for r in payload["rows"][1:])
     assert teacher["dual_training"]["after"]["student_vocab"]["perplexity"] > 0 and "dual" in teacher["curve"]
     assert all(0 <= r["mlm_accuracy"] <= 1 for r in payload["rows"]) and "mlm" in ours["curve"]
     # every teacher-derived student starts below uniform (ln V); probe and fine-tuning are compared
@@ -58,6 +74,12 @@ def test_cli_writes_results_under_cwd_and_reproduces(tmp_path, monkeypatch, no_n
     ("--lr", "0"),
     ("--temperature", "nan"),
     ("--student-steps", "0"),
+    ("--teacher-steps", "0"),
+    ("--teacher-head-steps", "5000"),  # more than --teacher-steps
+    ("--val-sentences", "-1"),
+    ("--val-sentences", "0"),        # the projection grid needs validation sentences
+    ("--grid-steps", "0"),
+    ("--projection-grid", "-1"),
     ("--tuned-layers", "7"),
     ("--max-length", "200"),
     ("--max-per-library", "5"),
@@ -78,5 +100,28 @@ def test_duplicate_seeds_and_too_large_vocab_are_refused(tmp_path, monkeypatch, 
     # the vocabulary size is checked against the corpus right after the vocabulary (seconds), before the teacher
     monkeypatch.setattr(cli, "save_results", lambda *a, **k: pytest.fail("nothing may be written"))
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["--student-vocab", "50000", "--max-per-library", "10", "--no-progress"])
+        cli.main(["--student-vocab", "50000", "--max-per-library", "10", "--val-sentences", "10", "--no-progress"])
     assert exit_info.value.code == 2 and "--student-vocab" in capsys.readouterr().err
+
+
+def test_killed_run_resumes_after_its_finished_seed(tmp_path, monkeypatch, no_network):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "cache"))
+    argv = [a for a in TINY if a not in ("--sweep-hidden", "16")] + ["--ablations", "false", "--seeds", "0", "1"]
+    real, seen = cli.run, []
+
+    def dies_at_seed_1(cfg):
+        seen.append(cfg.seed)
+        if cfg.seed == 1:
+            raise KeyboardInterrupt  # the session ends while seed 1 trains
+        return real(cfg)
+
+    monkeypatch.setattr(cli, "run", dies_at_seed_1)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    assert (tmp_path / "results" / "minibert.json.partial").is_file()
+    monkeypatch.setattr(cli, "run", lambda cfg: seen.append(cfg.seed) or real(cfg))
+    out = cli.main(argv)
+    assert seen == [0, 1, 1]  # seed 0 came from the checkpoint
+    assert sorted({r["seed"] for r in out["rows"]}) == [0, 1]
+    assert not (tmp_path / "results" / "minibert.json.partial").exists()

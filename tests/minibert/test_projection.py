@@ -76,3 +76,28 @@ def test_project_layer_norm_selects_axes_exactly():
     project_layer_norm(student_ln, teacher_ln, u)
     assert torch.equal(student_ln.weight, torch.tensor([1.0, 3.0, 6.0]))
     assert torch.equal(student_ln.bias, torch.tensor([-1.0, -3.0, -6.0]))
+
+
+def test_mixed_student_body_is_projected_teacher_or_bert_random_init():
+    from transformers import BertConfig, BertModel
+
+    from companion.minibert import build_mixed_student, student_config
+    from companion.minibert.projection import calibrate_head_scale, project_down
+
+    torch.manual_seed(0)  # a small random teacher with the student's 128 positions
+    teacher = BertModel(BertConfig(vocab_size=50, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
+                                   intermediate_size=48, max_position_embeddings=128)).eval()
+    conf = student_config(30, 8, 1)
+    args = (conf, teacher, torch.randn(30, 24), torch.nn.Linear(24, 24), torch.nn.LayerNorm(24), torch.zeros(30))
+    projected, proj, _ = build_mixed_student(*args, seed=0)
+    random_body, _, _ = build_mixed_student(*args, seed=0, body=False)
+    s_q = projected.bert.encoder.layer[0].attention.self.query.weight
+    t_q = teacher.encoder.layer[1].attention.self.query.weight  # one student layer: aligned with the last
+    assert torch.allclose(s_q, project_down(t_q, [proj.hidden, proj.hidden]))
+    torch.manual_seed(0)
+    fresh = build_student(conf)  # BERT's initialisation with the same seed
+    assert torch.equal(random_body.bert.encoder.layer[0].attention.self.query.weight,
+                       fresh.bert.encoder.layer[0].attention.self.query.weight)
+    # a zero scale would zero the head's LayerNorm gain, and with it every gradient to the body
+    with pytest.raises(ValueError, match="positive scales"):
+        calibrate_head_scale(random_body, [], scales=(0.0, 1.0))

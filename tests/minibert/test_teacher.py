@@ -1,7 +1,7 @@
 import torch
 
 from companion.minibert import (IGNORE, DualTeacher, MixedTokenizer, cache_masked_batches, cached_teacher_logits,
-                                dual_training_step,
+                                dual_train, dual_training_step,
                                 fit_teacher_head, init_student_embeddings, logit_kd_loss, SingleTokenizer)
 
 
@@ -48,6 +48,26 @@ def test_dual_training_step_moves_student_table_not_teacher_body(no_network, tea
                           teacher.logits(full[b["labels"] != IGNORE], "teacher"), atol=1e-3)
     losses = fit_teacher_head(teacher, cache, epochs=3)
     assert losses[-1] < losses[0]
+
+
+def test_dual_train_moves_new_table_at_lr_and_pretrained_parts_at_layer_lr(no_network, teacher_tokenizer,
+                                                                           student_tokenizer, corpus):
+    """The new student-piece table trains at ``lr``; the pre-trained head and top layer at the
+    fine-tuning rate ``layer_lr`` (at the table's rate they made the teacher worse)."""
+    from companion import data
+
+    bert = data.load("minilm")["model"]
+    init, _ = init_student_embeddings(teacher_tokenizer, student_tokenizer, bert.embeddings.word_embeddings.weight)
+    teacher = DualTeacher(bert, init)
+    before = {"table": init.clone(), "head": teacher.transform[0].weight.detach().clone(),
+              "top": teacher.tuned_parameters()[0].detach().clone()}
+    mixed = MixedTokenizer(teacher_tokenizer, student_tokenizer, p_student=0.5, max_length=16)
+    dual_train(teacher, mixed, corpus["train"][:32], steps=2, batch_size=4, lr=1e-2, layer_lr=1e-9)
+    moved = {"table": (teacher.student_embeddings.detach() - before["table"]).abs().max(),
+             "head": (teacher.transform[0].weight.detach() - before["head"]).abs().max(),
+             "top": (teacher.tuned_parameters()[0].detach() - before["top"]).abs().max()}
+    assert moved["table"] > 1e-3  # Adam moves a parameter by about lr per step
+    assert moved["head"] < 1e-7 and moved["top"] < 1e-7
 
 
 def test_logit_kd_is_zero_for_equal_logits_and_positive_otherwise():
