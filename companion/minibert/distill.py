@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens
 from companion.minibert.projection import SharedProjections, shared_projection_loss
+from companion.minibert.teacher import mlm_metrics
 from companion.utils import eval_mode, progress
 
 
@@ -27,8 +28,6 @@ def _validate(history: dict[str, list[float]], step: int, student, validation: S
     on it."""
     if not validation or not eval_every or (step % eval_every and step != steps):
         return
-    from companion.minibert.teacher import mlm_metrics  # teacher.py imports this module's users
-
     with eval_mode(student):
         m = mlm_metrics(student_predict(student), validation)
     history.setdefault("val_step", []).append(step)

@@ -202,8 +202,9 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
 
     def evaluate(method: str, name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
         t = time.perf_counter()
+        size = size_report(model, t_params)
         row = {"setting": {"hidden": model.config.hidden_size}, "method": method, "seed": cfg.seed, "model": name,
-               **size_report(model, t_params), "compression_bert_base": BERT_BASE_PARAMETERS / count_parameters(model),
+               **size, "compression_bert_base": BERT_BASE_PARAMETERS / size["parameters"],
                **mlm_metrics(student_predict(model), eval_batches),
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
                **downstream(model.bert, single, cfg.finetune_lr), **extra}
