@@ -5,9 +5,19 @@
     make results CH=diffpool              # rerun them and replace the book's files
 
 Each file's ``command`` is rerun with ``--out`` pointing into a temporary folder (the book's
-files are never touched), then :func:`companion.results.compare_summaries` checks every summary
-row: equal within the file's ``reproduce_tolerance`` (0 for a deterministic run) or ``--atol``,
-whichever is larger. Timing rows are skipped. Exit status 1 when any file does not reproduce.
+files are never touched), then the summaries are compared (timing rows skipped):
+
+- bit for bit, when the committed run and the rerun are bit-comparable (both at the portable
+  numerics baseline of ``import companion``, the same package versions:
+  :func:`companion.results.bit_comparable`): every mean and std equal within the file's
+  ``reproduce_tolerance`` (0 for a deterministic run) or ``--atol``, whichever is larger;
+- otherwise (a file made before the policy, ``COMPANION_NUMERICS=native``, a CPU without AVX2,
+  other package versions) row by row against the seed spread
+  (:func:`companion.results.compare_within_spread`): the file reproduces when every row is
+  identical or moved by no more than its seed spread, and the output says that this is a
+  statistical verdict and why.
+
+Exit status 1 when any file does not reproduce.
 With ``--publish`` each command is rerun the same way and its output replaces the book's file of
 the same name (a file keeps its name even when the CLI's default name for it would differ).
 """
@@ -25,7 +35,7 @@ from pathlib import Path
 from typing import Sequence
 
 from companion.cli import float_in, strip_output_flags
-from companion.results import compare_summaries, load_results
+from companion.results import bit_comparable, compare_summaries, compare_within_spread, load_results
 
 __all__ = ["rerun_argv", "reproduce_file", "main"]
 
@@ -65,8 +75,23 @@ def _compare(path: Path, committed: dict, out_dir: Path, atol: float) -> list[st
     new = _rerun_file(path, out_dir)
     if new is None:
         return _missing(path, out_dir)
-    tolerance = max(atol, float(committed.get("reproduce_tolerance", 0.0)))
-    return compare_summaries(committed, load_results(new), atol=tolerance)
+    rerun = load_results(new)
+    exact, why = bit_comparable(committed, rerun)
+    if exact:
+        tolerance = max(atol, float(committed.get("reproduce_tolerance", 0.0)))
+        print(f"  bit for bit (tolerance {tolerance:g}): {why}", flush=True)
+        return compare_summaries(committed, rerun, atol=tolerance)
+    rows = compare_within_spread(committed, rerun)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    print(f"  statistical verdict, not bit for bit: {why}\n  rows: "
+          + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())), flush=True)
+    for r in rows:
+        if r["verdict"] == "within the seed spread":
+            print(f"    within the spread: {r['row']}: {r['detail']}", flush=True)
+    return [f"{r['row']}: {r['verdict']}: {r['detail']}" for r in rows
+            if r["verdict"] not in ("identical", "within the seed spread")]
 
 
 def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: float | None = None,

@@ -8,7 +8,8 @@ atomically (a temporary file, then a rename, so an interrupted run never leaves 
       "command": "python -m companion.diffpool --folds 10 --seeds 0 1 2",   # without --out/--publish
       "seeds": [0, 1, 2],
       "packages": {"python": "3.11.7", "torch": "2.13.0", ...},
-      "machine": {"platform": ..., "cpus": 2, "torch_threads": 1},
+      "machine": {"platform": ..., "cpu_model": "AMD EPYC", "cpus": 2, "torch_threads": 1},
+      "numerics": {"policy": "portable", "baseline": true, ...},   # companion.utils.numerics_info
       "wall_seconds": 812.4, "date": "2026-12-01 05:10:00",
       "reproduce_tolerance": 0.0,        # absolute; 0 for a deterministic run
       "summary": [                       # one row per (setting, method, metric), over seeds
@@ -38,10 +39,11 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from companion.utils import machine_info, package_versions
+from companion.utils import machine_info, numerics_info, package_versions
 
 __all__ = ["SCHEMA_VERSION", "save_results", "load_results", "summarize", "compare_summaries",
-           "summary_lookup", "summary_frame", "summary_table", "to_jsonable"]
+           "bit_comparable", "compare_within_spread", "summary_lookup", "summary_frame",
+           "summary_table", "to_jsonable"]
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("command", "seeds", "summary", "rows")
@@ -162,7 +164,7 @@ def save_results(
         if metrics is None:
             raise ValueError("give metrics (to summarize the rows) or a ready summary")
         summary = summarize(rows, metrics, timing)
-    reserved = set(extra) & {"schema", "packages", "machine", "date", *REQUIRED_KEYS}
+    reserved = set(extra) & {"schema", "packages", "machine", "numerics", "date", *REQUIRED_KEYS}
     if reserved:
         raise ValueError(f"extra keys {sorted(reserved)} are reserved by the results schema")
     payload = to_jsonable({
@@ -171,6 +173,7 @@ def save_results(
         "seeds": [int(s) for s in seeds],
         "packages": package_versions(packages),
         "machine": machine_info(),
+        "numerics": numerics_info(),
         "wall_seconds": wall_seconds,
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "reproduce_tolerance": float(reproduce_tolerance),
@@ -326,6 +329,75 @@ def compare_summaries(
             elif abs(x - y) > atol:
                 problems.append(f"{label}: {field} {x:.6g} -> {y:.6g} (|diff| {abs(x - y):.3g} > {atol:g})")
     return sorted(problems)
+
+
+# packages whose version changes a run's bits (a different build computes differently)
+NUMERIC_PACKAGES = ("python", "torch", "numpy", "scikit-learn", "torch-geometric", "snntorch",
+                    "transformers", "tokenizers", "opencv-contrib-python-headless", "scipy")
+
+
+def bit_comparable(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> tuple[bool, str]:
+    """Can a rerun be expected to give the committed file's bits? ``(yes or no, why)``.
+
+    Yes when both runs used the portable numerics at its baseline (``numerics.baseline``), or
+    both used the same native code paths on the same CPU model; and the numeric packages have
+    the same versions. A file written before the numerics policy (no ``numerics`` record) is
+    not bit-comparable with anything but itself.
+    """
+    a, b = committed.get("numerics"), rerun.get("numerics")
+    if not a:
+        return False, "the committed file was made before the portable numerics policy (no 'numerics' record)"
+    if not b:
+        return False, "the rerun has no 'numerics' record"
+    versions_a, versions_b = committed.get("packages", {}), rerun.get("packages", {})
+    moved = [f"{k} {versions_a[k]} -> {versions_b[k]}" for k in NUMERIC_PACKAGES
+             if k in versions_a and k in versions_b and versions_a[k] != versions_b[k]]
+    if moved:
+        return False, "package versions differ: " + ", ".join(moved)
+    if a.get("baseline") and b.get("baseline"):
+        return True, "both runs at the portable numerics baseline"
+    cpu_a = committed.get("machine", {}).get("cpu_model")
+    cpu_b = rerun.get("machine", {}).get("cpu_model")
+    if a.get("policy") == b.get("policy") == "native" and a.get("in_force") == b.get("in_force") and cpu_a == cpu_b:
+        return True, f"both runs native on the same CPU model ({cpu_a})"
+    return False, (f"different numerics: committed {a.get('policy')} (baseline {a.get('baseline')}, "
+                   f"{a.get('in_force')}, {cpu_a}), rerun {b.get('policy')} (baseline {b.get('baseline')}, "
+                   f"{b.get('in_force')}, {cpu_b})")
+
+
+def compare_within_spread(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Row-by-row verdicts for a rerun that cannot be bit-identical (timing rows skipped).
+
+    Each non-timing summary row gets ``verdict``: ``identical``; ``within the seed spread``
+    (``|mean difference| <= max(std committed, std rerun)``, with ``n >= 2`` on both sides);
+    ``beyond the seed spread``; ``moved, one seed`` (no spread to judge by); or ``missing``
+    (the row is on one side only, or ``n`` changed). Rows are sorted by label.
+    """
+    old, new = summary_lookup(committed), summary_lookup(rerun)
+    out = []
+    for key in sorted(old.keys() | new.keys()):
+        a, b = old.get(key), new.get(key)
+        if (a or b).get("timing"):
+            continue
+        label = "/".join(k for k in key if k)
+        if a is None or b is None or a["n"] != b["n"]:
+            detail = ("only in the rerun" if a is None else "only in the committed file" if b is None
+                      else f"n {a['n']} -> {b['n']}")
+            out.append({"row": label, "verdict": "missing", "detail": detail})
+            continue
+        diff = abs(float(b["mean"]) - float(a["mean"]))
+        spread = max(float(a.get("std") or 0.0), float(b.get("std") or 0.0))
+        if diff == 0:
+            verdict = "identical"
+        elif a["n"] < 2:
+            verdict = "moved, one seed"
+        else:
+            verdict = "within the seed spread" if diff <= spread else "beyond the seed spread"
+        out.append({"row": label, "verdict": verdict, "committed": a["mean"], "rerun": b["mean"],
+                    "diff": diff, "spread": spread, "n": a["n"],
+                    "detail": f"mean {a['mean']:.6g} -> {b['mean']:.6g} (|diff| {diff:.3g}, "
+                              f"seed spread {spread:.3g}, n={a['n']})"})
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover - a quick look at a file

@@ -17,12 +17,13 @@ import torch
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from companion import _default_threads
+from companion import PORTABLE_NUMERICS, _default_threads, _numerics_mode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["seed_everything", "get_device", "progress", "History", "train", "accuracy", "Timer",
-           "torch_threads", "set_threads", "repo_path", "package_versions", "machine_info"]
+           "torch_threads", "set_threads", "repo_path", "package_versions", "machine_info",
+           "numerics_info"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -233,17 +234,59 @@ def package_versions(names: Iterable[str] = ("torch", "numpy", "torch-geometric"
     return out
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else what ``platform`` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info() -> dict[str, object]:
     """What machine a result was measured on."""
     info: dict[str, object] = {
         "platform": platform.platform(),
         "processor": platform.machine(),
+        "cpu_model": _cpu_model(),
         "cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def numerics_info() -> dict[str, object]:
+    """The numerics policy of this process and the code paths actually in force.
+
+    ``policy`` is ``portable`` or ``native`` (``COMPANION_NUMERICS``); ``in_force`` what the
+    libraries report: torch's vector level, whether numpy runs its AVX-512 loops, OpenBLAS's core
+    types. ``baseline`` is true when the portable pins took effect, so the run's bits match every
+    other machine at the baseline (a CPU without AVX2, or numpy/torch used before ``import
+    companion``, makes it false). Results files record this; ``companion.reproduce`` reads it.
+    """
+    from threadpoolctl import threadpool_info
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    mode = _numerics_mode()
+    in_force = {
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "numpy_avx512": bool(features.get("X86_V4") or features.get("AVX512_SKX")),
+        "openblas_core": sorted({str(p.get("architecture")) for p in threadpool_info()
+                                 if p.get("internal_api") == "openblas"}),
+    }
+    baseline = (mode == "portable" and in_force["torch_cpu_capability"] == "AVX2"
+                and not in_force["numpy_avx512"]
+                and all(core == "Haswell" for core in in_force["openblas_core"]))
+    return {"policy": mode,
+            "pinned": {k: os.environ.get(k) for k in PORTABLE_NUMERICS},
+            "in_force": in_force, "baseline": baseline}
 
 
 _apply_thread_policy()  # once, when companion.utils is first imported
