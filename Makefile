@@ -53,11 +53,12 @@ reproduce: $(STAMP)
 	$(BIN)/python -m companion.reproduce $(CH_RESULTS)
 
 # Regenerate the book's results files of one chapter: each recorded command rerun, its output
-# replacing the file under the file's own name.
+# replacing the file under the file's own name. REPEAT=2 runs each command twice and records the
+# largest difference between the runs as the file's reproduce_tolerance (measured, not typed).
 results: $(STAMP)
-	@test -n "$(CH)" || { echo "usage: make results CH=<chapter module, e.g. diffpool> [FILE=name.json]"; exit 2; }
+	@test -n "$(CH)" || { echo "usage: make results CH=<chapter module, e.g. diffpool> [FILE=name.json] [REPEAT=2]"; exit 2; }
 	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }
-	$(BIN)/python -m companion.reproduce --publish $(CH_RESULTS)
+	$(BIN)/python -m companion.reproduce --publish $(if $(REPEAT),--repeat $(REPEAT)) $(CH_RESULTS)
 
 # Every notebook idle and beside two CPU-bound background processes: prints the slow-down ratios.
 bench-load: $(STAMP)

@@ -19,12 +19,15 @@ files are never touched), then the summaries are compared (timing rows skipped):
 
 Exit status 1 when any file does not reproduce.
 With ``--publish`` each command is rerun the same way and its output replaces the book's file of
-the same name (a file keeps its name even when the CLI's default name for it would differ).
+the same name (a file keeps its name even when the CLI's default name for it would differ);
+``--repeat K`` runs it K times and records the largest difference between the runs as the file's
+``reproduce_tolerance`` (measured, never typed; 0 for a deterministic run).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -34,10 +37,11 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from companion.cli import float_in, strip_output_flags
-from companion.results import bit_comparable, compare_summaries, compare_within_spread, load_results
+from companion.cli import float_in, int_at_least, strip_output_flags
+from companion.results import (bit_comparable, compare_summaries, compare_within_spread, load_results,
+                               summary_lookup)
 
-__all__ = ["rerun_argv", "reproduce_file", "main"]
+__all__ = ["rerun_argv", "reproduce_file", "measured_tolerance", "main"]
 
 
 def rerun_argv(command: str, out_dir: Path) -> list[str]:
@@ -117,26 +121,63 @@ def reproduce_file(path: str | Path, work: Path, atol: float = 0.0, timeout: flo
     return _compare(path, committed, out_dir, atol)
 
 
-def _publish(files: Sequence[str], timeout: float | None) -> int:
-    """Rerun each command once into a temporary folder, then move each output onto its file."""
+def measured_tolerance(runs: Sequence[dict]) -> float:
+    """The largest difference of any non-timing mean or std between repeated runs of one command."""
+    worst = 0.0
+    for other in runs[1:]:
+        for line in compare_summaries(runs[0], other):
+            if "|diff|" not in line:  # a row on one side only, or another n: no tolerance covers it
+                raise ValueError(f"repeated runs disagree beyond numbers: {line}")
+        old, new = summary_lookup(runs[0]), summary_lookup(other)
+        for key, row in old.items():
+            if not row.get("timing"):
+                for field in ("mean", "std"):
+                    if row.get(field) is not None and new[key].get(field) is not None:
+                        worst = max(worst, abs(float(row[field]) - float(new[key][field])))
+    return worst
+
+
+def _publish(files: Sequence[str], timeout: float | None, repeat: int = 1) -> int:
+    """Rerun each command into a temporary folder, then move each output onto its file.
+
+    With ``repeat`` > 1 each command runs that many times, and each published file's
+    ``reproduce_tolerance`` is the largest difference measured between the runs (0 when they
+    agree to the last bit), recorded with ``tolerance_measured``.
+    """
     with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
-        ran: dict[str, Path] = {}
+        ran: dict[str, list[Path]] = {}
         for f in map(Path, files):
             command = load_results(f)["command"]
             if command not in ran:
-                ran[command] = Path(tmp) / f"{len(ran):02d}"
-                ran[command].mkdir()
-                print(f"$ {command}", flush=True)
-                code = subprocess.run(rerun_argv(command, ran[command]), timeout=timeout).returncode
-                if code != 0:
-                    print(f"FAILED (exit status {code}): {command}")
-                    return 1
-            new = _rerun_file(f, ran[command])
-            if new is None:
-                print(_missing(f, ran[command])[0])
+                ran[command] = []
+                for i in range(repeat):
+                    out = Path(tmp) / f"{len(ran):02d}-{i}"
+                    out.mkdir()
+                    print(f"$ {command}" + (f"  # run {i + 1} of {repeat}" if repeat > 1 else ""), flush=True)
+                    code = subprocess.run(rerun_argv(command, out), timeout=timeout).returncode
+                    if code != 0:
+                        print(f"FAILED (exit status {code}): {command}")
+                        return 1
+                    ran[command].append(out)
+            news = [_rerun_file(f, out) for out in ran[command]]
+            if any(n is None for n in news):
+                print(_missing(f, ran[command][0])[0])
                 return 1
-            shutil.copyfile(new, f.with_name(f".{f.name}.new"))
-            os.replace(f.with_name(f".{f.name}.new"), f)  # atomic: a reader never sees half a file
+            staged = f.with_name(f".{f.name}.new")
+            if repeat > 1:
+                payload = load_results(news[0])
+                try:
+                    tolerance = measured_tolerance([payload, *map(load_results, news[1:])])
+                except ValueError as e:
+                    print(f"FAILED: {f}: {e}")
+                    return 1
+                payload["reproduce_tolerance"] = tolerance
+                payload["tolerance_measured"] = {"runs": repeat, "max_difference": tolerance}
+                staged.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
+                print(f"  measured tolerance over {repeat} runs: {tolerance:g}", flush=True)
+            else:
+                shutil.copyfile(news[0], staged)
+            os.replace(staged, f)  # atomic: a reader never sees half a file
             print(f"published {f}", flush=True)
     return 0
 
@@ -151,7 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="seconds each rerun may take")
     p.add_argument("--publish", action="store_true",
                    help="replace each file by its rerun (regenerates the book's files; no comparison)")
+    p.add_argument("--repeat", type=int_at_least(1), default=1,
+                   help="with --publish: run each command this many times and record the largest "
+                        "difference between the runs as the file's reproduce_tolerance (default: 1)")
     args = p.parse_args(argv)
+    if args.repeat > 1 and not args.publish:
+        p.error("--repeat measures a tolerance for --publish; without --publish it does nothing")
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         p.error(f"no such results file: {', '.join(missing)}")
@@ -161,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as e:
             p.error(str(e))
     if args.publish:
-        return _publish(args.files, args.timeout)
+        return _publish(args.files, args.timeout, args.repeat)
     failed, ran = 0, {}
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = [time_outer_steps(n, args.steps, seed) for seed in run.seeds for n in args.nodes]
     path = save_results(run.path("benchmark_outer_step.json"), rows, seeds=run.seeds, command=run.command,
                         metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
-                        reproduce_tolerance=1e-3, threads=args.threads,
+                        threads=args.threads,
                         note="outer step = one hypergradient (tau=5 inner steps) + projection; outer "
                              "iteration = 100/5 outer steps + one 16-sample expected prediction")
     for r in summarize(rows, METRICS, TIMING):

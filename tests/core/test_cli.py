@@ -1,5 +1,6 @@
 """The shared CLI helper: checked flags, output paths validated before work, rerunnable commands."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -101,3 +102,34 @@ def test_publish_replaces_a_file_under_its_own_name(tmp_path):
     after = load_results(path)
     assert sorted(p.name for p in path.parent.iterdir()) == ["my_name.json"]
     assert not after["date"].startswith("old") and compare_summaries(before, after) == []
+
+
+def test_publish_with_repeat_records_a_measured_tolerance(tmp_path):
+    import companion.diffpool.__main__ as diffpool_cli
+    from companion import reproduce
+    from companion.results import load_results
+
+    path = tmp_path / "book" / "rep.json"
+    diffpool_cli.main(["--num-graphs", "24", "--folds", "2", "--max-folds", "1", "--epochs", "1",
+                       "--models", "flat-mean", "--no-progress", "--out", str(path)])
+    payload = load_results(path)
+    payload["reproduce_tolerance"] = 0.5  # a typed value: publishing must replace it by a measured one
+    path.write_text(json.dumps(payload))
+    assert reproduce.main(["--publish", "--repeat", "2", str(path)]) == 0
+    after = load_results(path)
+    assert after["reproduce_tolerance"] == 0.0  # deterministic under the numerics policy
+    assert after["tolerance_measured"] == {"runs": 2, "max_difference": 0.0}
+
+
+def test_measured_tolerance_is_the_largest_move_and_refuses_other_rows():
+    from companion.reproduce import measured_tolerance
+
+    def run(mean, std=0.1, method="a"):
+        return {"summary": [{"setting": "", "method": method, "metric": "acc", "mean": mean, "std": std,
+                             "n": 3, "timing": False},
+                            {"setting": "", "method": method, "metric": "sec", "mean": mean * 100, "std": 0,
+                             "n": 3, "timing": True}]}
+    assert measured_tolerance([run(0.5), run(0.5)]) == 0.0
+    assert measured_tolerance([run(0.5), run(0.52, 0.1), run(0.49, 0.13)]) == pytest.approx(0.03)
+    with pytest.raises(ValueError, match="only in"):
+        measured_tolerance([run(0.5), run(0.5, method="b")])
