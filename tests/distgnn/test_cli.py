@@ -111,3 +111,37 @@ def test_torchrun_flags_are_checked_on_every_rank(monkeypatch, capsys, tmp_path)
         with pytest.raises(SystemExit) as exc:
             main([*TINY, *argv])
         assert exc.value.code == 2 and flag in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--workers", "2"], ["--cache-sweep", "--workers", "2"],
+                                  ["--sweep", "--workers", "1", "2", "--workflows", "full/random", "full/metis"]])
+def test_missing_pymetis_exits_2_with_the_install_command(argv, monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "pymetis", None)  # as if not installed
+    monkeypatch.setattr(cli, "run_workers", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main([*TINY, *argv])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'pip install "mlbook-companion[chapters]"' in err and "pymetis" in err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("argv, metis", [
+    (["--workers", "2"], True),
+    (["--workers", "2", "--partition", "random"], False),
+    (["--workers", "1"], False),  # one worker: no partition at all
+    (["--sweep", "--workers", "1", "--workflows", "full/metis", "minibatch/metis"], False),
+    (["--sweep", "--workers", "1", "2", "--workflows", "full/random"], False),
+    (["--sweep", "--workers", "2", "--workflows", "minibatch/metis"], True),
+])
+def test_only_runs_that_partition_with_metis_need_pymetis(argv, metis):
+    parser = cli.build_parser()
+    args = parser.parse_args([*TINY, *argv])
+    cli.validate(parser, args)
+    assert cli.needs_metis(args) is metis
+
+
+def test_lists_also_read_the_old_comma_form(capsys):
+    args = cli.build_parser().parse_args(["--fanouts", "10,5", "--cache-fractions", "0,0.2"])
+    assert args.fanouts == [10, 5] and args.cache_fractions == [0.0, 0.2]
+    assert "--fanouts read as '--fanouts 10 5'" in capsys.readouterr().err
