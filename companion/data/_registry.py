@@ -75,8 +75,8 @@ def require(package: str, pip_name: str | None = None) -> Any:
         return importlib.import_module(package)
     except ImportError as err:
         raise ImportError(
-            f"this dataset needs the package {pip_name or package!r}: pip install {pip_name or package} "
-            "(it is pinned in requirements.txt)"
+            f"this dataset needs the package {pip_name or package!r}: "
+            f'pip install "mlbook-companion[chapters]" (every chapter\'s packages) or pip install {pip_name or package}
         ) from err
 
 
