@@ -33,7 +33,7 @@ from companion.carried.detector import (DetectorConfig, analyse, detect, fit_cod
                                         merge_detections, variants)
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
-from companion.cli import chapter_parser, int_at_least, start_run
+from companion.cli import chapter_parser, int_at_least, require_packages, start_run
 from companion.results import save_results
 from companion.utils import progress, seed_everything
 
@@ -50,6 +50,14 @@ TUNE_SEED = 1  # the data seed the thresholds are tuned on; never a test seed
 # one grid for every variant and the baseline: the carried probability without the
 # codebook is at most 0.5, so the grid reaches well below the full detector's old 0.65
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(3, 20))  # 0.15, 0.20, ..., 0.95
+# what a run imports beyond the core install: OpenCV (foreground, merging, the walkers' drawing)
+# and scikit-image (SLIC superpixels, the walkers' background pictures)
+PACKAGES = ("cv2", "skimage")
+EXAMPLES = (
+    # the book's runs (book/10_carried/results/ablation.json, ablation_shift.json)
+    "python -m companion.carried --data walkers --frames 120 --seeds 2 3 4",
+    "python -m companion.carried --data walkers --frames 120 --seeds 2 3 4 --shift",
+)
 
 
 def score(detections: Sequence[list], frames) -> dict[str, float]:
@@ -159,16 +167,19 @@ def _row(setting: str, name: str, seed: int, threshold: float, metrics: dict) ->
 
 def build_parser():
     """The CLI's parser: every flag checked by its type before any work."""
-    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS)
+    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS, examples=EXAMPLES)
     g = p.add_argument_group("experiment")
     g.add_argument("--data", default="walkers", choices=DATASETS,
                    help="dataset in companion.data (only walkers has carried-object ground truth)")
-    g.add_argument("--frames", type=int_at_least(1), default=120, help="test frames per seed")
+    g.add_argument("--frames", type=int_at_least(1), default=120,
+                   help="test frames per seed (data seed = the seed), on which every variant is scored")
     # the coarsest scale gives 2-8 superpixels a frame; n_words frames give its k-means enough
     g.add_argument("--train-frames", type=int_at_least(DetectorConfig().n_words), default=120,
-                   help=f"frames of non-carrying walkers for the codebooks (>= n_words = {DetectorConfig().n_words})")
+                   help="frames of walkers who carry nothing (data seed 100 + seed) to learn the codebooks and "
+                        "the baseline's template; at least n_words, the codebook's size")
     g.add_argument("--tune-frames", type=int_at_least(1), default=120,
-                   help=f"frames of data seed {TUNE_SEED} every threshold is tuned on")
+                   help=f"frames of data seed {TUNE_SEED} every detection threshold is tuned on (best box F1 "
+                        "over one grid)")
     g.add_argument("--shift", action="store_true",
                    help="also test on walkers with shifted body shapes and clothing "
                         f"(trained and tuned on default ones); writes {SHIFT_FILENAME}")
@@ -179,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Run the ablation over ``--seeds``; returns the per-seed rows it wrote."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    require_packages(parser, *PACKAGES)
     if TUNE_SEED in args.seeds:
         parser.error(f"--seeds: seed {TUNE_SEED} tunes the thresholds, so it cannot be "
                      "a test seed")

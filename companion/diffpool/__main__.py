@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from companion import data
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import add_list_argument, chapter_parser, float_in, int_at_least, start_run, str_list
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
                                       cross_validate, stratified_folds)
@@ -38,33 +38,54 @@ METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds_per_epoch": False}
 TIMING = ("cpu_seconds_per_epoch",)
 
 
+EXAMPLES = (
+    # the book's runs (book/08_diffpool/results/cv3_flat.json, cv3_no-diag.json)
+    "python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --seeds 0 1 2 --threads 1 "
+    "--models flat-mean flat-sum",
+    "python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --seeds 0 1 2 --threads 1 "
+    "--models diffpool diffpool-oracle --coarse-adj no-diag",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1)
+    p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1,
+                       examples=EXAMPLES)
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="hier_graphs", choices=DATASETS, help="graph-classification dataset")
+    g.add_argument("--dataset", default="hier_graphs", choices=DATASETS,
+                   help="graph-classification dataset of companion.data (tu_local: a TU dataset on disk)")
     g.add_argument("--num-graphs", type=int_at_least(2), default=None,
-                   help="generator datasets (hier_graphs, ba2motifs): how many graphs")
-    g.add_argument("--tu-name", default=None, help="tu_local: which TU dataset (default ENZYMES)")
-    g.add_argument("--root", default=None, help="tu_local: folder holding NAME/raw/")
+                   help="generator datasets (hier_graphs, ba2motifs): how many graphs (default: the generator's)")
+    g.add_argument("--tu-name", default=None, help="tu_local: which TU dataset (default: ENZYMES)")
+    g.add_argument("--root", default=None,
+                   help="tu_local: folder holding NAME/raw/ (default: $COMPANION_DATA/tu)")
     g.add_argument("--max-nodes", type=int_at_least(1), default=150,
-                   help="drop larger graphs (DiffPool code: --max-nodes)")
+                   help="drop graphs with more nodes than this (the DiffPool code's --max-nodes)")
     g = p.add_argument_group("cross-validation and model")
-    g.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS,
-                   help=f"default: {' '.join(DEFAULT_MODELS)}; {ORACLE}: DiffPool with the planted communities "
-                        "as its fixed first assignment (hier_graphs only)")
-    g.add_argument("--folds", type=int_at_least(2), default=10)
+    add_list_argument(g, "--models", str_list(MODELS), default=list(DEFAULT_MODELS),
+                      help="models to cross-validate, space-separated: flat GNN with mean or sum readout, DiffPool "
+                           f"(ours, or PyG's dense_diff_pool), {ORACLE}: DiffPool with the planted communities "
+                           "as its fixed first assignment (hier_graphs only)")
+    g.add_argument("--folds", type=int_at_least(2), default=10,
+                   help="k of the stratified k-fold cross-validation")
     g.add_argument("--max-folds", type=int_at_least(1), default=None,
-                   help="run only the first folds (quick checks); at most --folds")
-    g.add_argument("--epochs", type=int_at_least(1), default=60)
-    g.add_argument("--hidden", type=int_at_least(1), default=32)
-    g.add_argument("--levels", type=int_at_least(1), default=1)
-    g.add_argument("--cluster-ratio", type=float_in(0, 1, low_open=True), default=0.25)
-    g.add_argument("--num-layers", type=int_at_least(1), default=3, help="GNN layers per block")
+                   help="run only the first folds (quick checks); at most --folds (default: all)")
+    g.add_argument("--epochs", type=int_at_least(1), default=60,
+                   help="training epochs per fold (the epoch of best validation accuracy is scored)")
+    g.add_argument("--hidden", type=int_at_least(1), default=32, help="hidden units of every GNN layer")
+    g.add_argument("--levels", type=int_at_least(1), default=1, help="DiffPool models: pooling levels")
+    g.add_argument("--cluster-ratio", type=float_in(0, 1, low_open=True), default=0.25,
+                   help="DiffPool models: clusters per level as a share of the previous level's nodes "
+                        "(at level 0: of the largest graph's nodes), rounded up")
+    g.add_argument("--num-layers", type=int_at_least(1), default=3,
+                   help="GNN layers per block (flat models: this times levels + 1, the same depth)")
     g.add_argument("--batch-size", type=int_at_least(2), default=64,
                    help="graphs per batch (>= 2: batch norm needs two graphs)")
-    g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3)
-    g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
-    g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
+    g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3,
+                   help="Adam learning rate")
+    g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0,
+                   help="weight of DiffPool's link-prediction loss ||A - S S^T||_F in the training loss")
+    g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0,
+                   help="weight of DiffPool's assignment-entropy loss in the training loss")
     g.add_argument("--coarse-adj", default="raw", choices=COARSE_ADJ,
                    help="DiffPool models: the coarsened adjacency S^T A S as is (raw, the paper's), with its "
                         "diagonal zeroed (no-diag), or zeroed then D^-1/2 A D^-1/2 (degree-norm, as MinCutPool)")

@@ -1,6 +1,7 @@
 """The chapter's CLI: flags checked before any work, output under ./results, reruns reproduce."""
 
 import json
+import shlex
 
 import pytest
 
@@ -135,3 +136,12 @@ def test_untuned_run_seed_keeps_the_old_thresholds(monkeypatch):
 def test_tune_thresholds_rejects_a_bad_grid():
     with pytest.raises(ValueError, match="grid"):
         cli.tune_thresholds(2, 48, grid=(0.0, 0.5))
+
+
+@pytest.mark.parametrize("path", sorted(BOOK_RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    """A results file's command parses to the run it recorded (nothing is computed)."""
+    payload = json.loads(path.read_text())
+    args = cli.build_parser().parse_args(shlex.split(payload["command"])[3:])
+    assert (args.seeds, args.frames, args.data) == (payload["seeds"], payload["frames_per_seed"], payload["data"])
+    assert args.train_frames == payload["train_frames"] and args.tune_frames == payload["tune_frames"]

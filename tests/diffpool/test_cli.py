@@ -1,4 +1,5 @@
 import json
+import shlex
 
 import pytest
 
@@ -118,3 +119,21 @@ def test_tu_local_without_files_is_a_flag_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["--dataset", "tu_local", "--tu-name", "ENZYMES", "--root", str(tmp_path)])
     assert e.value.code == 2 and "ENZYMES_A.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "book" / "08_diffpool" / "results").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    """A results file's command parses to the settings it recorded (nothing is trained)."""
+    payload = json.loads(path.read_text())
+    parser = cli.build_parser()
+    args = parser.parse_args(shlex.split(payload["command"])[3:])
+    cli.check_args(parser, args)
+    assert {k: v for k, v in vars(args).items() if k in payload["settings"]} == payload["settings"]
+
+
+def test_models_is_space_separated_and_reads_the_old_comma_form(capsys):
+    p = cli.build_parser()
+    assert p.parse_args(["--models", "flat-mean", "diffpool"]).models == ["flat-mean", "diffpool"]
+    assert p.parse_args(["--models", "flat-mean,diffpool"]).models == ["flat-mean", "diffpool"]
+    assert "lists are space-separated" in capsys.readouterr().err
