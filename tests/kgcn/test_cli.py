@@ -1,4 +1,5 @@
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,11 @@ def test_kgcn_files_without_root_and_with_a_corrupt_file(tmp_path, monkeypatch, 
         cli.main(["--data", "kgcn_files", "--root", str(tmp_path)])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "--root" in err and "kg_final.txt" in err
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book" / "06_kgcn" / "results").glob("*.json")), ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    command = shlex.split(json.loads(path.read_text())["command"])
+    assert command[:3] == ["python", "-m", "companion.kgcn"]
+    args = cli.build_parser().parse_args(command[3:])
+    assert args.fractions == [0.2, 0.4, 0.6, 0.8, 1.0]
