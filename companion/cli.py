@@ -151,7 +151,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             extra.append(f"accepts {kind}".replace("%", "%%"))
         default = action.default
         said = "default" in text.lower()
-        if not said and default not in (None, argparse.SUPPRESS, False) and action.option_strings \
+        off = default is None or default is False or default is argparse.SUPPRESS or default == []
+        if not said and not off and action.option_strings \
                 and not isinstance(action, (argparse._StoreTrueAction, argparse._HelpAction)):
             shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
             extra.append(f"default: {shown}".replace("%", "%%"))

@@ -76,7 +76,8 @@ def require(package: str, pip_name: str | None = None) -> Any:
     except ImportError as err:
         raise ImportError(
             f"this dataset needs the package {pip_name or package!r}: "
-            f'pip install "mlbook-companion[chapters]" (every chapter\'s packages) or pip install {pip_name or package}
+            'pip install "mlbook-companion[chapters]" (every chapter\'s packages) '
+            f"or pip install {pip_name or package}"
         ) from err
 
 

@@ -63,14 +63,14 @@ def test_every_flag_has_help_with_its_default_said_once(module):
         text = formatter._get_help_string(action) % {"prog": parser.prog}
         assert text.lower().count("default") <= 1, f"{module} {flag}: default said twice: {text!r}"
         assert "(default: None)" not in text and "default: []" not in text, f"{module} {flag}: {text!r}"
-        assert not re.search(r"\[\d+(, \d+)+\]", text), f"{module} {flag} shows a Python list: {text!r}"
+        assert not re.search(r"default: [\[(]", text), f"{module} {flag} shows its default as Python: {text!r}"
 
 
 @pytest.mark.parametrize("module", CLIS)
 def test_help_shows_an_example_command(module):
     text = PARSERS[module].format_help()
     assert f"python -m {module}" in (PARSERS[module].epilog or ""), f"{module}: no example in --help"
-    assert text.count("(default:") == text.count("default:"), "a bare 'default:' outside parentheses"
+    assert "examples:" in text
 
 
 @pytest.mark.parametrize("module", CLIS)
