@@ -26,6 +26,10 @@ CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.
 NEEDS = [
     ("companion.snn", ["--data", "digits", "--n-train", "20", "--n-test", "10", "--epochs", "1"]),
     ("companion.minibert", []),
+    ("companion.minibert.pretrain", []),
+    ("companion.alinet", ["--data", "kg_pair"]),
+    ("companion.advgan", ["--data", "mnist5k"]),
+    ("companion.distgnn", ["--partition", "metis", "--workers", "2"]),
     ("companion.carried", []),
     ("companion.tracking", []),
 ]
@@ -46,7 +50,7 @@ _RUNNER = """
                 code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
             except Exception as e:
                 code, err = -1, io.StringIO(f"{{type(e).__name__}}: {{e}}")
-        out[module] = {{"code": code, "stdout": o.getvalue()[-2000:], "stderr": err.getvalue()[-2000:]}}
+        out[module] = {{"code": code, "stdout": o.getvalue()[:2000], "stderr": err.getvalue()[-2000:]}}
     print(json.dumps(out))
 """
 
