@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from companion.results import SeedCheckpoint
+from companion.results import ACTIVE_CHECKPOINTS, SeedCheckpoint
 from companion.utils import REPO_ROOT
 
 __all__ = ["int_at_least", "float_in", "finite_float", "int_list", "float_list", "str_list",
            "add_list_argument", "HelpFormatter", "chapter_parser", "missing_packages", "require_packages",
            "start_run",
-           "Run", "recorded_command", "strip_output_flags"]
+           "Run", "recorded_command", "strip_output_flags", "cli_entry"]
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -343,3 +343,32 @@ def start_run(
     seeds = list(getattr(args, "seeds", None) or [])
     return Run(module=module, out_dir=out_dir, out_file=out_file,
                command=recorded_command(module, argv), seeds=seeds)
+
+
+def interrupted_message() -> str:
+    """What an interrupted run kept: the finished seeds and where, or that nothing was written."""
+    kept = [c for c in ACTIVE_CHECKPOINTS if c.finished]
+    if not kept:
+        return ("interrupted before any seed finished; no results file was written "
+                "(rerun the same command to start again)")
+    parts = [f"after seed {c.finished[-1]}; finished seeds {' '.join(map(str, c.finished))} kept in {c.path}"
+             for c in kept]
+    return "interrupted " + "; ".join(parts) + "; rerun the same command to resume"
+
+
+def cli_entry(main: Callable[[], Any]) -> int:
+    """Run a CLI's ``main``; Ctrl-C prints one line of what was kept and exits 130, no traceback.
+
+    Results files are written atomically at the end, so an interrupted run never leaves a file
+    that looks complete; finished seeds stay in the run's ``.partial`` checkpoints.
+    """
+    import signal
+
+    # Python's own handler, whatever the parent left: Ctrl-C must raise KeyboardInterrupt here
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        main()
+    except KeyboardInterrupt:
+        print(f"\n{interrupted_message()}", file=sys.stderr, flush=True)
+        return 130
+    return 0

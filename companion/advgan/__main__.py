@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,7 +24,7 @@ from typing import Any, Sequence
 from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, SIZES, TRANSFER, Config,
                                         config_problems, run_table)
 from companion.advgan.targets import TARGET_NAMES
-from companion.cli import (add_list_argument, chapter_parser, float_in, float_list, int_at_least,
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least,
                           require_packages, start_run)
 from companion.results import save_results
 
@@ -177,4 +178,4 @@ def _print_table(cfg: Config, table: list[dict], clean: dict[str, float]) -> Non
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -15,6 +15,7 @@ end, so a killed run resumes when rerun with the same command.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +23,7 @@ import torch
 
 from companion import data
 from companion.alinet.training import VARIANTS, Config, fit, prepare
-from companion.cli import (add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
                            require_packages, start_run, str_list)
 from companion.data.kg_pair import PYKEEN_KGS
 from companion.results import SeedCheckpoint, load_results, save_results, summary_table
@@ -199,4 +200,4 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

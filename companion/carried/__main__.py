@@ -21,6 +21,7 @@ bodies (heavier builds, half of them in long coats; ``walkers(body="shifted")``)
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -33,7 +34,7 @@ from companion.carried.detector import (DetectorConfig, analyse, detect, fit_cod
                                         merge_detections, variants)
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
-from companion.cli import chapter_parser, int_at_least, require_packages, start_run
+from companion.cli import cli_entry, chapter_parser, int_at_least, require_packages, start_run
 from companion.results import save_results
 from companion.utils import progress, seed_everything
 
@@ -229,4 +230,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -19,12 +19,13 @@ file name, so a variant never overwrites the default run's file. The authors' co
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from companion import data
-from companion.cli import add_list_argument, chapter_parser, float_in, int_at_least, start_run, str_list
+from companion.cli import cli_entry, add_list_argument, chapter_parser, float_in, int_at_least, start_run, str_list
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
                                       cross_validate, stratified_folds)
@@ -208,4 +209,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from companion.cli import (add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
                            require_packages, start_run, str_list, strip_output_flags)
 from companion.distgnn.cache import CACHE_POLICIES
 from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
@@ -408,8 +408,4 @@ def main(argv: list[str] | None = None) -> dict | None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # run_workers has already stopped every worker
-        print("interrupted: all workers stopped", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(cli_entry(main))

@@ -18,11 +18,12 @@ import argparse
 import inspect
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from companion import data as datasets
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, start_run
 from companion.data.kg_recsys import load_kg_recsys
 from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, save_results, summary_lookup
@@ -158,4 +159,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -10,11 +10,12 @@ finished seed is kept in ``<file>.partial``: rerunning a killed command resumes 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from companion import data
-from companion.cli import add_list_argument, chapter_parser, float_list, int_at_least, int_list, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, float_list, int_at_least, int_list, start_run
 from companion.lds.bilevel import LDSConfig
 from companion.lds.experiments import (GRAPH_DATASETS, GRAPH_METRICS, NO_GRAPH_DATASETS, run_incomplete_graph,
                                       run_no_graph)
@@ -142,4 +143,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

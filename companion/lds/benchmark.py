@@ -12,11 +12,12 @@ timing: it pins down that the benchmarked code computes the same thing across ve
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
 
-from companion.cli import add_list_argument, chapter_parser, int_list, int_at_least, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, int_list, int_at_least, start_run
 from companion.lds.bilevel import AdamState, expected_prediction, hypergradient
 from companion.lds.experiments import load_graph_dataset
 from companion.lds.gcn import init_gcn_weights
@@ -90,4 +91,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import fields, replace
 from typing import Any, Callable
 
-from companion.cli import chapter_parser, float_in, int_at_least, require_packages, start_run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, require_packages, start_run
 from companion.minibert.config import RUN_HELP, RunConfig
 from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
@@ -172,4 +173,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -13,10 +13,12 @@ applies the chapter's selection rule (:func:`companion.snn.train.choose_from_swe
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from companion.cli import (add_list_argument, chapter_parser, float_in, int_at_least, require_packages, start_run,
+from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, require_packages,
+                           start_run,
                            str_list)
 from companion.results import save_results
 from companion.snn.losses import LossConfig, parse_loss
@@ -235,4 +237,4 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

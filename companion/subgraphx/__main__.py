@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from companion import data
-from companion.cli import add_list_argument, chapter_parser, int_at_least, int_list, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, int_at_least, int_list, start_run
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
@@ -247,4 +248,4 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -19,13 +19,15 @@ checkpointed as it ends, so a killed run resumes where it stopped.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from companion import data
-from companion.cli import add_list_argument, chapter_parser, int_at_least, require_packages, start_run, str_list
+from companion.cli import (add_list_argument, chapter_parser, cli_entry, int_at_least, require_packages, start_run,
+                           str_list)
 from companion.data.tracking_sequences import SEQUENCES
 from companion.results import save_results
 from companion.tracking.baselines import OPENCV_TRACKERS, available_opencv_trackers
@@ -262,4 +264,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))
