@@ -197,16 +197,33 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
                      "a test seed")
     run = start_run(parser, args, module="companion.carried", chapter="10_carried", argv=argv)
     config = DetectorConfig()
-    tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
+    filename = SHIFT_FILENAME if args.shift else FILENAME
+    # each finished seed is kept, and a rerun of the same command resumes after it
+    ckpt = run.checkpoint(filename)
+    if ckpt.finished:
+        # every row holds its variant's tuned threshold (variants, then the baseline, as tuned):
+        # a resumed run reads them back instead of tuning again
+        first = ckpt.done(ckpt.finished[0])
+        tuned = {r["method"]: r["threshold"] for r in first}
+    else:
+        tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
     settings = SHIFT_SETTINGS if args.shift else {"": "default"}
     rows = []
     for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            rows += saved
+            continue
+        seed_rows = []
         for setting, body in settings.items():
             scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
                               tuned, body=body)
-            rows.extend(_row(setting, name, seed, tuned[name], metrics)
-                        for name, metrics in scores.items())
-    path = save_results(run.path(SHIFT_FILENAME if args.shift else FILENAME), rows,
+            seed_rows.extend(_row(setting, name, seed, tuned[name], metrics)
+                             for name, metrics in scores.items())
+        ckpt.save(seed, seed_rows)
+        rows += seed_rows
+    path = save_results(run.path(filename), rows,
                         seeds=run.seeds, command=run.command,
                         metrics={m: True for m in METRICS}, wall_seconds=run.wall_seconds,
                         packages=("numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless"),
@@ -225,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
                 f"{v.mean():9.3f}±{v.std():.3f}" if len(v) else f"{'n/a':>15s}"
                 for v in vals.values()))
     print("tuned thresholds: " + ", ".join(f"{n}: {t:.2f}" for n, t in tuned.items()))
+    ckpt.finish()
     print(f"wrote {path}")
     return rows
 

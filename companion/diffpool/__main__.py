@@ -178,24 +178,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
     graphs = load_graphs(p, args)
     run = start_run(p, args, module="companion.diffpool", chapter="08_diffpool", argv=argv, one_file=True)
     name = args.tu_name if args.dataset == "tu_local" else args.dataset
-    rows = []
     labels = [method_label(kind, args) for kind in args.models]
     width = max(13, *map(len, labels))
-    for kind, label in zip(args.models, labels):
-        # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
-        extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
-        for seed in run.seeds:
-            r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
-                               max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
-                               cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
-                               batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
-                               entropy_weight=args.entropy_weight, **extra)
-            rows.append({"setting": name, "method": label, "seed": seed, "accuracy": r["mean"],
-                         "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
-                         "fold_acc": r["fold_acc"]})
-            print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
-                  f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
-    out = save_results(run.path(results_name(args)), rows, seeds=run.seeds, command=run.command,
+    filename = results_name(args)
+    # a seed cross-validates every model (each model's folds are seeded from the seed alone, so the
+    # order does not change a number): each finished seed is kept, and a rerun of the same command
+    # resumes after it
+    ckpt = run.checkpoint(filename)
+    by_seed = {}
+    for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            by_seed[seed] = saved
+            continue
+        by_seed[seed] = _seed_rows(args, graphs, name, seed, width)
+        ckpt.save(seed, by_seed[seed])
+    # the file lists a model's seeds together, models in --models order (as before checkpoints)
+    rows = [r for label in labels for seed in run.seeds for r in by_seed[seed] if r["method"] == label]
+    out = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=name,
                        num_graphs=len(graphs),
                        settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
@@ -204,7 +205,28 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for label in labels:
         acc, sec = summary[(label, "accuracy")], summary[(label, "cpu_seconds_per_epoch")]
         print(f"{label:{width}s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
+    ckpt.finish()
     print(f"wrote {out} ({run.wall_seconds:.0f} s)")
+    return rows
+
+
+def _seed_rows(args: argparse.Namespace, graphs: list, name: str, seed: int, width: int) -> list[dict]:
+    """One seed's rows: every model of ``--models`` cross-validated (each printed as it ends)."""
+    rows = []
+    for kind in args.models:
+        label = method_label(kind, args)
+        # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
+        extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
+        r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
+                           max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
+                           cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
+                           batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
+                           entropy_weight=args.entropy_weight, **extra)
+        rows.append({"setting": name, "method": label, "seed": seed, "accuracy": r["mean"],
+                     "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
+                     "fold_acc": r["fold_acc"]})
+        print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
+              f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
     return rows
 
 

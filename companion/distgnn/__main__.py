@@ -39,7 +39,7 @@ from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_traini
                                       leave_process_group, load_graph, run_workers)
 from companion.distgnn.partition import partition, partition_quality
 from companion.distgnn.train import DistConfig, summarise
-from companion.results import save_results
+from companion.results import SeedCheckpoint, save_results
 
 MODULE, CHAPTER = "companion.distgnn", "02_distgnn"
 
@@ -319,9 +319,30 @@ def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
     return runs, experiment, graph, spec, parts_of
 
 
-def run_local(args, plan: tuple) -> tuple[list[dict], str]:
-    """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan."""
+def run_local(args, plan: tuple, checkpoint: SeedCheckpoint | None = None) -> tuple[list[dict], str]:
+    """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan.
+
+    With a ``checkpoint``, a seed's rows are saved once its last run ends, and the runs of a seed
+    the checkpoint holds are not trained again (their saved rows are used).
+    """
     runs, experiment, graph, spec, parts_of = plan
+    rows = []
+    seeds = list(dict.fromkeys(run.config.seed for run in runs))  # plan_runs: a seed's runs are together
+    for seed in seeds:
+        saved = None if checkpoint is None else checkpoint.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {checkpoint.path}", flush=True)
+            rows += saved
+            continue
+        seed_rows = _seed_rows(args, [run for run in runs if run.config.seed == seed], graph, spec, parts_of)
+        if checkpoint is not None:
+            checkpoint.save(seed, seed_rows)
+        rows += seed_rows
+    return rows, experiment
+
+
+def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict) -> list[dict]:
+    """The rows of ``runs`` (one seed's planned runs), each printed as it ends."""
     rows = []
     for run in runs:
         parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
@@ -336,7 +357,7 @@ def run_local(args, plan: tuple) -> tuple[list[dict], str]:
             if args.cache_sweep else ""
         print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
               f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
-    return rows, experiment
+    return rows
 
 
 def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
@@ -376,6 +397,11 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
     return rows if rank == 0 else None
 
 
+def results_name(experiment: str, args) -> str:
+    """The results file of a run: ``<experiment>_<dataset>_<num nodes>.json``."""
+    return f"{experiment}_{args.dataset}_{args.num_nodes}.json"
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     """Run the CLI; returns ``{"rows", "path"}`` (``None`` on torchrun ranks other than 0)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -388,7 +414,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     # a local run's partition checks come first: a bad plan leaves no output folder behind
     plan = None if _under_torchrun() else prepare_local(parser, args)
     run = start_run(parser, args, module=MODULE, chapter=CHAPTER, argv=argv, one_file=True)
+    checkpoint = None
     if _under_torchrun():
+        # no checkpoint here: every rank would have to agree on the seeds to skip, and torchrun
+        # itself stops all ranks on Ctrl-C
         rows = run_torchrun(parser, args)
         if rows is None:
             return None
@@ -396,13 +425,18 @@ def main(argv: list[str] | None = None) -> dict | None:
         command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
                               "-m", MODULE, *strip_output_flags(argv)])
     else:
-        rows, experiment = run_local(args, plan)
+        # a seed's runs take minutes at full size: each finished seed is kept, and a rerun of the
+        # same command resumes after it
+        checkpoint = run.checkpoint(results_name(plan[1], args))
+        rows, experiment = run_local(args, plan, checkpoint)
         command = run.command
     _print(rows)
-    path = save_results(run.path(f"{experiment}_{args.dataset}_{args.num_nodes}.json"), rows, seeds=run.seeds,
+    path = save_results(run.path(results_name(experiment, args)), rows, seeds=run.seeds,
                         command=command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
                         experiment=experiment, dataset=_spec(args), note=NOTE,
                         settings={k: v for k, v in vars(args).items() if k not in ("out", "publish")})
+    if checkpoint is not None:
+        checkpoint.finish()
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}
 

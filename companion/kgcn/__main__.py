@@ -136,17 +136,30 @@ def main(argv: list[str] | None = None) -> list[dict]:
     config = KGCNConfig(dim=args.dim, n_iter=args.n_iter, neighbor_sample_size=args.neighbor_sample_size,
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
-    runs = run_comparison(data, args.fractions, run.seeds, config, args.models,
-                          topk_users=args.topk_users, steps=args.steps)
-    rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
-             **{m: r[m] for m in METRICS}} for r in runs]
-    data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
     filename = default_filename(args.fractions, args.data, args.steps)
+    # every fraction and model of a seed, then the next seed (run_comparison's order): each finished
+    # seed is kept, and a rerun of the same command resumes after it
+    ckpt = run.checkpoint(filename)
+    rows = []
+    for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            rows += saved
+            continue
+        runs = run_comparison(data, args.fractions, [seed], config, args.models,
+                              topk_users=args.topk_users, steps=args.steps)
+        seed_rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
+                      **{m: r[m] for m in METRICS}} for r in runs]
+        ckpt.save(seed, seed_rows)
+        rows += seed_rows
+    data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
     path = save_results(run.path(filename), rows, seeds=run.seeds,
                         command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,
                         config=asdict(config), data=args.data,
                         data_kwargs=data_kwargs,
                         **({} if args.steps is None else {"steps": args.steps}))
+    ckpt.finish()
     summary = summary_lookup(load_results(path))
     print(f"{'fraction':>8s} {'model':10s} " + " ".join(f"{m:>15s}" for m in METRICS))
     for fraction in args.fractions:

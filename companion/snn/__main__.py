@@ -189,24 +189,20 @@ def main(argv: Sequence[str] | None = None) -> Path:
         p.error(f"--data {args.data}: {e}".replace("n_train", "--n-train").replace("n_test", "--n-test"))
     jobs = _jobs(args)
     eval_on = "val" if args.sweep else "test"
+    name = default_filename(args)
+    # a seed trains a teacher and every student: each finished seed is kept, and a rerun of the same
+    # command resumes after it (the teacher's accuracy is in the seed's rows)
+    ckpt = run.checkpoint(name)
     rows: list[dict[str, Any]] = []
     for seed in progress(run.seeds, desc="seeds"):
-        teacher, hist = train_teacher(split, args.teacher_arch, epochs=args.teacher_epochs, seed=seed,
-                                      batch_size=BATCH_SIZE, desc=f"teacher seed {seed}",
-                                      **(TEACHER_KWARGS if args.teacher_arch == "conv" else {}))
-        t_logits = predict_logits(teacher, split["x_train"])
-        rows.append({"setting": "", "method": TEACHER, "seed": seed,
-                     "accuracy": hist.last("val_acc" if eval_on == "val" else "test_acc")})
-        for setting, method, cfg in jobs:
-            row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, eval_on=eval_on, arch=args.arch,
-                              num_steps=args.num_steps, encoding=args.encoding, epochs=args.epochs,
-                              lr=LR, batch_size=BATCH_SIZE, reg_warmup=args.reg_warmup, readout=args.readout)
-            row.pop("loss")
-            rows.append({"setting": setting, "method": method, **row, "split": eval_on,
-                         **(setting if isinstance(setting, dict) else {})})
-            label = method + "".join(f" {k}={v:g}" for k, v in (setting or {}).items())
-            print(f"seed {seed} {label:>24s}: acc {row['accuracy']:.4f} "
-                  f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            rows += saved
+            continue
+        seed_rows = _seed_rows(args, split, jobs, seed, eval_on)
+        ckpt.save(seed, seed_rows)
+        rows += seed_rows
     _print_table(rows)
     extra: dict[str, Any] = {"scored_on": "validation" if eval_on == "val" else "test"}
     if args.sweep:
@@ -218,9 +214,33 @@ def main(argv: Sequence[str] | None = None) -> Path:
     for r in rows:  # the per-layer rates, "rate/lifs.0", ...
         metrics.update({k: False for k in r if k.startswith("rate/")})
     settings = {k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")}
-    return save_results(run.path(default_filename(args)), rows, seeds=run.seeds, command=run.command,
+    path = save_results(run.path(name), rows, seeds=run.seeds, command=run.command,
                         metrics=metrics, wall_seconds=run.wall_seconds,
                         packages=("torch", "numpy", "snntorch"), settings=settings, **extra)
+    ckpt.finish()
+    return path
+
+
+def _seed_rows(args: argparse.Namespace, split: dict, jobs: list[tuple[Any, str, LossConfig]], seed: int,
+               eval_on: str) -> list[dict[str, Any]]:
+    """One seed's rows: the teacher's accuracy, then one row per student (each printed as it ends)."""
+    teacher, hist = train_teacher(split, args.teacher_arch, epochs=args.teacher_epochs, seed=seed,
+                                  batch_size=BATCH_SIZE, desc=f"teacher seed {seed}",
+                                  **(TEACHER_KWARGS if args.teacher_arch == "conv" else {}))
+    t_logits = predict_logits(teacher, split["x_train"])
+    rows = [{"setting": "", "method": TEACHER, "seed": seed,
+             "accuracy": hist.last("val_acc" if eval_on == "val" else "test_acc")}]
+    for setting, method, cfg in jobs:
+        row = run_variant(split, cfg, t_logits if cfg.kd else None, seed, eval_on=eval_on, arch=args.arch,
+                          num_steps=args.num_steps, encoding=args.encoding, epochs=args.epochs,
+                          lr=LR, batch_size=BATCH_SIZE, reg_warmup=args.reg_warmup, readout=args.readout)
+        row.pop("loss")
+        rows.append({"setting": setting, "method": method, **row, "split": eval_on,
+                     **(setting if isinstance(setting, dict) else {})})
+        label = method + "".join(f" {k}={v:g}" for k, v in (setting or {}).items())
+        print(f"seed {seed} {label:>24s}: acc {row['accuracy']:.4f} "
+              f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
+    return rows
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

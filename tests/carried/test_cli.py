@@ -44,6 +44,38 @@ def test_cli_rerun_reproduces_its_file(tmp_path):
     assert reproduce_file(tmp_path / "a" / cli.FILENAME, tmp_path / "b") == []
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = [*TINY[:TINY.index("--seeds")], "--seeds", "2", "3", "--no-progress"]
+    cli.main([*argv, "--out", str(tmp_path / "full")])
+    full = json.loads((tmp_path / "full" / cli.FILENAME).read_text())
+    out = tmp_path / "r"
+    computed, tuned = [], []
+    real_seed, real_tune = cli.run_seed, cli.tune_thresholds
+
+    def spy(seed, *a, **k):
+        computed.append(seed)
+        if seed == 3 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 3
+        return real_seed(seed, *a, **k)
+
+    monkeypatch.setattr(cli, "run_seed", spy)
+    monkeypatch.setattr(cli, "tune_thresholds", lambda *a, **k: tuned.append(1) or real_tune(*a, **k))
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*argv, "--out", str(out)])
+    partial = out / (cli.FILENAME + ".partial")
+    assert list(json.loads(partial.read_text())["seeds"]) == ["2"] and not (out / cli.FILENAME).exists()
+    capsys.readouterr()
+    cli.main([*argv, "--out", str(out)])
+    assert computed == [2, 3, 3]  # seed 2 was kept, not recomputed
+    assert tuned == [1]  # the resumed run read the tuned thresholds back from seed 2's rows
+    assert "resuming: reusing finished seed(s) 2" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads((out / cli.FILENAME).read_text())
+    assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
+    assert resumed["thresholds"] == full["thresholds"]
+    assert list(resumed["thresholds"]) == list(full["thresholds"])  # in the tuned order
+
+
 @pytest.mark.parametrize("flag, value", [
     ("--frames", "0"),
     ("--train-frames", "10"),   # fewer frames than the coarsest scale's 48 codewords need

@@ -42,6 +42,39 @@ def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, ca
     assert "diffpool-pyg" in capsys.readouterr().out and book_files() == before
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = [*TINY, "--models", "flat-mean", "diffpool", "--max-folds", "1", "--seeds", "0", "1"]
+    main([*argv, "--out", str(tmp_path / "full.json")])
+    full = json.loads((tmp_path / "full.json").read_text())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, graphs, name, seed, width):
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, graphs, name, seed, width)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    saved = json.loads(partial.read_text())["seeds"]
+    assert list(saved) == ["0"] and [r["method"] for r in saved["0"]] == ["flat-mean", "diffpool"]
+    assert not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    # the rows keep their order (a model's seeds together); only the CPU timings may differ
+    assert [(r["method"], r["seed"]) for r in resumed["rows"]] == [
+        (m, s) for m in ("flat-mean", "diffpool") for s in (0, 1)]
+    assert [r for r in resumed["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
+
+
 def test_one_model_file_is_named_after_it(tmp_path):
     main([*TINY, "--models", "flat-sum", "--max-folds", "1", "--out", str(tmp_path)])
     assert [p.name for p in tmp_path.glob("*.json")] == ["cv_hier_graphs_flat-sum.json"]

@@ -57,6 +57,40 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     assert reproduce_file(path, tmp_path / "b") == []
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = ["--sweep", "--workers", "1", "2", "--workflows", "full/metis", "--baseline-threads", "1",
+            "--seeds", "0", "1", *TINY]
+    full = json.loads(open(main([*argv, "--out", str(tmp_path / "full.json")])["path"]).read())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, runs, *a):
+        seed = runs[0].config.seed
+        assert {run.config.seed for run in runs} == {seed}  # one seed's runs
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, runs, *a)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    saved = json.loads(partial.read_text())["seeds"]
+    assert list(saved) == ["0"] and [r["method"] for r in saved["0"]] == ["full (1 process)", "full/metis"]
+    assert not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    assert [(r["method"], r["seed"]) for r in resumed["rows"]] == [(r["method"], r["seed"]) for r in full["rows"]]
+    # times are the machine's; everything else is the same
+    assert [r for r in resumed["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--threads", "0"], "--threads"),
     (["--seeds", "0", "0"], "--seeds"),

@@ -61,6 +61,35 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     assert reproduce_file(path, tmp_path / "b") == []
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    # a sweep: its choice is made from every seed's rows, the teacher's accuracy is a row
+    argv = [*TINY, "--sweep", "act", "--values", "0.1", "1", "--seeds", "0", "1"]
+    full = json.loads(main([*argv, "--out", str(tmp_path / "full.json")]).read_text())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, split, jobs, seed, eval_on):
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, split, jobs, seed, eval_on)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    assert list(json.loads(partial.read_text())["seeds"]) == ["0"] and not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
+    assert resumed["choice"] == full["choice"]
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--epochs", "1"], "--epochs"),                       # the default losses regularize after a warm-up epoch
     (["--loss", "act", "--epochs", "2", "--reg-warmup", "2"], "--reg-warmup"),
