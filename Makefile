@@ -17,7 +17,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
-	@$(BIN)/python -m pip show torch | grep -q '^Version: 2.13.0' || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
+	@$(BIN)/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("torch").split("+")[0] != "2.13.0")' \
+	  || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
 	touch $(STAMP)
 
 # jupytext sources -> .ipynb for nbval, in a build folder (never committed)
@@ -74,12 +75,17 @@ student: $(STAMP)
 LAB_STAMP := $(VENV)/.lab-installed
 $(LAB_STAMP): requirements-lab.txt $(STAMP)
 	$(BIN)/python -m pip install -q -r requirements.txt -r requirements-lab.txt
-	@$(BIN)/python -m pip show torch | grep -q '^Version: 2.13.0' || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
+	@$(BIN)/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("torch").split("+")[0] != "2.13.0")' \
+	  || { echo "torch is not 2.13.0: something replaced it"; exit 1; }
 	touch $(LAB_STAMP)
 
+# JUPYTER_ARGS: extra arguments for JupyterLab (e.g. --no-browser --port 8890 --ip 0.0.0.0).
+# As root (containers, cloud notebooks) JupyterLab refuses to start without --allow-root.
+JUPYTER_ARGS ?=
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(LAB_STAMP)
 	$(BIN)/python tools/lab.py
-	$(BIN)/jupyter lab lab/
+	$(BIN)/jupyter lab $(ROOT_ARGS) $(JUPYTER_ARGS) lab/
 
 clean:
 	rm -rf _build

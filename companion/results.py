@@ -221,6 +221,15 @@ class SeedCheckpoint:
                 raise ValueError(f"{self.path}: unreadable checkpoint ({e}); delete it to start afresh") from e
             if saved.get("command") == command:
                 self._rows = {int(k): v for k, v in saved.get("seeds", {}).items()}
+        if self._rows:  # say so: a resumed run must not look like a fresh one
+            print(f"resuming: reusing finished seed(s) {' '.join(map(str, sorted(self._rows)))} "
+                  f"from {self.path}", file=sys.stderr, flush=True)
+        ACTIVE_CHECKPOINTS.append(self)
+
+    @property
+    def finished(self) -> list[int]:
+        """The seeds whose rows are saved."""
+        return sorted(self._rows)
 
     def done(self, seed: int) -> list[dict[str, Any]] | None:
         """The saved rows of ``seed``, or ``None`` if it has not finished."""
@@ -235,6 +244,12 @@ class SeedCheckpoint:
     def finish(self) -> None:
         """Remove the checkpoint: the final results file now holds every seed."""
         self.path.unlink(missing_ok=True)
+        if self in ACTIVE_CHECKPOINTS:
+            ACTIVE_CHECKPOINTS.remove(self)
+
+
+# the checkpoints of the run in progress, for the message of an interrupted CLI (companion.cli.cli_entry)
+ACTIVE_CHECKPOINTS: list[SeedCheckpoint] = []
 
 
 def _refuse_constant(name: str) -> None:

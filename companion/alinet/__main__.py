@@ -15,6 +15,7 @@ end, so a killed run resumes when rerun with the same command.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +23,8 @@ import torch
 
 from companion import data
 from companion.alinet.training import VARIANTS, Config, fit, prepare
-from companion.cli import chapter_parser, float_in, float_list, int_at_least, int_list, start_run, str_list
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
+                           require_packages, start_run, str_list)
 from companion.data.kg_pair import PYKEEN_KGS
 from companion.results import SeedCheckpoint, load_results, save_results, summary_table
 from companion.utils import progress
@@ -46,21 +48,36 @@ def family(variant: str) -> str:
     return VARIANTS[variant].get("model", "alinet")
 
 
+EXAMPLES = [
+    "python -m companion.alinet --data kg_pair_synthetic --num-counterparts 1600 --noises 0 0.3 0.6 "
+    "--seeds 0 1 2 --epochs 300 --threads 1",
+    "python -m companion.alinet --data kg_pair --base umls --noises 0 0.5 --epochs 12 --dims 8 8 4 "
+    "--variants GCN-Align AliNet --seeds 0",
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.alinet", __doc__.splitlines()[0], seeds=(0, 1, 2))
-    p.add_argument("--data", default="kg_pair_synthetic", choices=["kg_pair", "kg_pair_synthetic"])
-    p.add_argument("--base", default=None, choices=PYKEEN_KGS, help="pykeen KG behind kg_pair (default umls)")
-    p.add_argument("--noises", type=float_list(0, 1), default=None,
-                   help="noise levels (comma list; default 0,0.3): every variant runs at each")
-    p.add_argument("--epochs", type=int_at_least(1), default=300, help="maximum epochs (early stopping on validation)")
-    p.add_argument("--dims", type=int_list(1), default=list(Config.dims),
-                   help="embedding size, then one output size per layer (comma list, >= 2 entries)")
-    p.add_argument("--variants", type=str_list(tuple(VARIANTS)), default=DEFAULT_VARIANTS,
-                   help="ablation variants (comma list)")
+    p = chapter_parser("python -m companion.alinet", __doc__.splitlines()[0], seeds=(0, 1, 2), examples=EXAMPLES)
+    p.add_argument("--data", default="kg_pair_synthetic", choices=["kg_pair", "kg_pair_synthetic"],
+                   help="kg_pair: two views of a real KG shipped with pykeen (needs pykeen); kg_pair_synthetic: "
+                        "the same two views of a generated power-law KG")
+    p.add_argument("--base", default=None, choices=PYKEEN_KGS,
+                   help="kg_pair only: the pykeen KG behind the two views (default: umls)")
+    add_list_argument(p, "--noises", float_list(0, 1), default=None,
+                      help="noise levels, space-separated: the probability that a triple is dropped or rerouted "
+                           "in a view; every variant runs at each "
+                           f"(default: {' '.join(f'{n:g}' for n in DEFAULT_NOISES)})")
+    p.add_argument("--epochs", type=int_at_least(1), default=300,
+                   help="maximum training epochs (early stopping on validation Hits@1)")
+    add_list_argument(p, "--dims", int_list(1), default=list(Config.dims),
+                      help="embedding size, then one output size per layer, space-separated (>= 2 entries)")
+    add_list_argument(p, "--variants", str_list(tuple(VARIANTS)), default=DEFAULT_VARIANTS,
+                      help="methods to run, space-separated; quote names with spaces, e.g. 'AliNet w/o gate' "
+                           f"(default: all but {', '.join(repr(v) for v in VARIANTS if v not in DEFAULT_VARIANTS)})")
     p.add_argument("--valid-ratio", type=float_in(0.01, 0.5), default=0.2,
                    help="share of the seed pairs held out for validation (tuning and early stopping)")
     p.add_argument("--num-counterparts", type=int_at_least(10), default=None,
-                   help=f"kg_pair_synthetic only: entities per view (default {DEFAULT_COUNTERPARTS})")
+                   help=f"kg_pair_synthetic only: entities per view (default: {DEFAULT_COUNTERPARTS})")
     return p
 
 
@@ -155,6 +172,8 @@ def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: 
 def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
     p = build_parser()
     args = p.parse_args(argv)
+    if args.data == "kg_pair":  # its base KGs are text files shipped inside pykeen
+        require_packages(p, "pykeen")
     check_args(p, args)
     run_ = start_run(p, args, module="companion.alinet", chapter="04_alinet", argv=argv, one_file=True)
     tag = args.data if args.data != "kg_pair" else f"kg_pair_{args.base or 'umls'}"
@@ -181,4 +200,4 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

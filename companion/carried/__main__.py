@@ -21,6 +21,7 @@ bodies (heavier builds, half of them in long coats; ``walkers(body="shifted")``)
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -33,7 +34,7 @@ from companion.carried.detector import (DetectorConfig, analyse, detect, fit_cod
                                         merge_detections, variants)
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
-from companion.cli import chapter_parser, int_at_least, start_run
+from companion.cli import cli_entry, chapter_parser, int_at_least, require_packages, start_run
 from companion.results import save_results
 from companion.utils import progress, seed_everything
 
@@ -50,6 +51,14 @@ TUNE_SEED = 1  # the data seed the thresholds are tuned on; never a test seed
 # one grid for every variant and the baseline: the carried probability without the
 # codebook is at most 0.5, so the grid reaches well below the full detector's old 0.65
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(3, 20))  # 0.15, 0.20, ..., 0.95
+# what a run imports beyond the core install: OpenCV (foreground, merging, the walkers' drawing)
+# and scikit-image (SLIC superpixels, the walkers' background pictures)
+PACKAGES = ("cv2", "skimage")
+EXAMPLES = (
+    # the book's runs (book/10_carried/results/ablation.json, ablation_shift.json)
+    "python -m companion.carried --data walkers --frames 120 --seeds 2 3 4",
+    "python -m companion.carried --data walkers --frames 120 --seeds 2 3 4 --shift",
+)
 
 
 def score(detections: Sequence[list], frames) -> dict[str, float]:
@@ -159,16 +168,19 @@ def _row(setting: str, name: str, seed: int, threshold: float, metrics: dict) ->
 
 def build_parser():
     """The CLI's parser: every flag checked by its type before any work."""
-    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS)
+    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS, examples=EXAMPLES)
     g = p.add_argument_group("experiment")
     g.add_argument("--data", default="walkers", choices=DATASETS,
                    help="dataset in companion.data (only walkers has carried-object ground truth)")
-    g.add_argument("--frames", type=int_at_least(1), default=120, help="test frames per seed")
+    g.add_argument("--frames", type=int_at_least(1), default=120,
+                   help="test frames per seed (data seed = the seed), on which every variant is scored")
     # the coarsest scale gives 2-8 superpixels a frame; n_words frames give its k-means enough
     g.add_argument("--train-frames", type=int_at_least(DetectorConfig().n_words), default=120,
-                   help=f"frames of non-carrying walkers for the codebooks (>= n_words = {DetectorConfig().n_words})")
+                   help="frames of walkers who carry nothing (data seed 100 + seed) to learn the codebooks and "
+                        "the baseline's template; at least n_words, the codebook's size")
     g.add_argument("--tune-frames", type=int_at_least(1), default=120,
-                   help=f"frames of data seed {TUNE_SEED} every threshold is tuned on")
+                   help=f"frames of data seed {TUNE_SEED} every detection threshold is tuned on (best box F1 "
+                        "over one grid)")
     g.add_argument("--shift", action="store_true",
                    help="also test on walkers with shifted body shapes and clothing "
                         f"(trained and tuned on default ones); writes {SHIFT_FILENAME}")
@@ -179,21 +191,39 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Run the ablation over ``--seeds``; returns the per-seed rows it wrote."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    require_packages(parser, *PACKAGES)
     if TUNE_SEED in args.seeds:
         parser.error(f"--seeds: seed {TUNE_SEED} tunes the thresholds, so it cannot be "
                      "a test seed")
     run = start_run(parser, args, module="companion.carried", chapter="10_carried", argv=argv)
     config = DetectorConfig()
-    tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
+    filename = SHIFT_FILENAME if args.shift else FILENAME
+    # each finished seed is kept, and a rerun of the same command resumes after it
+    ckpt = run.checkpoint(filename)
+    if ckpt.finished:
+        # every row holds its variant's tuned threshold (variants, then the baseline, as tuned):
+        # a resumed run reads them back instead of tuning again
+        first = ckpt.done(ckpt.finished[0])
+        tuned = {r["method"]: r["threshold"] for r in first}
+    else:
+        tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
     settings = SHIFT_SETTINGS if args.shift else {"": "default"}
     rows = []
     for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            rows += saved
+            continue
+        seed_rows = []
         for setting, body in settings.items():
             scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
                               tuned, body=body)
-            rows.extend(_row(setting, name, seed, tuned[name], metrics)
-                        for name, metrics in scores.items())
-    path = save_results(run.path(SHIFT_FILENAME if args.shift else FILENAME), rows,
+            seed_rows.extend(_row(setting, name, seed, tuned[name], metrics)
+                             for name, metrics in scores.items())
+        ckpt.save(seed, seed_rows)
+        rows += seed_rows
+    path = save_results(run.path(filename), rows,
                         seeds=run.seeds, command=run.command,
                         metrics={m: True for m in METRICS}, wall_seconds=run.wall_seconds,
                         packages=("numpy", "scikit-learn", "scikit-image", "opencv-contrib-python-headless"),
@@ -212,9 +242,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
                 f"{v.mean():9.3f}±{v.std():.3f}" if len(v) else f"{'n/a':>15s}"
                 for v in vals.values()))
     print("tuned thresholds: " + ", ".join(f"{n}: {t:.2f}" for n, t in tuned.items()))
+    ckpt.finish()
     print(f"wrote {path}")
     return rows
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import cv2
 import numpy as np
+
+# cv2 is imported in the functions that use it: `python -m companion.carried --help` and
+# `import companion.carried` must work where OpenCV (an optional package) is not installed
 
 from companion.carried.features import person_frame
 from companion.carried.foreground import foreground_mask
@@ -37,6 +39,8 @@ def _canonical_coords(mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarr
 
 def fit_template(masks: Sequence[np.ndarray], size: int = 48) -> ShapeTemplate:
     """Average the foreground masks (H, W) bool of non-carrying people on the canonical grid."""
+    import cv2
+
     if len(masks) == 0:
         raise ValueError("fit_template needs at least one mask")
     if size < 8:
@@ -81,6 +85,8 @@ def template_detections(probability: np.ndarray, threshold: float = 0.7,
                         min_area: int = 50) -> list[Detection]:
     """The baseline's last step on a :func:`template_probability` map (H, W): pixels
     >= ``threshold``, opened, as connected components of >= ``min_area`` pixels."""
+    import cv2
+
     keep = cv2.morphologyEx((probability >= threshold).astype(np.uint8), cv2.MORPH_OPEN,
                            np.ones((3, 3), np.uint8))
     kept = np.where(keep > 0, probability, 0.0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+# cv2 is imported in the functions that use it: `python -m companion.carried --help` and
+# `import companion.carried` must work where OpenCV (an optional package) is not installed
 
 
 def check_frame(frame: np.ndarray, name: str = "frame") -> np.ndarray:
@@ -63,6 +65,8 @@ def foreground_confidence(frame: np.ndarray, background: np.ndarray, threshold: 
 
 def _local_ncc(a: np.ndarray, b: np.ndarray, size: int = 5) -> np.ndarray:
     """Normalised cross-correlation of the size x size patches around every pixel of a and b."""
+    import cv2
+
     box = lambda x: cv2.boxFilter(x, -1, (size, size))  # noqa: E731
     ma, mb = box(a), box(b)
     cov = box(a * b) - ma * mb
@@ -85,6 +89,8 @@ def foreground_mask(frame: np.ndarray, background: np.ndarray, threshold: float 
 
 def mask_from_confidence(conf: np.ndarray, min_area: int = 80) -> np.ndarray:
     """Clean ``conf >= 0.5`` into the foreground mask (see :func:`foreground_mask`)."""
+    import cv2
+
     raw = (conf >= 0.5).astype(np.uint8)
     # opening removes isolated noise pixels; closing reconnects thin limbs split by noise
     raw = cv2.morphologyEx(raw, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)))

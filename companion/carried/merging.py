@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+
+# cv2 is imported in the functions that use it: `python -m companion.carried --help` and
+# `import companion.carried` must work where OpenCV (an optional package) is not installed
 
 
 @dataclass
@@ -118,6 +120,8 @@ def edge_supported_merge(frame: np.ndarray, labels: np.ndarray, probability: np.
 def threshold_components(probability: np.ndarray, threshold: float = 0.65, min_area: int = 50) -> list[Detection]:
     """Without edge support: the 8-connected components of ``probability >= threshold``
     (the ablation that skips the merging step)."""
+    import cv2
+
     if probability.ndim != 2:
         raise ValueError(f"probability must be an (H, W) map, got shape {probability.shape}")
     if not 0.0 <= threshold <= 1.0:

@@ -75,8 +75,9 @@ def require(package: str, pip_name: str | None = None) -> Any:
         return importlib.import_module(package)
     except ImportError as err:
         raise ImportError(
-            f"this dataset needs the package {pip_name or package!r}: pip install {pip_name or package} "
-            "(it is pinned in requirements.txt)"
+            f"this dataset needs the package {pip_name or package!r}: "
+            'pip install "mlbook-companion[chapters]" (every chapter\'s packages) '
+            f"or pip install {pip_name or package}"
         ) from err
 
 

@@ -76,7 +76,7 @@ def read_pykeen_triples(name: str) -> tuple[np.ndarray, list[str], list[str]]:
     for split in ("train", "valid", "test"):
         path = Path(folder) / f"{split}.txt"
         if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: reinstall pykeen (pinned in requirements.txt)")
+            raise FileNotFoundError(f"{path} is missing: reinstall pykeen: pip install --force-reinstall pykeen (a chapters extra of mlbook-companion)")
         for line in path.read_text().splitlines():
             parts = line.strip().split("\t")
             if len(parts) == 3:

@@ -19,12 +19,13 @@ file name, so a variant never overwrites the default run's file. The authors' co
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from companion import data
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, float_in, int_at_least, start_run, str_list
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
                                       cross_validate, stratified_folds)
@@ -38,33 +39,54 @@ METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds_per_epoch": False}
 TIMING = ("cpu_seconds_per_epoch",)
 
 
+EXAMPLES = (
+    # the book's runs (book/08_diffpool/results/cv3_flat.json, cv3_no-diag.json)
+    "python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --seeds 0 1 2 --threads 1 "
+    "--models flat-mean flat-sum",
+    "python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --seeds 0 1 2 --threads 1 "
+    "--models diffpool diffpool-oracle --coarse-adj no-diag",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1)
+    p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1,
+                       examples=EXAMPLES)
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="hier_graphs", choices=DATASETS, help="graph-classification dataset")
+    g.add_argument("--dataset", default="hier_graphs", choices=DATASETS,
+                   help="graph-classification dataset of companion.data (tu_local: a TU dataset on disk)")
     g.add_argument("--num-graphs", type=int_at_least(2), default=None,
-                   help="generator datasets (hier_graphs, ba2motifs): how many graphs")
-    g.add_argument("--tu-name", default=None, help="tu_local: which TU dataset (default ENZYMES)")
-    g.add_argument("--root", default=None, help="tu_local: folder holding NAME/raw/")
+                   help="generator datasets (hier_graphs, ba2motifs): how many graphs (default: the generator's)")
+    g.add_argument("--tu-name", default=None, help="tu_local: which TU dataset (default: ENZYMES)")
+    g.add_argument("--root", default=None,
+                   help="tu_local: folder holding NAME/raw/ (default: $COMPANION_DATA/tu)")
     g.add_argument("--max-nodes", type=int_at_least(1), default=150,
-                   help="drop larger graphs (DiffPool code: --max-nodes)")
+                   help="drop graphs with more nodes than this (the DiffPool code's --max-nodes)")
     g = p.add_argument_group("cross-validation and model")
-    g.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=MODELS,
-                   help=f"default: {' '.join(DEFAULT_MODELS)}; {ORACLE}: DiffPool with the planted communities "
-                        "as its fixed first assignment (hier_graphs only)")
-    g.add_argument("--folds", type=int_at_least(2), default=10)
+    add_list_argument(g, "--models", str_list(MODELS), default=list(DEFAULT_MODELS),
+                      help="models to cross-validate, space-separated: flat GNN with mean or sum readout, DiffPool "
+                           f"(ours, or PyG's dense_diff_pool), {ORACLE}: DiffPool with the planted communities "
+                           "as its fixed first assignment (hier_graphs only)")
+    g.add_argument("--folds", type=int_at_least(2), default=10,
+                   help="k of the stratified k-fold cross-validation")
     g.add_argument("--max-folds", type=int_at_least(1), default=None,
-                   help="run only the first folds (quick checks); at most --folds")
-    g.add_argument("--epochs", type=int_at_least(1), default=60)
-    g.add_argument("--hidden", type=int_at_least(1), default=32)
-    g.add_argument("--levels", type=int_at_least(1), default=1)
-    g.add_argument("--cluster-ratio", type=float_in(0, 1, low_open=True), default=0.25)
-    g.add_argument("--num-layers", type=int_at_least(1), default=3, help="GNN layers per block")
+                   help="run only the first folds (quick checks); at most --folds (default: all)")
+    g.add_argument("--epochs", type=int_at_least(1), default=60,
+                   help="training epochs per fold (the epoch of best validation accuracy is scored)")
+    g.add_argument("--hidden", type=int_at_least(1), default=32, help="hidden units of every GNN layer")
+    g.add_argument("--levels", type=int_at_least(1), default=1, help="DiffPool models: pooling levels")
+    g.add_argument("--cluster-ratio", type=float_in(0, 1, low_open=True), default=0.25,
+                   help="DiffPool models: clusters per level as a share of the previous level's nodes "
+                        "(at level 0: of the largest graph's nodes), rounded up")
+    g.add_argument("--num-layers", type=int_at_least(1), default=3,
+                   help="GNN layers per block (flat models: this times levels + 1, the same depth)")
     g.add_argument("--batch-size", type=int_at_least(2), default=64,
                    help="graphs per batch (>= 2: batch norm needs two graphs)")
-    g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3)
-    g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
-    g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0)
+    g.add_argument("--lr", type=float_in(0, float("inf"), low_open=True, high_open=True), default=5e-3,
+                   help="Adam learning rate")
+    g.add_argument("--link-weight", type=float_in(0, float("inf"), high_open=True), default=1.0,
+                   help="weight of DiffPool's link-prediction loss ||A - S S^T||_F in the training loss")
+    g.add_argument("--entropy-weight", type=float_in(0, float("inf"), high_open=True), default=1.0,
+                   help="weight of DiffPool's assignment-entropy loss in the training loss")
     g.add_argument("--coarse-adj", default="raw", choices=COARSE_ADJ,
                    help="DiffPool models: the coarsened adjacency S^T A S as is (raw, the paper's), with its "
                         "diagonal zeroed (no-diag), or zeroed then D^-1/2 A D^-1/2 (degree-norm, as MinCutPool)")
@@ -156,24 +178,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
     graphs = load_graphs(p, args)
     run = start_run(p, args, module="companion.diffpool", chapter="08_diffpool", argv=argv, one_file=True)
     name = args.tu_name if args.dataset == "tu_local" else args.dataset
-    rows = []
     labels = [method_label(kind, args) for kind in args.models]
     width = max(13, *map(len, labels))
-    for kind, label in zip(args.models, labels):
-        # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
-        extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
-        for seed in run.seeds:
-            r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
-                               max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
-                               cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
-                               batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
-                               entropy_weight=args.entropy_weight, **extra)
-            rows.append({"setting": name, "method": label, "seed": seed, "accuracy": r["mean"],
-                         "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
-                         "fold_acc": r["fold_acc"]})
-            print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
-                  f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
-    out = save_results(run.path(results_name(args)), rows, seeds=run.seeds, command=run.command,
+    filename = results_name(args)
+    # a seed cross-validates every model (each model's folds are seeded from the seed alone, so the
+    # order does not change a number): each finished seed is kept, and a rerun of the same command
+    # resumes after it
+    ckpt = run.checkpoint(filename)
+    by_seed = {}
+    for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            by_seed[seed] = saved
+            continue
+        by_seed[seed] = _seed_rows(args, graphs, name, seed, width)
+        ckpt.save(seed, by_seed[seed])
+    # the file lists a model's seeds together, models in --models order (as before checkpoints)
+    rows = [r for label in labels for seed in run.seeds for r in by_seed[seed] if r["method"] == label]
+    out = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=name,
                        num_graphs=len(graphs),
                        settings={k: v for k, v in vars(args).items() if k not in ("out", "publish", "no_progress")})
@@ -182,9 +205,30 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for label in labels:
         acc, sec = summary[(label, "accuracy")], summary[(label, "cpu_seconds_per_epoch")]
         print(f"{label:{width}s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
+    ckpt.finish()
     print(f"wrote {out} ({run.wall_seconds:.0f} s)")
     return rows
 
 
+def _seed_rows(args: argparse.Namespace, graphs: list, name: str, seed: int, width: int) -> list[dict]:
+    """One seed's rows: every model of ``--models`` cross-validated (each printed as it ends)."""
+    rows = []
+    for kind in args.models:
+        label = method_label(kind, args)
+        # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
+        extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
+        r = cross_validate(graphs, kind, folds=args.folds, epochs=args.epochs, seed=seed,
+                           max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
+                           cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
+                           batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
+                           entropy_weight=args.entropy_weight, **extra)
+        rows.append({"setting": name, "method": label, "seed": seed, "accuracy": r["mean"],
+                     "fold_std": r["std"], "cpu_seconds_per_epoch": r["cpu_seconds_per_epoch"],
+                     "fold_acc": r["fold_acc"]})
+        print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
+              f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
+    return rows
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

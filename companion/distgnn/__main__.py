@@ -32,13 +32,14 @@ from dataclasses import dataclass
 
 import torch
 
-from companion.cli import chapter_parser, float_in, int_at_least, start_run, strip_output_flags
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
+                           require_packages, start_run, str_list, strip_output_flags)
 from companion.distgnn.cache import CACHE_POLICIES
 from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
                                       leave_process_group, load_graph, run_workers)
 from companion.distgnn.partition import partition, partition_quality
 from companion.distgnn.train import DistConfig, summarise
-from companion.results import save_results
+from companion.results import SeedCheckpoint, save_results
 
 MODULE, CHAPTER = "companion.distgnn", "02_distgnn"
 
@@ -76,50 +77,81 @@ def _num_classes(dataset: str) -> int:
     return int(inspect.signature(loader).parameters["num_classes"].default)
 
 
+EXAMPLES = [
+    "python -m companion.distgnn --sweep --workers 1 2 4 --num-nodes 200000",
+    "python -m companion.distgnn --cache-sweep --workers 4 --dataset powerlaw_graph --num-nodes 200000 "
+    "--train-per-class 2000 --num-val 5000 --num-test 20000 --batch-size 1024 --epochs 30 --full-lr 0.03 "
+    "--minibatch-epochs 8",
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.distgnn", __doc__.split("\n\n")[0], seeds=(0,), threads=1)
+    p = chapter_parser("python -m companion.distgnn", __doc__.split("\n\n")[0], seeds=(0,), threads=1,
+                       examples=EXAMPLES)
     g = p.add_argument_group("what to run")
     g.add_argument("--sweep", action="store_true", help="sweep --workers x --workflows with local processes")
     g.add_argument("--cache-sweep", action="store_true",
                    help="sweep --cache-fractions x --cache-policies (minibatch/metis) on --workers local processes")
-    g.add_argument("--mode", choices=sorted(WORKFLOWS), default="minibatch", help="workflow of a single run")
-    g.add_argument("--partition", choices=["metis", "random"], default="metis", help="partitioner of a single run")
-    g.add_argument("--stale", action="store_true", help="single full-graph run: historical halo embeddings")
-    g.add_argument("--workers", type=int_at_least(1), nargs="+", default=None,
-                   help="local worker counts (default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single "
-                        "run; under torchrun the count is WORLD_SIZE)")
-    g.add_argument("--workflows", nargs="+", default=list(SWEEP_WORKFLOWS), choices=list(SWEEP_WORKFLOWS),
-                   help="workflows of --sweep")
-    g.add_argument("--cache-fractions", type=float_in(0, 1), nargs="+", default=[0.0, 0.01, 0.05, 0.2],
-                   help="cache sizes of --cache-sweep (share of the nodes a worker owns)")
-    g.add_argument("--cache-policies", nargs="+", choices=sorted(CACHE_POLICIES), default=["degree", "random"],
-                   help="cache policies of --cache-sweep")
+    g.add_argument("--mode", choices=sorted(WORKFLOWS), default="minibatch",
+                   help="workflow of a single run: full (full-graph training, halo exchange every layer) or "
+                        "minibatch (sampled mini-batches, remote features fetched)")
+    g.add_argument("--partition", choices=["metis", "random"], default="metis",
+                   help="partitioner of a single run: metis (few cut edges, needs pymetis) or random (hashing)")
+    g.add_argument("--stale", action="store_true",
+                   help="single full-graph run: use halo embeddings one epoch old (historical embeddings)")
+    add_list_argument(g, "--workers", int_list(1), default=None,
+                      help="local worker processes, space-separated: several counts for --sweep, one otherwise "
+                           "(default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single run; under "
+                           "torchrun the count is WORLD_SIZE)")
+    add_list_argument(g, "--workflows", str_list(list(SWEEP_WORKFLOWS)), default=list(SWEEP_WORKFLOWS),
+                      help="workflows of --sweep, space-separated (default: all six)")
+    add_list_argument(g, "--cache-fractions", float_list(0, 1), default=[0.0, 0.01, 0.05, 0.2],
+                      help="cache sizes of --cache-sweep, as a share of the nodes a worker owns (0: no cache)")
+    add_list_argument(g, "--cache-policies", str_list(sorted(CACHE_POLICIES)), default=["degree", "random"],
+                      help="cache policies of --cache-sweep: degree (remote nodes of highest degree), "
+                           "halo_degree (most edges into this worker first), random (the baseline)")
     g.add_argument("--baseline-threads", type=int_at_least(1), default=None,
                    help="threads of the extra one-process, all-cores baseline of --sweep (default: every "
                         "core); equal to --threads: no extra baseline")
     g.add_argument("--collective-timeout", type=int_at_least(1), default=DEFAULT_TIMEOUT_S,
                    help="seconds a collective waits for the other workers before the run fails")
     d = p.add_argument_group("data")
-    d.add_argument("--dataset", default="sbm_features", choices=["sbm_features", "powerlaw_graph"])
-    d.add_argument("--num-nodes", type=int_at_least(10), default=3000)
-    d.add_argument("--train-per-class", type=int_at_least(1), default=20)
-    d.add_argument("--num-val", type=int_at_least(1), default=500)
-    d.add_argument("--num-test", type=int_at_least(1), default=1000)
+    d.add_argument("--dataset", default="sbm_features", choices=["sbm_features", "powerlaw_graph"],
+                   help="generated graph: sbm_features (stochastic block model, Cora-like features) or "
+                        "powerlaw_graph (R-MAT graph with skewed degrees, where caching hubs pays)")
+    d.add_argument("--num-nodes", type=int_at_least(10), default=3000, help="nodes of the generated graph")
+    d.add_argument("--train-per-class", type=int_at_least(1), default=20, help="labelled training nodes per class")
+    d.add_argument("--num-val", type=int_at_least(1), default=500, help="validation nodes")
+    d.add_argument("--num-test", type=int_at_least(1), default=1000, help="test nodes")
     d.add_argument("--graph-seed", type=int_at_least(0), default=0,
                    help="seed of the generated graph (--seeds vary partition, weights and sampling)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int_at_least(1), default=30)
-    t.add_argument("--minibatch-epochs", type=int_at_least(1), default=None, help="epochs of the mini-batch workflow")
-    t.add_argument("--hidden", type=int_at_least(1), default=32)
-    t.add_argument("--lr", type=float_in(0, 10, low_open=True), default=0.01)
+    t.add_argument("--epochs", type=int_at_least(1), default=30,
+                   help="training epochs (of the mini-batch workflow too, unless --minibatch-epochs)")
+    t.add_argument("--minibatch-epochs", type=int_at_least(1), default=None,
+                   help="epochs of the mini-batch workflow (default: --epochs)")
+    t.add_argument("--hidden", type=int_at_least(1), default=32, help="hidden units of the 2-layer GNN")
+    t.add_argument("--lr", type=float_in(0, 10, low_open=True), default=0.01,
+                   help="learning rate (of mini-batch runs; of full-graph runs too unless --full-lr)")
     t.add_argument("--full-lr", type=float_in(0, 10, low_open=True), default=None,
-                   help="learning rate of full-graph runs (default --lr)")
-    t.add_argument("--batch-size", type=int_at_least(1), default=256, help="global mini-batch size")
-    t.add_argument("--fanouts", type=int_at_least(1), nargs="+", default=[10, 5], help="one per layer (2 layers)")
+                   help="learning rate of full-graph runs (default: --lr)")
+    t.add_argument("--batch-size", type=int_at_least(1), default=256,
+                   help="global mini-batch size in seed nodes (each of P workers takes batch-size / P)")
+    add_list_argument(t, "--fanouts", int_list(1), default=[10, 5],
+                      help="sampled neighbours per node, one per layer (2 layers), space-separated")
     t.add_argument("--cache-fraction", type=float_in(0, 1), default=0.1,
-                   help="cache size of minibatch/metis+cache and of a single mini-batch run")
-    t.add_argument("--cache-policy", choices=sorted(CACHE_POLICIES), default="degree")
+                   help="cache size of minibatch/metis+cache and of a single mini-batch run, as a share of "
+                        "the nodes a worker owns (0: no cache)")
+    t.add_argument("--cache-policy", choices=sorted(CACHE_POLICIES), default="degree",
+                   help="cache policy of those runs (see --cache-policies)")
     return p
+
+
+def needs_metis(args: argparse.Namespace) -> bool:
+    """Whether any run splits the graph with METIS (one worker needs no partition)."""
+    if _under_torchrun():
+        return args.partition == "metis" and int(os.environ["WORLD_SIZE"]) > 1
+    return any(run.method == "metis" and run.workers > 1 for run in plan_runs(args)[0])
 
 
 def _under_torchrun() -> bool:
@@ -287,9 +319,30 @@ def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
     return runs, experiment, graph, spec, parts_of
 
 
-def run_local(args, plan: tuple) -> tuple[list[dict], str]:
-    """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan."""
+def run_local(args, plan: tuple, checkpoint: SeedCheckpoint | None = None) -> tuple[list[dict], str]:
+    """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan.
+
+    With a ``checkpoint``, a seed's rows are saved once its last run ends, and the runs of a seed
+    the checkpoint holds are not trained again (their saved rows are used).
+    """
     runs, experiment, graph, spec, parts_of = plan
+    rows = []
+    seeds = list(dict.fromkeys(run.config.seed for run in runs))  # plan_runs: a seed's runs are together
+    for seed in seeds:
+        saved = None if checkpoint is None else checkpoint.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {checkpoint.path}", flush=True)
+            rows += saved
+            continue
+        seed_rows = _seed_rows(args, [run for run in runs if run.config.seed == seed], graph, spec, parts_of)
+        if checkpoint is not None:
+            checkpoint.save(seed, seed_rows)
+        rows += seed_rows
+    return rows, experiment
+
+
+def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict) -> list[dict]:
+    """The rows of ``runs`` (one seed's planned runs), each printed as it ends."""
     rows = []
     for run in runs:
         parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
@@ -304,7 +357,7 @@ def run_local(args, plan: tuple) -> tuple[list[dict], str]:
             if args.cache_sweep else ""
         print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
               f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
-    return rows, experiment
+    return rows
 
 
 def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
@@ -344,17 +397,27 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
     return rows if rank == 0 else None
 
 
+def results_name(experiment: str, args) -> str:
+    """The results file of a run: ``<experiment>_<dataset>_<num nodes>.json``."""
+    return f"{experiment}_{args.dataset}_{args.num_nodes}.json"
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     """Run the CLI; returns ``{"rows", "path"}`` (``None`` on torchrun ranks other than 0)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
-    validate(parser, args)
+    validate(parser, args)  # fills in --workers, which decides whether METIS runs
+    if needs_metis(args):
+        require_packages(parser, "pymetis")
     os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # worker bars would interleave
     # a local run's partition checks come first: a bad plan leaves no output folder behind
     plan = None if _under_torchrun() else prepare_local(parser, args)
     run = start_run(parser, args, module=MODULE, chapter=CHAPTER, argv=argv, one_file=True)
+    checkpoint = None
     if _under_torchrun():
+        # no checkpoint here: every rank would have to agree on the seeds to skip, and torchrun
+        # itself stops all ranks on Ctrl-C
         rows = run_torchrun(parser, args)
         if rows is None:
             return None
@@ -362,20 +425,21 @@ def main(argv: list[str] | None = None) -> dict | None:
         command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
                               "-m", MODULE, *strip_output_flags(argv)])
     else:
-        rows, experiment = run_local(args, plan)
+        # a seed's runs take minutes at full size: each finished seed is kept, and a rerun of the
+        # same command resumes after it
+        checkpoint = run.checkpoint(results_name(plan[1], args))
+        rows, experiment = run_local(args, plan, checkpoint)
         command = run.command
     _print(rows)
-    path = save_results(run.path(f"{experiment}_{args.dataset}_{args.num_nodes}.json"), rows, seeds=run.seeds,
+    path = save_results(run.path(results_name(experiment, args)), rows, seeds=run.seeds,
                         command=command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
                         experiment=experiment, dataset=_spec(args), note=NOTE,
                         settings={k: v for k, v in vars(args).items() if k not in ("out", "publish")})
+    if checkpoint is not None:
+        checkpoint.finish()
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # run_workers has already stopped every worker
-        print("interrupted: all workers stopped", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(cli_entry(main))

@@ -14,18 +14,28 @@ of the rows five times fewer steps than one trained on all of them).
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from companion import data as datasets
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, start_run
+from companion.data.kg_recsys import load_kg_recsys
 from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, save_results, summary_lookup
 
 METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
 GENERATED_ONLY = ("density", "n_users", "n_items")   # knobs of the generated kg_recsys world
+# their defaults, read from the generator (the flags default to None: given or not matters for kgcn_files)
+GENERATED_DEFAULTS = {k: inspect.signature(load_kg_recsys).parameters[k].default for k in GENERATED_ONLY}
+EXAMPLES = ["python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 1.0 --seeds 0 1 2 --epochs 15 "
+            "--lr 5e-3 --batch-size 128 --topk-users 50 --threads 1",
+            "python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 1.0 --seeds 0 1 2 --lr 5e-3 "
+            "--batch-size 128 --topk-users 50 --threads 1 --models BPR-MF KGCN KGCN-LS Popularity --steps 3465"]
 
 
 def default_filename(fractions: list[float], data: str,
@@ -38,8 +48,9 @@ def default_filename(fractions: list[float], data: str,
     return f"{stem}.json" if data == "kg_recsys" else f"{stem}_{data}.json"
 
 
-def build_parser():
-    p = chapter_parser("python -m companion.kgcn", __doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m companion.kgcn`` (every flag with its help)."""
+    p = chapter_parser("python -m companion.kgcn", __doc__.split("\n\n")[0], examples=EXAMPLES)
     d = p.add_argument_group("data")
     d.add_argument("--data", default="kg_recsys", choices=["kg_recsys", "kgcn_files"],
                    help="kg_recsys (generated) or kgcn_files (the paper's preprocessed files; needs --root)")
@@ -47,35 +58,51 @@ def build_parser():
                    help="kgcn_files: folder with ratings_final.txt and kg_final.txt "
                         "(default $COMPANION_DATA/kgcn_movie)")
     d.add_argument("--density", type=float_in(0, 0.5, low_open=True), default=None,
-                   help="kg_recsys: share of movies a user watches")
-    d.add_argument("--n-users", type=int_at_least(2), default=None, help="kg_recsys: number of users")
-    d.add_argument("--n-items", type=int_at_least(20), default=None, help="kg_recsys: number of movies")
+                   help=f"kg_recsys: share of the movies each user watches "
+                        f"(default {GENERATED_DEFAULTS['density']:g}, the generator's)")
+    d.add_argument("--n-users", type=int_at_least(2), default=None,
+                   help=f"kg_recsys: number of users (default {GENERATED_DEFAULTS['n_users']}, the generator's)")
+    d.add_argument("--n-items", type=int_at_least(20), default=None,
+                   help=f"kg_recsys: number of movies (default {GENERATED_DEFAULTS['n_items']}, the generator's)")
     m = p.add_argument_group("model and training")
-    m.add_argument("--aggregator", default="sum", choices=["sum", "concat", "neighbor"])
-    m.add_argument("--ls-weight", type=float_in(0, float("inf")), default=KGCNConfig.ls_weight)
-    m.add_argument("--l2-weight", type=float_in(0, float("inf")), default=KGCNConfig.l2_weight)
-    m.add_argument("--n-iter", type=int_at_least(1), default=KGCNConfig.n_iter, help="hops")
-    m.add_argument("--neighbor-sample-size", type=int_at_least(1), default=KGCNConfig.neighbor_sample_size)
-    m.add_argument("--dim", type=int_at_least(1), default=KGCNConfig.dim)
-    m.add_argument("--lr", type=float_in(0, float("inf"), low_open=True), default=KGCNConfig.lr)
-    m.add_argument("--batch-size", type=int_at_least(1), default=KGCNConfig.batch_size)
+    m.add_argument("--aggregator", default="sum", choices=["sum", "concat", "neighbor"],
+                   help="how a KGCN layer combines an entity's vector v with its neighbourhood's v_N: "
+                        "sum W(v + v_N), concat W[v; v_N] or neighbor W v_N")
+    m.add_argument("--ls-weight", type=float_in(0, float("inf")), default=KGCNConfig.ls_weight,
+                   help="weight of the label-smoothness loss in KGCN-LS (KGCN is the same model with 0)")
+    m.add_argument("--l2-weight", type=float_in(0, float("inf")), default=KGCNConfig.l2_weight,
+                   help="weight of the L2 penalty on the embedding rows a batch uses and the aggregator weights "
+                        "(KGCN, KGCN-LS)")
+    m.add_argument("--n-iter", type=int_at_least(1), default=KGCNConfig.n_iter,
+                   help="hops of the knowledge graph each item's vector aggregates (KGCN layers)")
+    m.add_argument("--neighbor-sample-size", type=int_at_least(1), default=KGCNConfig.neighbor_sample_size,
+                   help="neighbours sampled per entity, a fixed-size table drawn once per seed")
+    m.add_argument("--dim", type=int_at_least(1), default=KGCNConfig.dim,
+                   help="embedding size of users, items, entities and relations (BPR-MF too)")
+    m.add_argument("--lr", type=float_in(0, float("inf"), low_open=True), default=KGCNConfig.lr,
+                   help="Adam learning rate of every trained model")
+    m.add_argument("--batch-size", type=int_at_least(1), default=KGCNConfig.batch_size,
+                   help="training rows per optimiser step")
     budget = m.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int_at_least(1), default=KGCNConfig.n_epochs)
+    budget.add_argument("--epochs", type=int_at_least(1), default=KGCNConfig.n_epochs,
+                        help="passes over the training rows for every model (see --steps)")
     budget.add_argument("--steps", type=int_at_least(1), default=None,
                         help="optimiser steps for every model at every fraction "
                              "(instead of --epochs: an equal budget)")
     e = p.add_argument_group("experiment")
     e.add_argument("--fractions", type=float_in(0, 1, low_open=True), nargs="+", default=[1.0],
-                   help="shares of training rows kept")
+                   help="shares of the training rows kept, space-separated (the test rows stay the same); "
+                        "several write sparsity.json, one kgcn.json")
     e.add_argument("--models", nargs="+", default=list(MODELS),
                    choices=[*MODELS, *BASELINES],
-                   help="Popularity: score = the item's number of training positives")
+                   help="models to compare, space-separated; Popularity scores an item by its number of "
+                        "training positives (not trained)")
     e.add_argument("--topk-users", type=int_at_least(1), default=100,
                    help="users (at most) over whom Recall@K is averaged")
     return p
 
 
-def validate(p, args) -> None:
+def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Cross-flag checks, before any work (``parser.error``: exit status 2, the flag named)."""
     for flag, values in (("--seeds", args.seeds), ("--fractions", args.fractions), ("--models", args.models)):
         if len(set(values)) != len(values):
@@ -109,17 +136,30 @@ def main(argv: list[str] | None = None) -> list[dict]:
     config = KGCNConfig(dim=args.dim, n_iter=args.n_iter, neighbor_sample_size=args.neighbor_sample_size,
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
-    runs = run_comparison(data, args.fractions, run.seeds, config, args.models,
-                          topk_users=args.topk_users, steps=args.steps)
-    rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
-             **{m: r[m] for m in METRICS}} for r in runs]
-    data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
     filename = default_filename(args.fractions, args.data, args.steps)
+    # every fraction and model of a seed, then the next seed (run_comparison's order): each finished
+    # seed is kept, and a rerun of the same command resumes after it
+    ckpt = run.checkpoint(filename)
+    rows = []
+    for seed in run.seeds:
+        saved = ckpt.done(seed)
+        if saved is not None:
+            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
+            rows += saved
+            continue
+        runs = run_comparison(data, args.fractions, [seed], config, args.models,
+                              topk_users=args.topk_users, steps=args.steps)
+        seed_rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
+                      **{m: r[m] for m in METRICS}} for r in runs]
+        ckpt.save(seed, seed_rows)
+        rows += seed_rows
+    data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
     path = save_results(run.path(filename), rows, seeds=run.seeds,
                         command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,
                         config=asdict(config), data=args.data,
                         data_kwargs=data_kwargs,
                         **({} if args.steps is None else {"steps": args.steps}))
+    ckpt.finish()
     summary = summary_lookup(load_results(path))
     print(f"{'fraction':>8s} {'model':10s} " + " ".join(f"{m:>15s}" for m in METRICS))
     for fraction in args.fractions:
@@ -132,4 +172,4 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

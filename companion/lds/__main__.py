@@ -10,11 +10,12 @@ finished seed is kept in ``<file>.partial``: rerunning a killed command resumes 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from companion import data
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, float_list, int_at_least, int_list, start_run
 from companion.lds.bilevel import LDSConfig
 from companion.lds.experiments import (GRAPH_DATASETS, GRAPH_METRICS, NO_GRAPH_DATASETS, run_incomplete_graph,
                                       run_no_graph)
@@ -23,26 +24,42 @@ from companion.results import save_results, summarize
 DEFAULT_KS = [5, 10, 15, 20]
 DEFAULT_MISSING = [0.25, 0.5, 0.75]
 DEFAULT_SBM_NODES = 2708  # Cora's node count
+EXAMPLES = ["python -m companion.lds --dataset wine --seeds 0 1 2 3 4 --threads 1",
+            "python -m companion.lds --dataset sbm_features --sbm-nodes 600 --seeds 0 1 2 3 4 --threads 1 "
+            "--max-inner-steps 50 --max-outer-iterations 6 --patience 3"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.lds", __doc__.split("\n\n")[0], seeds=(0, 1, 2, 3, 4))
+    """The parser of ``python -m companion.lds`` (every flag with its help)."""
+    p = chapter_parser("python -m companion.lds", __doc__.split("\n\n")[0], seeds=(0, 1, 2, 3, 4), examples=EXAMPLES)
     g = p.add_argument_group("experiment")
     g.add_argument("--dataset", required=True, choices=NO_GRAPH_DATASETS + GRAPH_DATASETS,
                    help="wine/cancer/digits: the no-graph table; karate/sbm_features/planetoid: incomplete graphs")
-    g.add_argument("--tau", type=int_at_least(1), default=5, help="inner steps per hypergradient")
-    g.add_argument("--max-inner-steps", type=int_at_least(1), default=100, help="inner Adam steps per outer iteration")
-    g.add_argument("--max-outer-iterations", type=int_at_least(1), default=10)
-    g.add_argument("--patience", type=int_at_least(1), default=5, help="outer iterations without es improvement")
-    g.add_argument("--n-samples", type=int_at_least(1), default=16, help="graphs for the expected prediction")
-    g.add_argument("--epochs", type=int_at_least(1), default=200, help="epochs of the MLP / GCN baselines")
-    g.add_argument("--ks", type=int_at_least(1), nargs="+", default=None,
-                   help=f"k grid of kNN-GCN (table datasets; default {DEFAULT_KS})")
-    g.add_argument("--missing", type=float_in(0, 1), nargs="+", default=None,
-                   help=f"shares of deleted edges (graph datasets; default {DEFAULT_MISSING})")
+    g.add_argument("--tau", type=int_at_least(1), default=5,
+                   help="inner steps unrolled per hypergradient (the truncation; at most --max-inner-steps)")
+    g.add_argument("--max-inner-steps", type=int_at_least(1), default=100,
+                   help="inner Adam steps on the GCN weights per outer iteration, at most (fewer when the training "
+                        "loss stops decreasing; the official code allows 400)")
+    g.add_argument("--max-outer-iterations", type=int_at_least(1), default=10,
+                   help="outer iterations at most; each trains fresh GCN weights while the edge probabilities "
+                        "follow the hypergradient")
+    g.add_argument("--patience", type=int_at_least(1), default=5,
+                   help="stop after this many outer iterations without a better early-stopping (es) accuracy")
+    g.add_argument("--n-samples", type=int_at_least(1), default=16,
+                   help="graphs sampled for the expected prediction after each outer iteration")
+    g.add_argument("--epochs", type=int_at_least(1), default=200,
+                   help="training epochs of the MLP, GCN and kNN-GCN baselines")
+    add_list_argument(g, "--ks", int_list(1), default=None,
+                      help="k grid of kNN-GCN, space-separated; the best k on validation is kept "
+                           f"(no-graph datasets; default {' '.join(map(str, DEFAULT_KS))})")
+    add_list_argument(g, "--missing", float_list(0, 1), default=None,
+                      help="shares of the graph's edges deleted, space-separated "
+                           f"(graph datasets; default {' '.join(map(str, DEFAULT_MISSING))})")
     g.add_argument("--sbm-nodes", type=int_at_least(2), default=None,
-                   help=f"nodes of sbm_features (default {DEFAULT_SBM_NODES})")
-    g.add_argument("--root", default=None, help="local Planetoid folder (dataset planetoid; holds Cora/raw/)")
+                   help=f"nodes of sbm_features (default {DEFAULT_SBM_NODES}, Cora's count)")
+    g.add_argument("--root", default=None,
+                   help="local Planetoid folder holding Cora/raw/ with Kipf's ind.cora.* files "
+                        "(--dataset planetoid only; never downloaded)")
     return p
 
 
@@ -126,4 +143,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

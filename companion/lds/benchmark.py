@@ -11,11 +11,13 @@ timing: it pins down that the benchmarked code computes the same thing across ve
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 
 import torch
 
-from companion.cli import chapter_parser, int_list, int_at_least, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, int_list, int_at_least, start_run
 from companion.lds.bilevel import AdamState, expected_prediction, hypergradient
 from companion.lds.experiments import load_graph_dataset
 from companion.lds.gcn import init_gcn_weights
@@ -58,11 +60,22 @@ def time_outer_steps(nodes: int, steps: int, seed: int = 0, tau: int = 5, n_samp
             "seconds_per_outer_iteration": step * inner_steps / tau + pred, "hypergradient_abs_sum": first}
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m companion.lds.benchmark`` (every flag with its help)."""
+    p = chapter_parser("python -m companion.lds.benchmark", __doc__.split("\n\n")[0], seeds=(0,),
+                       examples=["python -m companion.lds.benchmark --nodes 600 2708 --steps 5",
+                                 "python -m companion.lds.benchmark --nodes 300 --steps 2 --seeds 0 1"])
+    g = p.add_argument_group("benchmark")
+    add_list_argument(g, "--nodes", int_list(300), default=[600, 2708],
+                      help="graph sizes: nodes of sbm_features (half its edges deleted), space-separated "
+                           "(its split needs 300 or more)")
+    g.add_argument("--steps", type=int_at_least(1), default=5,
+                   help="timed outer steps per size, after one untimed warm-up step")
+    return p
+
+
 def main(argv: list[str] | None = None) -> dict:
-    p = chapter_parser("python -m companion.lds.benchmark", __doc__.split("\n\n")[0], seeds=(0,))
-    p.add_argument("--nodes", type=int_list(300), default=[600, 2708],
-                   help="graph sizes, comma separated (>= 300: the sbm_features split needs them)")
-    p.add_argument("--steps", type=int_at_least(1), default=5, help="timed outer steps per size")
+    p = build_parser()
     args = p.parse_args(argv)
     run = start_run(p, args, module="companion.lds.benchmark", chapter="07_lds", argv=argv, one_file=True)
     rows = [time_outer_steps(n, args.steps, seed) for seed in run.seeds for n in args.nodes]
@@ -78,4 +91,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

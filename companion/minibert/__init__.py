@@ -7,21 +7,45 @@ in the teacher's space) and *shared projections* (trainable matrices that map th
 layer weights to the teacher's, with an alignment loss).
 """
 
-from companion.minibert.distill import (logit_kd_loss, student_mlm_loss, student_predict, train_student_logit_kd,
-                                        train_student_mlm)
-from companion.minibert.downstream import SentenceClassifier, fine_tune, linear_probe, mean_pool, sentence_features
-from companion.minibert.experiments import RunConfig, run
-from companion.minibert.mixed import IGNORE, MixedTokenizer, SingleTokenizer, mask_tokens, piece_log_prior
-from companion.minibert.projection import (LAYER_LINEARS, SharedProjections, build_mixed_student, calibrate_head_scale,
-                                           init_student_from_teacher, init_student_head_from_teacher, layer_map,
-                                           pca_projection, project_down, project_layer_norm, project_up,
-                                           projection_loss, shared_projection_loss, weight_pairs)
-from companion.minibert.size import bert_parameter_count, count_parameters, size_on_disk_mb, size_report
-from companion.minibert.student import build_student, student_config
-from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
-                                        dual_training_step, fit_teacher_head, init_student_embeddings, masked_eval_batches, mlm_metrics,
-                                        teacher_predict)
-from companion.minibert.vocab import SPECIAL_TOKENS, plain_tokenizer, train_student_vocab, vocab_coverage, wordpiece_vocab
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# what each module gives the package namespace; imported on first use (PEP 562), so that
+# `python -m companion.minibert --help` (which imports this package first) needs neither
+# transformers nor tokenizers
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "config": ("RunConfig",),
+    "distill": ("logit_kd_loss", "student_mlm_loss", "student_predict", "train_student_logit_kd", "train_student_mlm"),
+    "downstream": ("SentenceClassifier", "fine_tune", "linear_probe", "mean_pool", "sentence_features"),
+    "experiments": ("run",),
+    "mixed": ("IGNORE", "MixedTokenizer", "SingleTokenizer", "mask_tokens", "piece_log_prior"),
+    "projection": ("LAYER_LINEARS", "SharedProjections", "build_mixed_student", "calibrate_head_scale",
+                   "init_student_from_teacher", "init_student_head_from_teacher", "layer_map", "pca_projection",
+                   "project_down", "project_layer_norm", "project_up", "projection_loss", "shared_projection_loss",
+                   "weight_pairs"),
+    "size": ("bert_parameter_count", "count_parameters", "size_on_disk_mb", "size_report"),
+    "student": ("build_student", "student_config"),
+    "teacher": ("DualTeacher", "cache_masked_batches", "cached_teacher_logits", "dual_train", "dual_training_step",
+                "fit_teacher_head", "init_student_embeddings", "masked_eval_batches", "mlm_metrics", "teacher_predict"),
+    "vocab": ("SPECIAL_TOKENS", "plain_tokenizer", "train_student_vocab", "vocab_coverage", "wordpiece_vocab"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'companion.minibert' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"companion.minibert.{module}"), name)
+    globals()[name] = value  # once: later lookups do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
+
 
 __all__ = [
     "DualTeacher", "IGNORE", "build_mixed_student", "init_student_head_from_teacher", "calibrate_head_scale",

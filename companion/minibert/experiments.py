@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,6 +14,7 @@ import torch
 from transformers import BertConfig
 
 from companion import data
+from companion.minibert.config import RunConfig  # there, not here: the CLI's --help reads it without transformers
 from companion.minibert.distill import student_predict, train_student_logit_kd, train_student_mlm
 from companion.minibert.downstream import fine_tune, linear_probe
 from companion.minibert.mixed import MixedTokenizer, SingleTokenizer, piece_log_prior
@@ -25,49 +26,6 @@ from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cache
                                         init_student_embeddings, masked_eval_batches, mlm_metrics, teacher_predict)
 from companion.minibert.vocab import train_student_vocab, vocab_coverage
 from companion.utils import seed_everything
-
-
-@dataclass
-class RunConfig:
-    """Every setting of one run (the CLI exposes them)."""
-
-    student_vocab: int = 4000
-    hidden: int = 128
-    layers: int = 6
-    max_length: int = 32
-    max_per_library: int = 2000
-    cache_sentences: int = 0          # 0: all training sentences go through the teacher once
-    teacher_steps: int = 1800         # the teacher's continued MLM pre-training (TeacherConfig; cached)
-    teacher_head_steps: int = 200
-    val_sentences: int = 300          # training sentences held back: the students' validation curves
-    eval_every: int = 250             # validation every N student steps (0: none)
-    tuned_layers: int = 1             # top teacher layers tuned in dual training (the rest is frozen)
-    dual_lr: float = 1e-4             # dual training: the new student-piece table and its bias
-    layer_lr: float = 1e-5            # dual training: the pre-trained head and tuned layers
-    dual_steps: int = 300
-    dual_batch: int = 32
-    p_student: float = 0.5
-    student_steps: int = 1200
-    batch_size: int = 32
-    lr: float = 1e-3
-    student_init: str = "random"      # ours' layers: BERT's random init (the paper) or "teacher" (projected)
-    projection_weight: float = 1.0    # used when projection_grid is empty
-    projection_grid: list[float] = field(default_factory=lambda: [1.0, 0.1, 0.01])
-    grid_steps: int = 250             # each grid student's steps; the lowest validation loss wins
-    direction: str = "up"
-    kd_weight: float = 0.5
-    temperature: float = 1.0
-    label_per_library: int = 100
-    test_per_library: int = 0         # 0: every held-out sentence is a downstream test sentence
-    finetune_epochs: int = 3
-    finetune_lr: float = 5e-4
-    teacher_finetune_lr: float = 1e-4
-    eval_sentences: int = 0           # about this many held-out sentences for masked-LM (0: all)
-    sweep_hidden: list[int] = field(default_factory=list)
-    coverage_sizes: list[int] = field(default_factory=lambda: [500, 1000, 2000, 4000, 8000])
-    ablations: bool = True
-    teacher_finetune: bool = True
-    seed: int = 0
 
 
 def _labelled_subset(sentences: list[str], labels: list[int], per_class: int) -> tuple[list[str], list[int]]:

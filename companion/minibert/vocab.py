@@ -9,9 +9,10 @@ word segmentation is what makes mixed-vocabulary tokenization possible.
 from __future__ import annotations
 
 import heapq
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -19,6 +20,9 @@ SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 def plain_tokenizer(tokenizer) -> Tokenizer:
     """A copy of a ``tokenizers.Tokenizer`` (or of a transformers fast tokenizer's backend)
     without padding, truncation or a post-processor: it returns word pieces only."""
+    # imported here, not above: the CLIs' --help imports this module on a core install
+    from tokenizers import Tokenizer
+
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
     if not isinstance(backend, Tokenizer):
         raise ValueError(f"expected a tokenizers.Tokenizer or a fast tokenizer, got {type(tokenizer).__name__}")
@@ -117,6 +121,8 @@ def train_student_vocab(sentences: Iterable[str], vocab_size: int, min_frequency
     pre-tokenization are BERT-uncased, as in the teacher. The pieces come from
     :func:`wordpiece_vocab`, so the same sentences give the same vocabulary in every process.
     """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
     if vocab_size < len(SPECIAL_TOKENS) + 26:
         raise ValueError(f"vocab_size must be >= {len(SPECIAL_TOKENS) + 26} (specials + letters), got {vocab_size}")
     sentences = list(sentences)

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from companion import data
-from companion.cli import chapter_parser, int_at_least, int_list, start_run
+from companion.cli import cli_entry, add_list_argument, chapter_parser, int_at_least, int_list, start_run
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
@@ -58,25 +59,41 @@ SEED_CHANGES = ("the generated data set (graphs or the BA-Shapes graph and its s
                 "Monte Carlo samples, the random baseline, the oracle's growth and the tie-breaks of top-k")
 
 
+EXAMPLES = [
+    "python -m companion.subgraphx --dataset ba2motifs --graphs 50 --seeds 0 1 2 --threads 1",
+    "python -m companion.subgraphx --dataset ba_shapes --graphs 6 --rollout 10 --sample-num 20 --val-items 10 "
+    "--pg-train 20 --seeds 0 1 2 --threads 1",
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = chapter_parser("python -m companion.subgraphx", __doc__.splitlines()[0])
-    p.add_argument("--dataset", choices=sorted(DIG_CONFIG), default="ba2motifs")
-    p.add_argument("--graphs", type=int_at_least(1), default=40, help="graphs (or nodes) to explain per seed")
-    p.add_argument("--ks", type=int_list(1), default=[5, 6, 8, 10],
-                   help="size limits max_nodes for the fidelity-sparsity curve (comma list)")
-    p.add_argument("--rollout", type=int_at_least(1), default=None, help="MCTS rollouts (default: DIG's config)")
+    p = chapter_parser("python -m companion.subgraphx", __doc__.splitlines()[0], examples=EXAMPLES)
+    p.add_argument("--dataset", choices=sorted(DIG_CONFIG), default="ba2motifs",
+                   help="ba2motifs (graph classification: a house or a five-cycle motif on a BA graph) or ba_shapes "
+                        "(node classification on one BA graph with house motifs)")
+    p.add_argument("--graphs", type=int_at_least(1), default=40,
+                   help="test graphs (BA-Shapes: test motif nodes) to explain per seed")
+    add_list_argument(p, "--ks", int_list(1), default=[5, 6, 8, 10],
+                      help="size limits (max nodes of an explanation) of the fidelity-sparsity curve, "
+                           "space-separated")
+    p.add_argument("--rollout", type=int_at_least(1), default=None,
+                   help="MCTS rollouts of SubgraphX (default: DIG's config, 20)")
     p.add_argument("--sample-num", type=int_at_least(1), default=None,
-                   help="Monte Carlo samples per Shapley value (default: DIG's config)")
+                   help="Monte Carlo samples per Shapley value (default: DIG's config, 100)")
     p.add_argument("--num-graphs", type=int_at_least(10), default=None,
-                   help="BA-2Motifs data set size (default 1000; 80%% train the GNN, 10%% validate, 10%% test)")
+                   help="BA-2Motifs data set size: 80 % train the GNN, 10 % validate, 10 % test "
+                        "(default: 1000)")
     p.add_argument("--epochs", type=int_at_least(1), default=None,
-                   help="GNN training epochs (default 80 for BA-2Motifs, 300 for BA-Shapes)")
-    p.add_argument("--gnnexplainer-epochs", type=int_at_least(1), default=200)
-    p.add_argument("--pg-epochs", type=int_list(1), default=[30, 100],
-                   help="PGExplainer training lengths to tune over (comma list; PyG documents 30)")
+                   help="GNN training epochs (default: 80 for BA-2Motifs, 300 for BA-Shapes)")
+    p.add_argument("--gnnexplainer-epochs", type=int_at_least(1), default=200,
+                   help="optimisation epochs of GNNExplainer per explained item")
+    add_list_argument(p, "--pg-epochs", int_list(1), default=[30, 100],
+                      help="PGExplainer training lengths in epochs to tune over, space-separated "
+                           "(PyG documents 30)")
     p.add_argument("--pg-restarts", type=int_at_least(1), default=2,
                    help="PGExplainer trainings per length, from different initialisations (tuned on validation)")
-    p.add_argument("--pg-train", type=int_at_least(1), default=100, help="training items for PGExplainer")
+    p.add_argument("--pg-train", type=int_at_least(1), default=100,
+                   help="training graphs (BA-Shapes: motif nodes) PGExplainer trains on")
     p.add_argument("--val-items", type=int_at_least(1), default=40,
                    help="validation graphs (or nodes) on which the baselines are tuned")
     return p
@@ -231,4 +248,4 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

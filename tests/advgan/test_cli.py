@@ -1,4 +1,6 @@
 import json
+import shlex
+from dataclasses import asdict
 
 import pytest
 
@@ -110,15 +112,17 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     (["--out", "/proc/no-such-dir/x.json"], "--out"),
     (["--kappa", "-1"], "--kappa"),
     (["--kappa", "nan"], "--kappa"),
-    (["--kappa-grid", "0,-2"], "--kappa-grid"),
-    (["--kappa-grid", "0,5,5"], "--kappa-grid"),
+    (["--kappa-grid", "0", "-2"], "--kappa-grid"),
+    (["--kappa-grid", "0", "5", "5"], "--kappa-grid"),
+    (["--kappa-grid", "0,5,5"], "--kappa-grid"),       # the old comma form is checked the same way
     (["--kappa-grid", ","], "--kappa-grid"),
+    (["--kappa-grid", "nan"], "--kappa-grid"),
     (["--val-fraction", "1"], "--val-fraction"),
     (["--val-fraction", "0"], "--val-fraction"),
     (["--data", "digits", "--n-train", "2", "--kappa-grid", "0", "--val-fraction", "0.1"], "--val-fraction"),
     (["--kappa-goal", "0"], "--kappa-goal"),
     (["--at-warmup-epochs", "-1"], "--at-warmup-epochs"),
-    (["--mode", "blackbox", "--kappa-grid", "0,5"], "--kappa-grid"),
+    (["--mode", "blackbox", "--kappa-grid", "0", "5"], "--kappa-grid"),
     (["--at-epochs", "2", "--at-warmup-epochs", "3"], "--at-warmup-epochs"),
 ])
 def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
@@ -146,12 +150,12 @@ def test_load_images_refuses_a_negative_size():
 
 
 def test_cli_kappa_grid_and_defense_from_scratch_end_to_end(tmp_path, capsys):
-    path = main([*TINY, "--mode", "all", "--kappa", "2", "--kappa-grid", "0,5", "--val-fraction", "0.25",
+    path = main([*TINY, "--mode", "all", "--kappa", "2", "--kappa-grid", "0", "5", "--val-fraction", "0.25",
                  "--defense-from-scratch", "--out", str(tmp_path / "k.json")])
     payload = json.loads(path.read_text())
     assert payload["config"]["kappa"] == 2.0 and payload["config"]["kappa_grid"] == [0.0, 5.0]
     assert payload["config"]["defense_from_scratch"] is True
-    assert "--kappa-grid 0,5" in payload["command"]
+    assert "--kappa-grid 0 5 " in payload["command"]
     rows = payload["rows"]
     grid = [r for r in rows if r["method"] == cli.GRID_ATTACK]
     assert len(grid) == 4 and all("val_success_on_correct" in r for r in grid)
@@ -185,3 +189,25 @@ def test_default_rows_hold_success_on_correct_in_rows_and_summary(tmp_path):
         if r["method"] != "no attack":
             on = r["success_on_correct"]
             assert isinstance(r["clean_correct"], int) and (on is None or 0 <= on <= 1)
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "book" / "09_advgan" / "results").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_committed_commands_still_parse(path, capsys):
+    """A results file's command (old comma lists included) parses to the config it recorded."""
+    payload = json.loads(path.read_text())
+    argv = shlex.split(payload["command"])[3:]
+    configs = cli._configs(cli.build_parser(), cli.build_parser().parse_args(argv))
+    recorded = {k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()}
+    assert {k: v for k, v in asdict(configs[0]).items() if k in recorded} == recorded
+    assert [c.seed for c in configs] == payload["seeds"]
+    if "--kappa-grid 0,2,5,10" in payload["command"]:
+        assert "--kappa-grid read as '--kappa-grid 0.0 2.0 5.0 10.0'" in capsys.readouterr().err
+
+
+def test_kappa_grid_is_space_separated_and_reads_the_old_comma_form(capsys):
+    p = cli.build_parser()
+    assert p.parse_args(["--kappa-grid", "0", "2", "5"]).kappa_grid == [0.0, 2.0, 5.0]
+    assert capsys.readouterr().err == ""
+    assert p.parse_args(["--kappa-grid", "0,2,5"]).kappa_grid == [0.0, 2.0, 5.0]
+    assert "lists are space-separated" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from companion.data import load
 def digits_setup():
     d = load("digits", images=True)
     x, y = d["x"], d["y"]
+    torch.manual_seed(0)  # the model's initialisation must not depend on which tests ran before
     model = target_model("A", (1, 8, 8))
     train_classifier(model, x[:1200], y[:1200], epochs=4, lr=2e-3, seed=0)
     return model, x[:1200], y[:1200], x[1200:1500], y[1200:1500]
@@ -20,7 +21,8 @@ def digits_setup():
 
 def test_trained_generator_beats_random_noise_of_the_same_norm(digits_setup):
     model, x, y, xt, yt = digits_setup
-    g, history = train_advgan(model, x, y, eps=0.2, epochs=4, width=4, seed=0)
+    # 8 epochs: at 4 the success rate over random noise was 0.26-0.52 depending on the generator's seed
+    g, history = train_advgan(model, x, y, eps=0.2, epochs=8, width=4, seed=0)
     assert set(history.values) >= {"loss", "adv", "gan", "hinge", "d_loss"}
     assert history["adv"][-1] < history["adv"][0]
     with torch.no_grad():

@@ -8,21 +8,22 @@ from companion.alinet import __main__ as cli
 from companion.reproduce import reproduce_file
 from companion.results import load_results, summary_lookup
 
-BASE = ["--data", "kg_pair", "--noises", "0,0.5", "--epochs", "12", "--dims", "8,8,4",
-        "--variants", "GCN-Align,AliNet w/o distant,AliNet", "--no-progress"]
+BASE = ["--data", "kg_pair", "--noises", "0", "0.5", "--epochs", "12", "--dims", "8", "8", "4",
+        "--variants", "GCN-Align", "AliNet w/o distant", "AliNet", "--no-progress"]
 TINY = [*BASE, "--seeds", "0"]
 
 
 @pytest.mark.parametrize("argv, flag", [
     (["--data", "dbp15k"], "--data"),
     (["--base", "wordnet"], "--base"),
-    (["--noises", "0,1.5"], "--noises"),
-    (["--noises", "0,0"], "--noises"),
+    (["--noises", "0", "1.5"], "--noises"),
+    (["--noises", "0", "0"], "--noises"),
+    (["--noises", "0,0"], "--noises"),  # the old comma form is checked alike
     (["--epochs", "0"], "--epochs"),
-    (["--dims", "8,0"], "--dims"),
+    (["--dims", "8", "0"], "--dims"),
     (["--dims", "8"], "--dims"),
-    (["--variants", "AliNet,BootEA"], "--variants"),
-    (["--variants", "AliNet,AliNet"], "--variants"),
+    (["--variants", "AliNet", "BootEA"], "--variants"),
+    (["--variants", "AliNet", "AliNet"], "--variants"),
     (["--valid-ratio", "0"], "--valid-ratio"),
     (["--valid-ratio", "0.9"], "--valid-ratio"),
     (["--num-counterparts", "5", "--data", "kg_pair_synthetic"], "--num-counterparts"),
@@ -97,10 +98,30 @@ def test_killed_run_resumes_from_its_checkpoints(tmp_path, monkeypatch):
 
 
 def test_synthetic_pair_runs(tmp_path):
-    paths = cli.main(["--data", "kg_pair_synthetic", "--num-counterparts", "200", "--variants", "GCN-Align,AliNet",
-                      "--epochs", "10", "--dims", "8,8,4", "--noises", "0.3", "--seeds", "0", "--no-progress",
+    paths = cli.main(["--data", "kg_pair_synthetic", "--num-counterparts", "200", "--variants", "GCN-Align", "AliNet",
+                      "--epochs", "10", "--dims", "8", "8", "4", "--noises", "0.3", "--seeds", "0", "--no-progress",
                       "--out", str(tmp_path)])
     payload = load_results(paths["ablation"])
     assert paths["ablation"].name == "kg_pair_synthetic_ablation.json"
     assert [r["method"] for r in payload["rows"]] == ["random", "GCN-Align", "AliNet"]
     assert payload["num_counterparts"] == 200 and payload["base"] is None
+
+
+def test_old_comma_lists_still_parse_with_a_note(capsys):
+    # the committed results file records `--noises 0,0.3,0.6`: it must still rerun
+    args = cli.build_parser().parse_args(["--noises", "0,0.3,0.6", "--dims", "8,8,4",
+                                          "--variants", "GCN-Align,AliNet w/o gate"])
+    assert args.noises == [0.0, 0.3, 0.6] and args.dims == [8, 8, 4]
+    assert args.variants == ["GCN-Align", "AliNet w/o gate"]
+    assert "--noises read as '--noises 0.0 0.3 0.6': lists are space-separated" in capsys.readouterr().err
+
+
+def test_kg_pair_without_pykeen_exits_2_with_the_install_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "pykeen", None)  # as if not installed
+    monkeypatch.setattr(cli, "fit", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(TINY)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'pip install "mlbook-companion[chapters]"' in err and "pykeen" in err
+    assert not (tmp_path / "results").exists()

@@ -1,6 +1,7 @@
 """The chapter's CLI: flags checked before any work, output under ./results, reruns reproduce."""
 
 import json
+import shlex
 
 import pytest
 
@@ -41,6 +42,38 @@ def test_cli_writes_per_seed_rows_under_results_of_the_cwd(tmp_path, monkeypatch
 def test_cli_rerun_reproduces_its_file(tmp_path):
     cli.main([*TINY, "--out", str(tmp_path / "a")])
     assert reproduce_file(tmp_path / "a" / cli.FILENAME, tmp_path / "b") == []
+
+
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = [*TINY[:TINY.index("--seeds")], "--seeds", "2", "3", "--no-progress"]
+    cli.main([*argv, "--out", str(tmp_path / "full")])
+    full = json.loads((tmp_path / "full" / cli.FILENAME).read_text())
+    out = tmp_path / "r"
+    computed, tuned = [], []
+    real_seed, real_tune = cli.run_seed, cli.tune_thresholds
+
+    def spy(seed, *a, **k):
+        computed.append(seed)
+        if seed == 3 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 3
+        return real_seed(seed, *a, **k)
+
+    monkeypatch.setattr(cli, "run_seed", spy)
+    monkeypatch.setattr(cli, "tune_thresholds", lambda *a, **k: tuned.append(1) or real_tune(*a, **k))
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*argv, "--out", str(out)])
+    partial = out / (cli.FILENAME + ".partial")
+    assert list(json.loads(partial.read_text())["seeds"]) == ["2"] and not (out / cli.FILENAME).exists()
+    capsys.readouterr()
+    cli.main([*argv, "--out", str(out)])
+    assert computed == [2, 3, 3]  # seed 2 was kept, not recomputed
+    assert tuned == [1]  # the resumed run read the tuned thresholds back from seed 2's rows
+    assert "resuming: reusing finished seed(s) 2" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads((out / cli.FILENAME).read_text())
+    assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
+    assert resumed["thresholds"] == full["thresholds"]
+    assert list(resumed["thresholds"]) == list(full["thresholds"])  # in the tuned order
 
 
 @pytest.mark.parametrize("flag, value", [
@@ -135,3 +168,12 @@ def test_untuned_run_seed_keeps_the_old_thresholds(monkeypatch):
 def test_tune_thresholds_rejects_a_bad_grid():
     with pytest.raises(ValueError, match="grid"):
         cli.tune_thresholds(2, 48, grid=(0.0, 0.5))
+
+
+@pytest.mark.parametrize("path", sorted(BOOK_RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    """A results file's command parses to the run it recorded (nothing is computed)."""
+    payload = json.loads(path.read_text())
+    args = cli.build_parser().parse_args(shlex.split(payload["command"])[3:])
+    assert (args.seeds, args.frames, args.data) == (payload["seeds"], payload["frames_per_seed"], payload["data"])
+    assert args.train_frames == payload["train_frames"] and args.tune_frames == payload["tune_frames"]

@@ -1,4 +1,5 @@
 import json
+import shlex
 
 import pytest
 
@@ -39,6 +40,39 @@ def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, ca
     assert payload["command"].startswith("python -m companion.diffpool --dataset hier_graphs")
     assert payload["num_graphs"] == 40 and len(rows) == 6
     assert "diffpool-pyg" in capsys.readouterr().out and book_files() == before
+
+
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = [*TINY, "--models", "flat-mean", "diffpool", "--max-folds", "1", "--seeds", "0", "1"]
+    main([*argv, "--out", str(tmp_path / "full.json")])
+    full = json.loads((tmp_path / "full.json").read_text())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, graphs, name, seed, width):
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, graphs, name, seed, width)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    saved = json.loads(partial.read_text())["seeds"]
+    assert list(saved) == ["0"] and [r["method"] for r in saved["0"]] == ["flat-mean", "diffpool"]
+    assert not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    # the rows keep their order (a model's seeds together); only the CPU timings may differ
+    assert [(r["method"], r["seed"]) for r in resumed["rows"]] == [
+        (m, s) for m in ("flat-mean", "diffpool") for s in (0, 1)]
+    assert [r for r in resumed["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
 
 
 def test_one_model_file_is_named_after_it(tmp_path):
@@ -118,3 +152,21 @@ def test_tu_local_without_files_is_a_flag_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["--dataset", "tu_local", "--tu-name", "ENZYMES", "--root", str(tmp_path)])
     assert e.value.code == 2 and "ENZYMES_A.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "book" / "08_diffpool" / "results").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    """A results file's command parses to the settings it recorded (nothing is trained)."""
+    payload = json.loads(path.read_text())
+    parser = cli.build_parser()
+    args = parser.parse_args(shlex.split(payload["command"])[3:])
+    cli.check_args(parser, args)
+    assert {k: v for k, v in vars(args).items() if k in payload["settings"]} == payload["settings"]
+
+
+def test_models_is_space_separated_and_reads_the_old_comma_form(capsys):
+    p = cli.build_parser()
+    assert p.parse_args(["--models", "flat-mean", "diffpool"]).models == ["flat-mean", "diffpool"]
+    assert p.parse_args(["--models", "flat-mean,diffpool"]).models == ["flat-mean", "diffpool"]
+    assert "lists are space-separated" in capsys.readouterr().err

@@ -57,6 +57,40 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     assert reproduce_file(path, tmp_path / "b") == []
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = ["--sweep", "--workers", "1", "2", "--workflows", "full/metis", "--baseline-threads", "1",
+            "--seeds", "0", "1", *TINY]
+    full = json.loads(open(main([*argv, "--out", str(tmp_path / "full.json")])["path"]).read())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, runs, *a):
+        seed = runs[0].config.seed
+        assert {run.config.seed for run in runs} == {seed}  # one seed's runs
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, runs, *a)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    saved = json.loads(partial.read_text())["seeds"]
+    assert list(saved) == ["0"] and [r["method"] for r in saved["0"]] == ["full (1 process)", "full/metis"]
+    assert not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    assert [(r["method"], r["seed"]) for r in resumed["rows"]] == [(r["method"], r["seed"]) for r in full["rows"]]
+    # times are the machine's; everything else is the same
+    assert [r for r in resumed["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--threads", "0"], "--threads"),
     (["--seeds", "0", "0"], "--seeds"),
@@ -111,3 +145,37 @@ def test_torchrun_flags_are_checked_on_every_rank(monkeypatch, capsys, tmp_path)
         with pytest.raises(SystemExit) as exc:
             main([*TINY, *argv])
         assert exc.value.code == 2 and flag in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--workers", "2"], ["--cache-sweep", "--workers", "2"],
+                                  ["--sweep", "--workers", "1", "2", "--workflows", "full/random", "full/metis"]])
+def test_missing_pymetis_exits_2_with_the_install_command(argv, monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "pymetis", None)  # as if not installed
+    monkeypatch.setattr(cli, "run_workers", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main([*TINY, *argv])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'pip install "mlbook-companion[chapters]"' in err and "pymetis" in err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("argv, metis", [
+    (["--workers", "2"], True),
+    (["--workers", "2", "--partition", "random"], False),
+    (["--workers", "1"], False),  # one worker: no partition at all
+    (["--sweep", "--workers", "1", "--workflows", "full/metis", "minibatch/metis"], False),
+    (["--sweep", "--workers", "1", "2", "--workflows", "full/random"], False),
+    (["--sweep", "--workers", "2", "--workflows", "minibatch/metis"], True),
+])
+def test_only_runs_that_partition_with_metis_need_pymetis(argv, metis):
+    parser = cli.build_parser()
+    args = parser.parse_args([*TINY, *argv])
+    cli.validate(parser, args)
+    assert cli.needs_metis(args) is metis
+
+
+def test_lists_also_read_the_old_comma_form(capsys):
+    args = cli.build_parser().parse_args(["--fanouts", "10,5", "--cache-fractions", "0,0.2"])
+    assert args.fanouts == [10, 5] and args.cache_fractions == [0.0, 0.2]
+    assert "--fanouts read as '--fanouts 10 5'" in capsys.readouterr().err

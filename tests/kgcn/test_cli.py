@@ -1,4 +1,5 @@
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,34 @@ def test_seeds_in_one_process_equal_one_process_per_seed(tmp_path):
     assert (tmp_path / "a.json").is_file()  # a .json --out is the file itself
 
 
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    argv = [*TINY, "--fractions", "1.0", "0.5", "--models", "KGCN-LS", "BPR-MF", "--seeds", "0", "1"]
+    cli.main([*argv, "--out", str(tmp_path / "full.json")])
+    full = json.loads((tmp_path / "full.json").read_text())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli.run_comparison
+
+    def spy(data, fractions, seeds, *a, **k):
+        computed.extend(seeds)
+        if seeds == [1] and computed == [0, 1]:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(data, fractions, seeds, *a, **k)
+
+    monkeypatch.setattr(cli, "run_comparison", spy)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    assert list(json.loads(partial.read_text())["seeds"]) == ["0"] and not out.exists()
+    capsys.readouterr()
+    cli.main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
+
+
 def test_default_filename():
     assert cli.default_filename([0.2, 1.0], "kg_recsys") == "sparsity.json"
     assert cli.default_filename([1.0], "kg_recsys") == "kgcn.json"
@@ -115,3 +144,11 @@ def test_kgcn_files_without_root_and_with_a_corrupt_file(tmp_path, monkeypatch, 
         cli.main(["--data", "kgcn_files", "--root", str(tmp_path)])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "--root" in err and "kg_final.txt" in err
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book" / "06_kgcn" / "results").glob("*.json")), ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    command = shlex.split(json.loads(path.read_text())["command"])
+    assert command[:3] == ["python", "-m", "companion.kgcn"]
+    args = cli.build_parser().parse_args(command[3:])
+    assert args.fractions == [0.2, 0.4, 0.6, 0.8, 1.0]

@@ -1,4 +1,5 @@
 import json
+import shlex
 
 import pytest
 import torch
@@ -136,3 +137,26 @@ def test_benchmark_times_outer_steps_and_reproduces(tmp_path):
     assert row["seconds_per_outer_step"] > 0 and row["hypergradient_abs_sum"] > 0
     assert row["seconds_per_outer_iteration"] > 20 * row["seconds_per_outer_step"]  # 100 / tau = 20 steps
     assert reproduce_file(out["path"], tmp_path / "b") == []
+
+
+def test_benchmark_nodes_are_space_separated_and_old_comma_lists_still_read(capsys):
+    from companion.lds.benchmark import build_parser
+
+    assert build_parser().parse_args(["--nodes", "600", "2708"]).nodes == [600, 2708]
+    assert capsys.readouterr().err == ""
+    # the committed benchmark files record `--nodes 600,2708`: make reproduce reruns them
+    assert build_parser().parse_args(["--nodes", "600,2708", "--steps", "5"]).nodes == [600, 2708]
+    assert "--nodes read as '--nodes 600 2708'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--nodes", "600", "200"])  # the sbm_features split needs >= 300
+
+
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "book" / "07_lds" / "results").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    from companion.lds.benchmark import build_parser as benchmark_parser
+
+    command = shlex.split(json.loads(path.read_text())["command"])
+    parsers = {"companion.lds": cli.build_parser, "companion.lds.benchmark": benchmark_parser}
+    assert command[:2] == ["python", "-m"] and command[2] in parsers
+    parsers[command[2]]().parse_args(command[3:])

@@ -1,5 +1,6 @@
 import json
 import math
+import shlex
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,24 @@ def test_killed_run_resumes_after_its_finished_seed(tmp_path, monkeypatch, no_ne
     assert seen == [0, 1, 1]  # seed 0 came from the checkpoint
     assert sorted({r["seed"] for r in out["rows"]}) == [0, 1]
     assert not (tmp_path / "results" / "minibert.json.partial").exists()
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "book" / "05_minibert" / "results").glob("*.json")),
+                         ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    from companion.minibert import pretrain
+
+    command = shlex.split(json.loads(path.read_text())["command"])
+    parsers = {"companion.minibert": cli.build_parser, "companion.minibert.pretrain": pretrain.build_parser}
+    assert command[:2] == ["python", "-m"] and command[2] in parsers
+    parsers[command[2]]().parse_args(command[3:])
+
+
+def test_every_run_config_field_has_a_flag_with_help():
+    from dataclasses import fields
+
+    from companion.minibert.config import RUN_HELP, RunConfig
+
+    assert set(RUN_HELP) == {f.name for f in fields(RunConfig)} - {"seed"}
+    flags = {a.dest: a for a in cli.build_parser()._actions}
+    assert all(flags[name].help == text for name, text in RUN_HELP.items())

@@ -17,7 +17,7 @@ def book_files() -> set:
 def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     before = book_files()
-    path = main([*TINY, "--loss", "plain,kd+logits", "--seeds", "0", "1"])
+    path = main([*TINY, "--loss", "plain", "kd+logits", "--seeds", "0", "1"])
     assert path == tmp_path / "results" / "digits_table.json"
     payload = json.loads(path.read_text())
     assert payload["seeds"] == [0, 1] and payload["command"].startswith("python -m companion.snn --data digits")
@@ -57,8 +57,37 @@ def test_spike_readout_ablation_has_its_own_file_and_fewer_hidden_layers(tmp_pat
 
 def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     # every row kind: the teacher, a plain student and one with all three terms (KD, act., logits)
-    path = main([*TINY, "--loss", "plain,kd+act+logits", "--seeds", "0", "--out", str(tmp_path / "a")])
+    path = main([*TINY, "--loss", "plain", "kd+act+logits", "--seeds", "0", "--out", str(tmp_path / "a")])
     assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys):
+    # a sweep: its choice is made from every seed's rows, the teacher's accuracy is a row
+    argv = [*TINY, "--sweep", "act", "--values", "0.1", "1", "--seeds", "0", "1"]
+    full = json.loads(main([*argv, "--out", str(tmp_path / "full.json")]).read_text())
+    out = tmp_path / "r.json"
+    computed = []
+    real = cli._seed_rows
+
+    def spy(args, split, jobs, seed, eval_on):
+        computed.append(seed)
+        if seed == 1 and len(computed) == 2:
+            raise KeyboardInterrupt  # killed during seed 1
+        return real(args, split, jobs, seed, eval_on)
+
+    monkeypatch.setattr(cli, "_seed_rows", spy)
+    with pytest.raises(KeyboardInterrupt):
+        main([*argv, "--out", str(out)])
+    partial = tmp_path / "r.json.partial"
+    assert list(json.loads(partial.read_text())["seeds"]) == ["0"] and not out.exists()
+    capsys.readouterr()
+    main([*argv, "--out", str(out)])
+    assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
+    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    assert not partial.exists()
+    resumed = json.loads(out.read_text())
+    assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
+    assert resumed["choice"] == full["choice"]
 
 
 @pytest.mark.parametrize("argv, flag", [
@@ -80,8 +109,9 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     (["--alpha", "1.5"], "--alpha"),
     (["--act-lambda", "0"], "--act-lambda"),
     (["--logits-lambda", "inf"], "--logits-lambda"),
-    (["--loss", "plain,dropout"], "--loss"),
-    (["--loss", "plain,plain"], "--loss"),
+    (["--loss", "plain", "dropout"], "--loss"),
+    (["--loss", "plain", "plain"], "--loss"),
+    (["--loss", "plain,plain"], "--loss"),                # the old comma form is checked alike
     (["--sweep", "act"], "--values"),
     (["--values", "0.1"], "--sweep"),
     (["--sweep", "temperature", "--values", "0"], "--values"),
@@ -116,3 +146,22 @@ def test_cifar10_size_errors_name_the_flag(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         main(["--data", "cifar10", "--root", str(tmp_path), "--n-train", "5", "--out", str(tmp_path / "r")])
     assert exit_info.value.code == 2 and "--n-train must be in 1..3" in capsys.readouterr().err
+
+
+def test_old_comma_lists_still_parse_with_a_note(capsys):
+    # committed results files record `--loss plain,kd+logits`: they must still rerun
+    args = cli.build_parser().parse_args(["--loss", "plain,kd+logits", "--sweep", "act", "--values", "0.1,1", "3"])
+    assert args.loss == ["plain", "kd+logits"] and args.values == [0.1, 1.0, 3.0]
+    err = capsys.readouterr().err
+    assert "--loss read as '--loss plain kd+logits'" in err and "--values read as '--values 0.1 1.0 3.0'" in err
+
+
+def test_missing_snntorch_exits_2_with_the_install_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "snntorch", None)  # as if not installed
+    monkeypatch.setattr(cli, "load_split", lambda *a, **k: (_ for _ in ()).throw(AssertionError("loaded")))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(TINY)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and 'pip install "mlbook-companion[chapters]"' in err and "snntorch" in err
+    assert not (tmp_path / "results").exists()

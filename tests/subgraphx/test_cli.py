@@ -9,7 +9,7 @@ from companion.results import load_results, summary_lookup
 from companion.subgraphx import __main__ as cli
 
 TINY = ["--graphs", "2", "--num-graphs", "20", "--epochs", "3", "--rollout", "2", "--sample-num", "5",
-        "--ks", "5,7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-restarts", "2", "--pg-train", "2",
+        "--ks", "5", "7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-restarts", "2", "--pg-train", "2",
         "--val-items", "2",
         "--no-progress"]
 METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
@@ -18,9 +18,10 @@ METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
 @pytest.mark.parametrize("argv, flag", [
     (["--dataset", "mutag"], "--dataset"),
     (["--graphs", "0"], "--graphs"),
-    (["--ks", "0,5"], "--ks"),
-    (["--ks", "5,30"], "--ks"),  # a BA-2Motifs graph has 25 nodes
-    (["--ks", "5,5"], "--ks"),
+    (["--ks", "0", "5"], "--ks"),
+    (["--ks", "5", "30"], "--ks"),  # a BA-2Motifs graph has 25 nodes
+    (["--ks", "5", "5"], "--ks"),
+    (["--ks", "5,5"], "--ks"),  # the old comma form is checked alike
     (["--rollout", "0"], "--rollout"),
     (["--sample-num", "-1"], "--sample-num"),
     (["--num-graphs", "4"], "--num-graphs"),
@@ -29,7 +30,7 @@ METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
     (["--epochs", "0"], "--epochs"),
     (["--gnnexplainer-epochs", "0"], "--gnnexplainer-epochs"),
     (["--pg-epochs", "0"], "--pg-epochs"),
-    (["--pg-epochs", "30,30"], "--pg-epochs"),
+    (["--pg-epochs", "30", "30"], "--pg-epochs"),
     (["--pg-train", "0"], "--pg-train"),
     (["--pg-restarts", "0"], "--pg-restarts"),
     (["--num-graphs", "20", "--graphs", "2", "--pg-train", "17"], "--pg-train"),  # 16 training graphs
@@ -87,7 +88,7 @@ def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
 
 def test_ba_shapes_run_reproduces(tmp_path):
     argv = ["--dataset", "ba_shapes", "--graphs", "1", "--epochs", "3", "--rollout", "1", "--sample-num", "2",
-            "--ks", "5,6", "--gnnexplainer-epochs", "2", "--pg-epochs", "1", "--pg-train", "1", "--no-progress"]
+            "--ks", "5", "6", "--gnnexplainer-epochs", "2", "--pg-epochs", "1", "--pg-train", "1", "--no-progress"]
     path = cli.main([*argv, "--out", str(tmp_path / "a")])
     assert path.name == "ba_shapes.json"
     assert reproduce_file(path, tmp_path / "b") == []
@@ -118,3 +119,10 @@ def test_killed_run_resumes_from_its_last_finished_seed(tmp_path, monkeypatch):
     assert calls == [0, 1, 1]  # seed 0 was not run again
     assert load_results(path)["seeds"] == [0, 1]
     assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_old_comma_lists_still_parse_with_a_note(capsys):
+    # committed commands wrote `--ks 5,6,8`: they must still rerun
+    args = cli.build_parser().parse_args(["--ks", "5,6,8", "--pg-epochs", "30,100"])
+    assert args.ks == [5, 6, 8] and args.pg_epochs == [30, 100]
+    assert "--ks read as '--ks 5 6 8': lists are space-separated" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The chapter's CLI: flags checked before any tracking, output under ./results, reruns reproduce."""
 
 import json
+import shlex
 import subprocess
 import sys
 
@@ -24,7 +25,7 @@ def _snapshot():
 def test_cli_writes_per_sequence_rows_under_results_of_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = _snapshot()
-    cli.main(["--sequence", "cup_scale,cat_occlusion", "--frames", "3", "--opencv", "KCF", "--no-progress"])
+    cli.main(["--sequence", "cup_scale", "cat_occlusion", "--frames", "3", "--opencv", "KCF", "--no-progress"])
     assert _snapshot() == before, "the CLI wrote into book/ without --publish"
     payload = json.loads((tmp_path / "results" / cli.FILENAME).read_text())
     settings = {(r["setting"], r["method"]) for r in payload["rows"]}
@@ -50,7 +51,7 @@ def test_cli_rerun_reproduces_its_file(tmp_path):
     # process (its first tracker of a process differs from later ones), so an in-process first
     # run after other tests would not be the run a reader's command makes
     subprocess.run([sys.executable, "-m", "companion.tracking", *TINY, "--frames", "6",
-                    "--opencv", "MIL,KCF,CSRT", "--out", str(tmp_path / "a" / "tiny.json")], check=True)
+                    "--opencv", "MIL", "KCF", "CSRT", "--out", str(tmp_path / "a" / "tiny.json")], check=True)
     assert reproduce_file(tmp_path / "a" / "tiny.json", tmp_path / "b") == []
 
 
@@ -77,15 +78,18 @@ def test_cli_reads_a_local_otb_sequence(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("args, flag", [
     (["--opencv", "KFC"], "--opencv"),                 # a mistyped tracker name
-    (["--opencv", "MIL,MIL"], "--opencv"),
+    (["--opencv", "MIL", "MIL"], "--opencv"),
+    (["--opencv", "MIL,MIL"], "--opencv"),             # the old comma form is checked the same way
+    (["--opencv", "none", "KCF"], "--opencv"),         # none means no tracker: not with names
     (["--sequence", "cup_scael"], "--sequence"),
-    (["--sequence", "cup_scale,cup_scale"], "--sequence"),
+    (["--sequence", "cup_scale", "cup_scale"], "--sequence"),
+    (["--sequence", "all", "cup_scale"], "--sequence"),
     (["--frames", "1"], "--frames"),
     (["--frames", "ten"], "--frames"),
     (["--threads", "0"], "--threads"),
     (["--seeds", "-1"], "--seeds"),
     (["--otb-root", "/no/such/folder"], "--otb-root"),
-    (["--sequence", "bigbuckbunny,cup_scale"], "--sequence"),   # the real clip runs alone
+    (["--sequence", "bigbuckbunny", "cup_scale"], "--sequence"),   # the real clip runs alone
     (["--validate", "--otb-root", "."], "--validate"),
 ])
 def test_bad_flags_fail_fast_naming_the_flag(args, flag, rejects_before_work):
@@ -137,3 +141,27 @@ def test_real_clip_table(tmp_path, monkeypatch):
     payload = json.loads((tmp_path / "results" / cli.VIDEO_FILENAME).read_text())
     assert payload["frames"] == {"bigbuckbunny": 4} and "bigbuckbunny" in payload["source"]
     assert {r["setting"] for r in payload["rows"]} == {"bigbuckbunny", ALL}
+
+
+def test_list_flags_are_space_separated_and_read_the_old_comma_form(capsys):
+    p = cli.build_parser()
+    args = p.parse_args(["--sequence", "cup_scale", "cat_occlusion", "--opencv", "KCF", "CSRT"])
+    assert (args.sequence, args.opencv) == (["cup_scale", "cat_occlusion"], ["KCF", "CSRT"])
+    assert capsys.readouterr().err == ""
+    old = p.parse_args(["--sequence", "cup_scale,cat_occlusion", "--opencv", "KCF,CSRT"])
+    assert (old.sequence, old.opencv) == (args.sequence, args.opencv)
+    err = capsys.readouterr().err
+    assert "--sequence read as '--sequence cup_scale cat_occlusion'" in err and "--opencv read as" in err
+    assert p.parse_args([]).opencv == ["MIL", "KCF", "CSRT"]
+    none = p.parse_args(["--opencv", "none"])
+    assert cli.check_args(p, none) == list(cli.SEQUENCES) and none.opencv == []
+
+
+@pytest.mark.parametrize("path", sorted(BOOK_RESULTS.glob("*.json")), ids=lambda p: p.name)
+def test_committed_commands_still_parse(path):
+    """A results file's command parses and passes the cross-flag checks (nothing is tracked)."""
+    payload = json.loads(path.read_text())
+    parser = cli.build_parser()
+    args = parser.parse_args(shlex.split(payload["command"])[3:])
+    assert cli.check_args(parser, args) == payload["sequences"]
+    assert args.seeds == payload["seeds"]

@@ -1,0 +1,111 @@
+"""Every chapter CLI's parser: help on every flag, each default said once, an example, finite numbers.
+
+The parsers are captured without running anything: ``parse_args`` is replaced by a function that
+hands the parser back, so each CLI's ``main`` stops right where its work would begin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import re
+
+import pytest
+
+from companion.cli import FlattenList, HelpFormatter
+
+CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.alinet",
+        "companion.minibert", "companion.minibert.pretrain", "companion.kgcn", "companion.lds",
+        "companion.lds.benchmark", "companion.diffpool", "companion.advgan", "companion.carried",
+        "companion.tracking"]
+
+
+class _Captured(Exception):
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser = parser
+
+
+def capture_parser(module: str) -> argparse.ArgumentParser:
+    """The parser that ``module``'s ``main`` builds (nothing after ``parse_args`` runs)."""
+    spec = importlib.util.find_spec(module)
+    mod = importlib.import_module(f"{module}.__main__" if spec.submodule_search_locations else module)
+
+    def grab(self, *args, **kwargs):
+        raise _Captured(self)
+
+    original = argparse.ArgumentParser.parse_args
+    argparse.ArgumentParser.parse_args = grab
+    try:
+        mod.main([])
+    except _Captured as c:
+        return c.parser
+    finally:
+        argparse.ArgumentParser.parse_args = original
+    raise AssertionError(f"{module}.main never parsed its arguments")
+
+
+PARSERS = {m: capture_parser(m) for m in CLIS}
+
+
+def _options(parser: argparse.ArgumentParser):
+    return [a for a in parser._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_every_flag_has_help_with_its_default_said_once(module):
+    parser = PARSERS[module]
+    assert parser.formatter_class is HelpFormatter
+    formatter = parser._get_formatter()
+    for action in _options(parser):
+        flag = action.option_strings[0]
+        assert action.help and action.help.strip(), f"{module} {flag} has no help text"
+        text = formatter._get_help_string(action) % {"prog": parser.prog}
+        assert text.lower().count("default") <= 1, f"{module} {flag}: default said twice: {text!r}"
+        assert "(default: None)" not in text and "default: []" not in text, f"{module} {flag}: {text!r}"
+        assert not re.search(r"default: [\[(]", text), f"{module} {flag} shows its default as Python: {text!r}"
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_help_shows_an_example_command(module):
+    text = PARSERS[module].format_help()
+    assert f"python -m {module}" in (PARSERS[module].epilog or ""), f"{module}: no example in --help"
+    assert "examples:" in text
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_numeric_flags_refuse_nan_and_infinity_before_any_work(module, capsys):
+    parser = PARSERS[module]
+    for action in _options(parser):
+        kind = getattr(action.type, "__name__", "")
+        if action.type is float:
+            pytest.fail(f"{module} {action.option_strings[0]}: plain float type; use cli.float_in")
+        if not kind.startswith("number") and "numbers" not in kind:
+            continue
+        for bad in ("nan", "inf", "-inf"):
+            with pytest.raises(SystemExit) as exit_info:
+                parser.parse_args([action.option_strings[0], bad])
+            assert exit_info.value.code == 2
+            assert action.option_strings[0] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_list_flags_are_space_separated(module):
+    for action in _options(PARSERS[module]):
+        kind = getattr(action.type, "__name__", "")
+        if kind.startswith(("integers", "numbers", "names")):
+            assert isinstance(action, FlattenList) and action.nargs == "+", \
+                f"{module} {action.option_strings[0]}: a list flag must be space-separated (cli.add_list_argument)"
+
+
+def test_old_comma_lists_are_read_with_a_note(capsys):
+    from companion.cli import add_list_argument, int_list
+
+    p = argparse.ArgumentParser()
+    add_list_argument(p, "--ks", int_list(1), default=[5])
+    assert p.parse_args(["--ks", "5", "6", "8"]).ks == [5, 6, 8]
+    assert capsys.readouterr().err == ""
+    assert p.parse_args(["--ks", "5,6", "8"]).ks == [5, 6, 8]
+    assert "--ks read as '--ks 5 6 8': lists are space-separated" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        p.parse_args(["--ks", "0"])
