@@ -46,8 +46,9 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP workers slee
 # exp/log (its AVX-512 loops) and numpy's matrix products (OpenBLAS's core type) all change bits with
 # the code path, and a trained network's accuracy then moves by up to a seed's spread. MKL's branch is
 # COMPATIBLE because MKL's documentation names it for the same results on Intel and compatible CPUs
-# (its AVX2 branch falls back to automatic dispatch on non-Intel CPUs). ATen's "default" level would reach pre-AVX2 CPUs too, but it draws different random
-# normals (torch.randn has an AVX2 kernel), so AVX2 is the common level. These variables are read when
+# (its AVX2 branch falls back to automatic dispatch on non-Intel CPUs). ATen's "default" level would
+# reach pre-AVX2 CPUs too, but it draws different random normals (torch.randn has an AVX2 kernel),
+# so AVX2 is the common level. These variables are read when
 # each library first dispatches, so they must be set before numpy loads and before torch's first op.
 PORTABLE_NUMERICS = {
     "ATEN_CPU_CAPABILITY": "avx2",

@@ -8,6 +8,7 @@ makes ``import name`` fail), which is what a machine without them sees.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -58,7 +59,7 @@ _RUNNER = """
 def _run_blocked(jobs: list[tuple[str, list[str]]]) -> dict:
     body = textwrap.dedent(_RUNNER.format(blocked=sorted(OPTIONAL_PACKAGES), jobs=jobs))
     res = subprocess.run([sys.executable, "-c", body], capture_output=True, text=True, cwd=repo_path(),
-                         timeout=600, env={**__import__("os").environ, "COMPANION_NO_PROGRESS": "1"})
+                         timeout=600, env={**os.environ, "COMPANION_NO_PROGRESS": "1"})
     assert res.returncode == 0, res.stderr[-3000:]
     return json.loads(res.stdout.strip().splitlines()[-1])
 

@@ -6,6 +6,7 @@ process, and this test session has loaded torch and numpy already.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -35,6 +36,7 @@ def _run(body: str, **env: str) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+@functools.cache  # one fresh interpreter answers it for every test
 def _native_capability() -> str:
     return _run("import json, torch; print(json.dumps(torch.backends.cpu.get_cpu_capability()))",
                 COMPANION_NUMERICS="native")
