@@ -163,6 +163,49 @@ def hypergradient(
     return hg, [wi.detach() for wi in w], st.detach(), losses
 
 
+def frozen_steps(
+    theta: torch.Tensor,
+    weights: list[torch.Tensor],
+    state: AdamState,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    train_idx: torch.Tensor,
+    tau: int,
+    inner_lr: float,
+    l2_reg: float = 5e-4,
+    dropout: float = 0.5,
+    generator: torch.Generator | None = None,
+    dense: bool = False,
+) -> tuple[list[torch.Tensor], AdamState, list[float]]:
+    r"""The ``tau`` inner steps of :func:`hypergradient` with :math:`\theta` held fixed (outer rate 0).
+
+    The same Adam steps on the same sampled graphs (the generator draws the ``tau`` training
+    graphs and the one validation graph that :func:`hypergradient` would draw), without the
+    second-order graph through the unroll. LDS with ``outer_lr = 0`` is therefore the GCN trained
+    with LDS's whole recipe (restarts, inner early stopping, selection on the early-stopping set,
+    expected prediction) on the graph it starts from: the control that isolates learning the graph.
+    Returns ``(new weights, new Adam state, training losses of the tau steps)``.
+    """
+    if tau < 1:
+        raise ValueError(f"tau must be >= 1, got {tau}")
+    upper = theta.triu(1)
+    mean_graph = upper + upper.t()
+    w = [wi.detach().requires_grad_() for wi in weights]
+    st = state.detach()
+    losses = []
+    for _ in range(tau):
+        a = mean_graph if dense else sample_graph(theta, generator, straight_through=False)
+        loss = gcn_training_loss(w, x, y, a, train_idx, l2_reg, dropout)
+        grads = torch.autograd.grad(loss, w)
+        with torch.no_grad():
+            new_w, st = adam_step([wi.detach() for wi in w], list(grads), st, inner_lr)
+        w = [wi.requires_grad_() for wi in new_w]
+        losses.append(float(loss.detach()))
+    if not dense:  # keep the generator in step with hypergradient's validation sample
+        sample_graph(theta, generator, straight_through=False)
+    return [wi.detach() for wi in w], st.detach(), losses
+
+
 @torch.no_grad()
 def expected_prediction(
     weights: list[torch.Tensor], x: torch.Tensor, theta: torch.Tensor, n_samples: int = 16,
@@ -246,16 +289,22 @@ def train_lds(
     since_best = 0
     hyper_step = 0
     bar = progress(range(config.max_outer_iterations), desc=desc)
+    frozen = config.outer_lr == 0.0
     for it in bar:
         weights = init_gcn_weights(x.shape[1], num_classes, config.hidden, gen)
         state = AdamState.zeros_like(weights)
         best_loss, inner_pat, steps, last_loss = None, config.inner_patience, 0, float("nan")
         while steps < config.max_inner_steps and inner_pat > 0:
-            hg, weights, state, losses = hypergradient(
-                theta, weights, state, x, y, split["train"], split["val"], config.tau,
-                config.inner_lr, config.l2_reg, config.dropout, gen, config.dense)
-            lr = config.outer_lr / (1.0 + config.outer_lr_decay * hyper_step)
-            theta = project_probabilities(theta - lr * hg)
+            if frozen:  # the control "same recipe, graph not learned": no hypergradient to pay for
+                weights, state, losses = frozen_steps(
+                    theta, weights, state, x, y, split["train"], config.tau, config.inner_lr,
+                    config.l2_reg, config.dropout, gen, config.dense)
+            else:
+                hg, weights, state, losses = hypergradient(
+                    theta, weights, state, x, y, split["train"], split["val"], config.tau,
+                    config.inner_lr, config.l2_reg, config.dropout, gen, config.dense)
+                lr = config.outer_lr / (1.0 + config.outer_lr_decay * hyper_step)
+                theta = project_probabilities(theta - lr * hg)
             hyper_step += 1
             steps += config.tau
             # the official min-decrease condition: patience resets when the loss drops by a factor

@@ -2,7 +2,10 @@ import pytest
 import torch
 
 from companion import data
-from companion.lds import UCI_SIZES, divide_validation, knn_gcn, knn_graph, logistic_regression, uci_split
+from companion.lds import (UCI_SIZES, divide_validation, gcn_with_restarts, knn_gcn, knn_graph, logistic_regression,
+                           train_gcn, uci_split)
+from companion.lds.experiments import majority
+from companion.utils import seed_everything
 
 
 def test_uci_split_sizes_disjoint_and_stratified():
@@ -45,3 +48,28 @@ def test_knn_gcn_beats_majority_on_wine_by_a_margin():
     assert logistic_regression(d["x"], d["y"], split)["test_acc"] > majority + 0.4
     with pytest.raises(ValueError, match="missing"):
         knn_gcn(d["x"], d["y"], {"train": split["train"]})
+
+
+def test_gcn_with_restarts_keeps_the_best_early_stopping_run_of_its_grid():
+    d = data.load("wine")
+    x, y = d["x"], d["y"]
+    split = uci_split(y, *UCI_SIZES["wine"], seed=0)
+    a = knn_graph(x, 10)
+    best = gcn_with_restarts(x, y, a, split, restarts=3, lrs=(0.01, 0.05), seed=2, epochs=30)
+    runs = {}
+    for lr in (0.01, 0.05):
+        for r in range(3):
+            seed_everything(2000 + r)
+            runs[(lr, r)] = train_gcn(x, y, a, split, lr=lr, seed=2000 + r, epochs=30)
+    top = max((v["es_acc"], -v["es_loss"]) for v in runs.values())
+    assert (best["es_acc"], -best["es_loss"]) == top
+    assert best["test_acc"] == runs[(best["lr"], best["restart"])]["test_acc"]
+    assert len({v["test_acc"] for v in runs.values()}) > 1  # restarts differ, so the selection matters
+    with pytest.raises(ValueError, match="restarts must be >= 1"):
+        gcn_with_restarts(x, y, a, split, restarts=0)
+
+
+def test_majority_predicts_the_most_frequent_training_label():
+    y = torch.tensor([0, 0, 1, 2, 2, 2, 1, 0, 2])
+    split = {"train": torch.tensor([3, 4, 0]), "test": torch.tensor([5, 6, 7, 8])}
+    assert majority(y, split) == 0.5  # training majority is 2; two of four test labels are 2

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from companion.lds import (AdamState, LDSConfig, adam_step, expected_prediction, gcn_forward, hypergradient,
-                           init_gcn_weights, train_lds)
+from companion.lds import (AdamState, LDSConfig, adam_step, expected_prediction, frozen_steps, gcn_forward,
+                           hypergradient, init_gcn_weights, project_probabilities, train_lds)
 
 
 def _tiny(seed=0, n=7):
@@ -84,3 +84,28 @@ def test_train_lds_outputs_and_errors():
         LDSConfig(tau=0)
     with pytest.raises(ValueError, match="dropout"):
         LDSConfig(dropout=1.0)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_frozen_steps_are_the_hypergradient_unroll_without_the_outer_step(dense):
+    x, y, theta, w, tr, val = _tiny(3)
+    g1, g2 = torch.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    state = AdamState.zeros_like(w)
+    _, w_hg, st_hg, loss_hg = hypergradient(theta, w, state, x, y, tr, val, 3, 0.05, dropout=0.0,
+                                            generator=g1, dense=dense)
+    w_fr, st_fr, loss_fr = frozen_steps(theta, w, state, x, y, tr, 3, 0.05, dropout=0.0, generator=g2, dense=dense)
+    assert loss_fr == loss_hg and st_fr.t == st_hg.t == 3
+    assert all(torch.equal(a, b) for a, b in zip(w_fr, w_hg))
+    # the same number of graphs was drawn, so the next restart sees the same samples
+    assert torch.equal(torch.rand(5, generator=g1), torch.rand(5, generator=g2))
+
+
+def test_lds_with_outer_rate_zero_keeps_its_graph_and_learning_moves_it():
+    x, y, theta, _, tr, val = _tiny(5, n=12)
+    split = {"train": tr, "val": val, "es": torch.tensor([6, 7, 8]), "test": torch.tensor([9, 10, 11])}
+    cfg = dict(tau=2, max_inner_steps=6, max_outer_iterations=2, patience=2, n_samples=2, dropout=0.0)
+    frozen = train_lds(x.float(), y, theta.float(), split, LDSConfig(outer_lr=0.0, **cfg))
+    learned = train_lds(x.float(), y, theta.float(), split, LDSConfig(outer_lr=1.0, **cfg))
+    start = project_probabilities(theta.float())
+    assert torch.equal(frozen.theta, start)
+    assert (learned.theta - start).abs().max() > 1e-3

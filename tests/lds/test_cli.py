@@ -25,12 +25,19 @@ def test_cli_table_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
     main(["--dataset", "wine", "--seeds", "0", "1", "--ks", "5", *TINY])
     payload = json.loads((tmp_path / "results" / "table_wine.json").read_text())
     assert payload["schema"] == 1 and payload["seeds"] == [0, 1] and payload["experiment"] == "table"
-    assert [r["method"] for r in payload["rows"][:5]] == ["LogReg", "MLP", "kNN-GCN", "kNN-LDS", "LDS"]
-    assert len(payload["rows"]) == 10 and all(r["seed"] in (0, 1) for r in payload["rows"])
+    assert [r["method"] for r in payload["rows"][:len(METHODS)]] == [
+        "Majority", "LogReg", "MLP", "kNN-GCN", "kNN-GCN, LDS recipe", "kNN-LDS, graph frozen", "kNN-LDS",
+        "LDS, graph frozen", "LDS"]
+    assert len(payload["rows"]) == 2 * len(METHODS) and all(r["seed"] in (0, 1) for r in payload["rows"])
     assert {(r["method"], r["n"]) for r in payload["summary"]} == {(m, 2) for m in METHODS}
     assert all(0 <= r["mean"] <= 1 for r in payload["summary"] if r["metric"] != "expected_edges")
     graph_rows = [r for r in payload["rows"] if r["method"] in ("kNN-GCN", "kNN-LDS", "LDS")]
     assert all(0 < r["intra_class_mass"] <= 1 and r["nonzero_share"] > 0 for r in graph_rows)
+    # the frozen controls end on the graph they start from: the kNN graph, or no edge at all
+    frozen = {r["method"]: r for r in payload["rows"] if r["seed"] == 0 and "frozen" in r["method"]}
+    recipe = next(r for r in payload["rows"] if r["seed"] == 0 and r["method"] == "kNN-GCN, LDS recipe")
+    assert frozen["kNN-LDS, graph frozen"]["expected_edges"] == recipe["expected_edges"] > 0
+    assert frozen["LDS, graph frozen"]["expected_edges"] == 0
     assert "--out" not in payload["command"] and book_files() == before
 
 
@@ -38,7 +45,13 @@ def test_cli_incomplete_graph_end_to_end(tmp_path):
     out = tmp_path / "karate.json"
     main(["--dataset", "karate", "--seeds", "0", "--out", str(out), "--missing", "0.5", *TINY])
     payload = json.loads(out.read_text())
-    assert {(r["setting"]["missing"], r["method"]) for r in payload["rows"]} == {(0.5, "GCN"), (0.5, "LDS")}
+    assert [(r["setting"]["missing"], r["method"]) for r in payload["rows"]] == [
+        (0.5, m) for m in ("Majority", "GCN", "GCN, LDS recipe", "LDS, graph frozen", "LDS")]
+    by = {r["method"]: r for r in payload["rows"]}
+    # the incomplete graph is what the GCNs train on and where frozen LDS stays
+    assert by["GCN"]["expected_edges"] == by["GCN, LDS recipe"]["expected_edges"] == by["LDS, graph frozen"][
+        "expected_edges"] == by["GCN"]["edges_left"]
+    assert by["Majority"]["test_acc"] < 0.7  # two clubs of 16 and 18: a majority guess gets about half
     assert payload["rows"][0]["edges_left"] < 78
 
 
