@@ -53,11 +53,14 @@ def train_gcn(
     dropout: float = 0.5,
     l2_reg: float = 5e-4,
     seed: int = 0,
+    tie_break_loss: bool = False,
 ) -> dict[str, object]:
     """Train the two-layer GCN of :mod:`companion.lds.gcn` on a fixed graph (Kipf & Welling settings).
 
     Adam with ``lr``, ``epochs`` full-batch steps, the weights of the epoch with the best
-    early-stopping (``es``) accuracy are kept. With an all-zero ``adjacency`` this is an MLP
+    early-stopping (``es``) accuracy are kept: the first such epoch, or with ``tie_break_loss`` the
+    one of lowest ``es`` loss among the tied (LDS's rule; with a few ``es`` nodes the accuracy ties
+    often, and the first tied epoch is an undertrained one). With an all-zero ``adjacency`` this is an MLP
     (:math:`\\hat A = I`). Returns ``val_acc``, ``es_acc``, ``test_acc`` and ``weights``.
     ``seed`` fixes the initial weights; dropout draws from torch's global generator, which the
     caller seeds (the experiments call :func:`companion.utils.seed_everything` before each method).
@@ -79,8 +82,11 @@ def train_gcn(
             logits = gcn_forward(weights, x, adjacency)
         pred = logits.argmax(1)
         accs = {k: (pred[split[k]] == y[split[k]]).float().mean().item() for k in ("val", "es", "test")}
-        if best is None or accs["es"] > best["es_acc"]:
-            es_loss = F.cross_entropy(logits[split["es"]], y[split["es"]]).item()
+        es_loss = F.cross_entropy(logits[split["es"]], y[split["es"]]).item()
+        better = best is None or accs["es"] > best["es_acc"]
+        if tie_break_loss and best is not None and accs["es"] == best["es_acc"]:
+            better = es_loss < best["es_loss"]
+        if better:
             best = {"val_acc": accs["val"], "es_acc": accs["es"], "test_acc": accs["test"], "es_loss": es_loss,
                     "weights": [w.detach().clone() for w in weights]}
     return best
@@ -97,8 +103,9 @@ def gcn_with_restarts(
     **kwargs,
 ) -> dict[str, object]:
     """The GCN on a fixed graph given LDS's recipe: ``restarts`` fresh initialisations per learning
-    rate in ``lrs``, the run with the best early-stopping accuracy kept (a tie goes to the lower
-    early-stopping loss, as in :func:`companion.lds.train_lds`).
+    rate in ``lrs``, the run with the best early-stopping accuracy kept, and LDS's selection rule
+    both within a run (over epochs) and across runs: a tie in accuracy goes to the lower
+    early-stopping loss, as in :func:`companion.lds.train_lds`.
 
     LDS retrains the GCN from a new initialisation at every outer iteration and keeps the best
     one on the early-stopping set; a one-run GCN baseline does not get that selection. This is the
@@ -113,7 +120,7 @@ def gcn_with_restarts(
         for r in range(restarts):
             run_seed = 1000 * int(seed) + r
             seed_everything(run_seed)
-            res = train_gcn(x, y, adjacency, split, lr=lr, seed=run_seed, **kwargs)
+            res = train_gcn(x, y, adjacency, split, lr=lr, seed=run_seed, tie_break_loss=True, **kwargs)
             if best is None or (res["es_acc"], -res["es_loss"]) > (best["es_acc"], -best["es_loss"]):
                 best = {**res, "lr": lr, "restart": r}
     return best

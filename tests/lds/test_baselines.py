@@ -60,7 +60,7 @@ def test_gcn_with_restarts_keeps_the_best_early_stopping_run_of_its_grid():
     for lr in (0.01, 0.05):
         for r in range(3):
             seed_everything(2000 + r)
-            runs[(lr, r)] = train_gcn(x, y, a, split, lr=lr, seed=2000 + r, epochs=30)
+            runs[(lr, r)] = train_gcn(x, y, a, split, lr=lr, seed=2000 + r, epochs=30, tie_break_loss=True)
     top = max((v["es_acc"], -v["es_loss"]) for v in runs.values())
     assert (best["es_acc"], -best["es_loss"]) == top
     assert best["test_acc"] == runs[(best["lr"], best["restart"])]["test_acc"]
@@ -73,3 +73,16 @@ def test_majority_predicts_the_most_frequent_training_label():
     y = torch.tensor([0, 0, 1, 2, 2, 2, 1, 0, 2])
     split = {"train": torch.tensor([3, 4, 0]), "test": torch.tensor([5, 6, 7, 8])}
     assert majority(y, split) == 0.5  # training majority is 2; two of four test labels are 2
+
+
+def test_the_loss_tie_break_keeps_a_later_epoch_of_equal_accuracy():
+    d = data.load("wine")
+    split = uci_split(d["y"], *UCI_SIZES["wine"], seed=0)
+    a = knn_graph(d["x"], 10)
+    runs = {}
+    for tie in (False, True):
+        seed_everything(0)
+        runs[tie] = train_gcn(d["x"], d["y"], a, split, seed=0, epochs=200, tie_break_loss=tie)
+    # the same accuracy on the 10 es nodes, reached later with a lower loss
+    assert runs[True]["es_acc"] == runs[False]["es_acc"]
+    assert runs[True]["es_loss"] < runs[False]["es_loss"]
