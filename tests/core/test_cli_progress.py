@@ -120,3 +120,17 @@ def test_units_a_seed_does_not_report_are_reported_when_it_ends(progress_on):
     counters = [line.split(" ", 1)[0] for line in log.getvalue().splitlines()]
     assert counters == ["[1/6]", "[3/6]", "[4/6]", "[6/6]"]
     assert "[3/6] seed 3: done in " in log.getvalue()
+
+
+def test_a_reduced_cli_run_with_no_progress_writes_one_line_per_unit(tmp_path, monkeypatch, capsys, progress_on):
+    from companion.kgcn import __main__ as kgcn
+
+    monkeypatch.chdir(tmp_path)
+    kgcn.main(["--n-users", "30", "--n-items", "40", "--density", "0.2", "--epochs", "1", "--topk-users", "5",
+               "--models", "BPR-MF", "--fractions", "1.0", "0.5", "--seeds", "0", "1", "--no-progress"])
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    units = [line for line in err.splitlines() if line.startswith("[")]
+    assert [u.split(" ", 1)[0] for u in units] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]  # seeds x fractions
+    assert units[0].startswith("[1/4] seed 0, fraction 1: done in ")
+    assert units[-1].startswith("[4/4] seed 1, fraction 0.5: done in ")
