@@ -233,7 +233,9 @@ def chapter_parser(
                         "(default: ./results under the current directory)")
     g.add_argument("--publish", action="store_true",
                    help="write the book's own results folder (what `make results CH=...` does)")
-    g.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bars: one line per finished seed (or seed and setting) on stderr instead; "
+                        "also the default when stderr is not a terminal (logs, CI)")
     return p
 
 
