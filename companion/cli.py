@@ -6,6 +6,10 @@ then calls :func:`start_run` *before any work*: it validates the output path (an
 ``--out`` fails now, not after an hour of training), applies the thread policy and the progress
 switch, and returns a :class:`Run` that knows where to write and what command reruns the file.
 
+A long CLI shows its progress with one :class:`RunProgress` (``run.progress(total)``) and runs its
+seeds through :func:`run_seeds`, which skips the seeds its checkpoint holds, saves each finished one
+and counts it on the display.
+
 Output goes under ``./results/`` of the current directory by default, or to ``--out`` (a folder,
 or a ``.json`` path for a CLI that writes one file). Only ``--publish`` (used by
 ``make results CH=...``) writes the book's own ``book/NN_topic/results/``.
@@ -21,14 +25,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 from companion.results import ACTIVE_CHECKPOINTS, SeedCheckpoint
 from companion.utils import REPO_ROOT
 
 __all__ = ["int_at_least", "float_in", "finite_float", "int_list", "float_list", "str_list",
            "add_list_argument", "HelpFormatter", "chapter_parser", "missing_packages", "require_packages",
-           "start_run",
+           "start_run", "RunProgress", "run_seeds",
            "Run", "recorded_command", "strip_output_flags", "cli_entry"]
 
 
@@ -229,7 +233,9 @@ def chapter_parser(
                         "(default: ./results under the current directory)")
     g.add_argument("--publish", action="store_true",
                    help="write the book's own results folder (what `make results CH=...` does)")
-    g.add_argument("--no-progress", action="store_true", help="no progress bars (logs, CI)")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bars: one line per finished seed (or seed and setting) on stderr instead; "
+                        "also the default when stderr is not a terminal (logs, CI)")
     return p
 
 
@@ -294,6 +300,10 @@ class Run:
         """A per-seed checkpoint beside ``self.path(filename)`` (see :class:`companion.results.SeedCheckpoint`)."""
         return SeedCheckpoint(self.path(filename), self.command)
 
+    def progress(self, total: int) -> "RunProgress":
+        """The run's progress display over ``total`` units, named after the chapter (:class:`RunProgress`)."""
+        return RunProgress(total, self.module.removeprefix("companion."))
+
     @property
     def wall_seconds(self) -> float:
         return time.perf_counter() - self.started
@@ -343,6 +353,195 @@ def start_run(
     seeds = list(getattr(args, "seeds", None) or [])
     return Run(module=module, out_dir=out_dir, out_file=out_file,
                command=recorded_command(module, argv), seeds=seeds)
+
+
+def _duration(seconds: float) -> str:
+    """``0.4 s``, ``12 s``, ``4 min``, ``1.5 h``: as precise as a time left can be."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+class _AboveBars:
+    """``sys.stdout`` while bars are drawn on the same terminal: each printed line is written
+    above the bars (``tqdm.write``), not into the middle of them."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self._pending, self._inside = stream, "", False
+
+    def write(self, text: str) -> int:
+        if self._inside:  # tqdm.write, writing the line through this object: straight on
+            return self.stream.write(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self._inside = True
+            try:
+                # file=self, not the terminal: tqdm clears the bars first only for a write to
+                # sys.stdout or sys.stderr, and this object is sys.stdout now
+                _tqdm().write(line, file=self)
+            finally:
+                self._inside = False
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close_pending(self) -> None:
+        """Write what was printed without a newline (at the end of the run)."""
+        if self._pending:
+            self.stream.write(self._pending)
+            self._pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, fileno, isatty...: the terminal's
+        return getattr(self.stream, name)
+
+
+def _tqdm() -> type:
+    from tqdm.auto import tqdm  # the class of companion.utils.progress: they share positions
+
+    return tqdm
+
+
+class RunProgress:
+    """One progress display for a whole CLI run: how many of its units are done, and the time left.
+
+    A unit is a seed, or a seed and a setting where the CLI sweeps settings. On a terminal
+    (stderr a TTY, no ``--no-progress``) it draws an overall bar with ``n/total``, the time spent
+    and the time left; the bars of :func:`companion.utils.progress` (epochs, folds) appear under
+    it and vanish when they end, and lines printed to a terminal's stdout go above the bars.
+    Otherwise (``--no-progress``, ``COMPANION_NO_PROGRESS=1``, stderr a file or a pipe) there is no
+    bar at all, inner bars included (no carriage returns in a log), and each finished unit writes
+    one line: ``[3/15] seed 1, missing 0.5: done in 12 s (about 2 min left)``.
+
+    Only CLIs create one (library functions and notebooks keep their own bars). Use it as a
+    context manager (``with run.progress(total) as display:``) so that it ends on Ctrl-C too.
+    """
+
+    def __init__(self, total: int, desc: str = "run", *, stream: TextIO | None = None) -> None:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise ValueError(f"total must be an int >= 0 (units), got {total!r}")
+        self.total, self.desc, self.n = total, desc, 0
+        self.stream = stream if stream is not None else sys.stderr
+        self.bars = os.environ.get("COMPANION_NO_PROGRESS") != "1" and _isatty(self.stream)
+        self._started = self._last = time.perf_counter()
+        self._computed, self._computed_seconds = 0, 0.0  # units run here, not reused: the time-left rate
+        self._bar: Any = None
+        self._stdout: _AboveBars | None = None
+        self._env: tuple[bool, str | None] | None = None
+        if self.bars:
+            # smoothing=0: time left from the mean time per unit run here (reused units go into
+            # `initial`, so that a resumed run's instant units do not promise a quick end)
+            self._bar = _tqdm()(total=total, desc=desc, unit="unit", position=0, leave=True, smoothing=0,
+                                file=self.stream, dynamic_ncols=True)
+            if _isatty(sys.stdout):
+                self._stdout = _AboveBars(sys.stdout)
+                sys.stdout = self._stdout  # type: ignore[assignment]
+        else:
+            # inner bars off while the run lasts, in child processes too; put back by close()
+            self._env = ("COMPANION_NO_PROGRESS" in os.environ, os.environ.get("COMPANION_NO_PROGRESS"))
+            os.environ["COMPANION_NO_PROGRESS"] = "1"
+
+    def done(self, label: str, n: int = 1, *, reused: bool = False) -> None:
+        """``n`` units named ``label`` finished (``reused``: taken from an earlier run, not run now)."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1 (units), got {n}")
+        now = time.perf_counter()
+        seconds, self._last = now - self._last, now
+        self.n += n
+        if not reused:
+            self._computed += n
+            self._computed_seconds += seconds
+        if self._bar is not None:
+            if reused:
+                self._bar.initial += n
+            self._bar.set_postfix_str(label, refresh=False)
+            self._bar.update(n)
+            self._bar.refresh()
+            return
+        if reused:
+            text = "reused from an earlier run"
+        else:
+            text = f"done in {_duration(seconds)}"
+            left = self.total - self.n
+            if left <= 0:
+                text += f" (all {self.n} in {_duration(now - self._started)})"
+            else:
+                text += f" (about {_duration(left * self._computed_seconds / self._computed)} left)"
+        print(f"[{self.n}/{self.total}] {label}: {text}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """End the display: the bar stays on screen; stdout and ``COMPANION_NO_PROGRESS`` are put back."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._stdout is not None:
+            self._stdout.close_pending()
+            if sys.stdout is self._stdout:
+                sys.stdout = self._stdout.stream  # type: ignore[assignment]
+            self._stdout = None
+        if self._env is not None:
+            was_set, value = self._env
+            if was_set:
+                os.environ["COMPANION_NO_PROGRESS"] = value  # type: ignore[assignment]
+            else:
+                os.environ.pop("COMPANION_NO_PROGRESS", None)
+            self._env = None
+
+    def __enter__(self) -> "RunProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def run_seeds(
+    seeds: Iterable[int],
+    compute: Callable[[int], list],
+    *,
+    checkpoint: SeedCheckpoint | None = None,
+    display: RunProgress | None = None,
+    units: int | Callable[[int], int] = 1,
+    label: Callable[[int], str] = "seed {}".format,
+) -> list:
+    """The seed loop of a long CLI: each seed's rows, computed once, kept, and counted.
+
+    A seed whose rows ``checkpoint`` holds (a resumed run) is not computed again: its saved rows
+    are used and reported as reused. Any other seed runs ``compute(seed)``, whose rows are saved
+    to the checkpoint as soon as it returns. A seed counts for ``units`` units of ``display``
+    (an int, or a function of the seed): ``compute`` may report them itself as they finish
+    (``display.done(...)``, one per setting), and what it leaves unreported is reported, as
+    ``label(seed)``, when the seed ends. Returns the seeds' rows, concatenated in seed order.
+    """
+    rows: list = []
+    for seed in seeds:
+        n = units(seed) if callable(units) else units
+        saved = None if checkpoint is None else checkpoint.done(seed)
+        if saved is not None:
+            rows += saved
+            if display is not None:
+                display.done(label(seed), n, reused=True)
+            continue
+        before = display.n if display is not None else 0
+        seed_rows = compute(seed)
+        if checkpoint is not None:
+            checkpoint.save(seed, seed_rows)
+        rows += seed_rows
+        if display is not None and display.n - before < n:
+            display.done(label(seed), n - (display.n - before))
+    return rows
 
 
 def interrupted_message() -> str:

@@ -51,8 +51,15 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def progress(iterable: Iterable | None = None, **kwargs) -> tqdm:
-    """A ``tqdm.auto`` progress bar; ``COMPANION_NO_PROGRESS=1`` silences every bar (tests, CI logs)."""
-    kwargs.setdefault("disable", os.environ.get("COMPANION_NO_PROGRESS") == "1")
+    """A ``tqdm.auto`` progress bar; ``COMPANION_NO_PROGRESS=1`` silences every bar (tests, CI logs).
+
+    The variable wins over a caller's ``disable`` (``--no-progress``, and a CLI whose output is a
+    log, set it). Under a CLI's overall bar (:class:`companion.cli.RunProgress`) a bar takes the
+    next free line below it and is erased when it ends (``leave=False``).
+    """
+    if os.environ.get("COMPANION_NO_PROGRESS") == "1":
+        kwargs["disable"] = True
+    kwargs.setdefault("disable", False)
     kwargs.setdefault("leave", False)
     kwargs.setdefault("mininterval", 0.5)
     return tqdm(iterable, **kwargs)

@@ -23,11 +23,10 @@ import torch
 
 from companion import data
 from companion.alinet.training import VARIANTS, Config, fit, prepare
-from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
-                           require_packages, start_run, str_list)
+from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, float_list,
+                           int_at_least, int_list, require_packages, run_seeds, start_run, str_list)
 from companion.data.kg_pair import PYKEEN_KGS
 from companion.results import SeedCheckpoint, load_results, save_results, summary_table
-from companion.utils import progress
 
 METRICS = {"hits@1": True, "hits@10": True, "mrr": True, "valid_hits@1": True, "best_epoch": None,
            "seconds": False}
@@ -131,41 +130,52 @@ def random_row(noise: float, seed: int, n: int) -> dict:
 
 
 def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: SeedCheckpoint,
-        seed_ckpt: SeedCheckpoint) -> tuple[list[dict], dict, dict]:
+        seed_ckpt: SeedCheckpoint, display: RunProgress | None = None) -> tuple[list[dict], dict, dict]:
+    """Tune at every noise level, then run every variant at every level for each seed.
+
+    ``display`` counts one unit per noise level tuned and one per (seed, noise level):
+    ``len(noises) * (1 + len(seeds))`` in all.
+    """
     noises = args.noises if args.noises is not None else DEFAULT_NOISES
     families = sorted({family(v) for v in args.variants}, key=["alinet", "gcn_align"].index)
-    tuning = {}
-    for i, noise in enumerate(noises):
-        saved = tune_ckpt.done(i)
-        tuning[noise] = saved[0] if saved is not None else tune(args, cfg, noise, families)
-        tune_ckpt.save(i, [tuning[noise]])
-    rows, sizes = [], {}
-    for seed in progress(seeds, desc="seeds"):
-        saved = seed_ckpt.done(seed)
-        seed_rows = []
+    # the tuning checkpoint's "seeds" are the indices of the noise levels
+    tuned = run_seeds(range(len(noises)), lambda i: [tune(args, cfg, noises[i], families)], checkpoint=tune_ckpt,
+                      display=display, label=lambda i: f"tuning, noise {noises[i]:g}")
+    tuning = dict(zip(noises, tuned))
+    sizes = {}
+
+    def record_sizes(noise: float, seed: int, inputs) -> None:
+        sizes[f"noise={noise:g} seed={seed}"] = {"train": len(inputs.seeds), "valid": len(inputs.valid),
+                                                 "test": len(inputs.test)}
+
+    def seed_rows(seed: int) -> list[dict]:
+        rows = []
         for noise in noises:
-            # rebuilt for a kept seed too, so that the file records every seed's split sizes
             inputs = load_pair(args, noise, seed)
-            sizes[f"noise={noise:g} seed={seed}"] = {"train": len(inputs.seeds), "valid": len(inputs.valid),
-                                                     "test": len(inputs.test)}
-            if saved is not None:
-                continue
-            seed_rows.append(random_row(noise, seed, len(inputs.test)))
+            record_sizes(noise, seed, inputs)
+            rows.append(random_row(noise, seed, len(inputs.test)))
             for variant in args.variants:
                 chosen = tuning[noise][family(variant)]["chosen"]
                 res = fit(inputs, cfg, seed=seed, desc=f"{variant} noise={noise:g} seed={seed}",
                           **{**VARIANTS[variant], **chosen})
-                seed_rows.append({"setting": {"noise": noise}, "method": variant, "seed": seed, **res["metrics"],
-                                  "valid_hits@1": res["valid_hits@1"], "best_epoch": res["best_epoch"],
-                                  "seconds": res["seconds"]})
+                rows.append({"setting": {"noise": noise}, "method": variant, "seed": seed, **res["metrics"],
+                             "valid_hits@1": res["valid_hits@1"], "best_epoch": res["best_epoch"],
+                             "seconds": res["seconds"]})
                 print(f"noise={noise:g} seed={seed} {variant:26s} "
                       + " ".join(f"{m}={res['metrics'][m]:.3f}" for m in ("hits@1", "hits@10", "mrr"))
                       + f" valid={res['valid_hits@1']:.3f} epoch={res['best_epoch']}", flush=True)
-        if saved is not None:
-            rows += saved
-            continue
-        seed_ckpt.save(seed, seed_rows)
-        rows += seed_rows
+            if display is not None:
+                display.done(f"seed {seed}, noise {noise:g}")
+        return rows
+
+    rows = run_seeds(seeds, seed_rows, checkpoint=seed_ckpt, display=display, units=len(noises))
+    for seed in seeds:
+        for noise in noises:
+            if f"noise={noise:g} seed={seed}" not in sizes:
+                # a kept seed: its pairs are rebuilt (seconds), so that the file records every seed's split sizes
+                record_sizes(noise, seed, load_pair(args, noise, seed))
+    # in seed order, then noise order, however many seeds were kept
+    sizes = {key: sizes[key] for seed in seeds for key in (f"noise={noise:g} seed={seed}" for noise in noises)}
     return rows, tuning, sizes
 
 
@@ -181,8 +191,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
     cfg = Config(epochs=args.epochs, dims=tuple(args.dims))
     tune_ckpt = SeedCheckpoint(str(run_.path(name)) + ".tuning", run_.command)
     seed_ckpt = run_.checkpoint(name)
-    rows, tuning, sizes = run(args, run_.seeds, cfg, tune_ckpt, seed_ckpt)
     noises = args.noises if args.noises is not None else DEFAULT_NOISES
+    with run_.progress(len(noises) * (1 + len(run_.seeds))) as display:
+        rows, tuning, sizes = run(args, run_.seeds, cfg, tune_ckpt, seed_ckpt, display)
     extra = dict(data=args.data, base=(args.base or "umls") if args.data == "kg_pair" else None,
                  num_counterparts=(args.num_counterparts or DEFAULT_COUNTERPARTS)
                  if args.data == "kg_pair_synthetic" else None,

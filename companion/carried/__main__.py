@@ -34,7 +34,7 @@ from companion.carried.detector import (DetectorConfig, analyse, detect, fit_cod
                                         merge_detections, variants)
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
-from companion.cli import cli_entry, chapter_parser, int_at_least, require_packages, start_run
+from companion.cli import cli_entry, chapter_parser, int_at_least, require_packages, run_seeds, start_run
 from companion.results import save_results
 from companion.utils import progress, seed_everything
 
@@ -200,29 +200,30 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     filename = SHIFT_FILENAME if args.shift else FILENAME
     # each finished seed is kept, and a rerun of the same command resumes after it
     ckpt = run.checkpoint(filename)
-    if ckpt.finished:
-        # every row holds its variant's tuned threshold (variants, then the baseline, as tuned):
-        # a resumed run reads them back instead of tuning again
-        first = ckpt.done(ckpt.finished[0])
-        tuned = {r["method"]: r["threshold"] for r in first}
-    else:
-        tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
     settings = SHIFT_SETTINGS if args.shift else {"": "default"}
-    rows = []
-    for seed in run.seeds:
-        saved = ckpt.done(seed)
-        if saved is not None:
-            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
-            rows += saved
-            continue
-        seed_rows = []
-        for setting, body in settings.items():
-            scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
-                              tuned, body=body)
-            seed_rows.extend(_row(setting, name, seed, tuned[name], metrics)
-                             for name, metrics in scores.items())
-        ckpt.save(seed, seed_rows)
-        rows += seed_rows
+
+    # a unit: the tuning, then one test setting of one seed
+    with run.progress(1 + len(run.seeds) * len(settings)) as display:
+        if ckpt.finished:
+            # every row holds its variant's tuned threshold (variants, then the baseline, as tuned):
+            # a resumed run reads them back instead of tuning again
+            first = ckpt.done(ckpt.finished[0])
+            tuned = {r["method"]: r["threshold"] for r in first}
+        else:
+            tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
+        display.done("tuning the thresholds", reused=bool(ckpt.finished))
+
+        def seed_rows(seed: int) -> list[dict]:
+            rows = []
+            for setting, body in settings.items():
+                scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
+                                  tuned, body=body)
+                rows.extend(_row(setting, name, seed, tuned[name], metrics)
+                            for name, metrics in scores.items())
+                display.done(f"seed {seed}" + (f", {setting}" if setting else ""))
+            return rows
+
+        rows = run_seeds(run.seeds, seed_rows, checkpoint=ckpt, display=display, units=len(settings))
     path = save_results(run.path(filename), rows,
                         seeds=run.seeds, command=run.command,
                         metrics={m: True for m in METRICS}, wall_seconds=run.wall_seconds,

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from companion import data
-from companion.cli import cli_entry, add_list_argument, chapter_parser, float_in, int_at_least, start_run, str_list
+from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
+                           run_seeds, start_run, str_list)
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
                                       cross_validate, stratified_folds)
@@ -185,17 +186,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     # order does not change a number): each finished seed is kept, and a rerun of the same command
     # resumes after it
     ckpt = run.checkpoint(filename)
-    by_seed = {}
-    for seed in run.seeds:
-        saved = ckpt.done(seed)
-        if saved is not None:
-            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
-            by_seed[seed] = saved
-            continue
-        by_seed[seed] = _seed_rows(args, graphs, name, seed, width)
-        ckpt.save(seed, by_seed[seed])
+    with run.progress(len(run.seeds) * len(labels)) as display:  # a unit: one model of one seed
+        seed_rows = run_seeds(run.seeds, lambda seed: _seed_rows(args, graphs, name, seed, width, display),
+                              checkpoint=ckpt, display=display, units=len(labels))
     # the file lists a model's seeds together, models in --models order (as before checkpoints)
-    rows = [r for label in labels for seed in run.seeds for r in by_seed[seed] if r["method"] == label]
+    rows = [r for label in labels for seed in run.seeds for r in seed_rows
+            if r["method"] == label and r["seed"] == seed]
     out = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=name,
                        num_graphs=len(graphs),
@@ -210,8 +206,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def _seed_rows(args: argparse.Namespace, graphs: list, name: str, seed: int, width: int) -> list[dict]:
-    """One seed's rows: every model of ``--models`` cross-validated (each printed as it ends)."""
+def _seed_rows(args: argparse.Namespace, graphs: list, name: str, seed: int, width: int,
+               display: RunProgress | None = None) -> list[dict]:
+    """One seed's rows: every model of ``--models`` cross-validated (each printed, and counted on
+    ``display``, as it ends)."""
     rows = []
     for kind in args.models:
         label = method_label(kind, args)
@@ -227,6 +225,8 @@ def _seed_rows(args: argparse.Namespace, graphs: list, name: str, seed: int, wid
                      "fold_acc": r["fold_acc"]})
         print(f"{label:{width}s} seed {seed}: acc {r['mean']:.3f} (std over {len(r['fold_acc'])} folds "
               f"{r['std']:.3f})   {r['cpu_seconds_per_epoch']:.3f} CPU s/epoch", flush=True)
+        if display is not None:
+            display.done(f"seed {seed}, {label}")
     return rows
 
 

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 import torch
 
-from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
-                           require_packages, start_run, str_list, strip_output_flags)
+from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, float_list,
+                           int_at_least, int_list, require_packages, run_seeds, start_run, str_list,
+                           strip_output_flags)
 from companion.distgnn.cache import CACHE_POLICIES
 from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
                                       leave_process_group, load_graph, run_workers)
@@ -319,30 +320,25 @@ def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
     return runs, experiment, graph, spec, parts_of
 
 
-def run_local(args, plan: tuple, checkpoint: SeedCheckpoint | None = None) -> tuple[list[dict], str]:
+def run_local(args, plan: tuple, checkpoint: SeedCheckpoint | None = None,
+              display: RunProgress | None = None) -> tuple[list[dict], str]:
     """Train every planned run (:func:`prepare_local`); no worker starts on a bad plan.
 
     With a ``checkpoint``, a seed's rows are saved once its last run ends, and the runs of a seed
-    the checkpoint holds are not trained again (their saved rows are used).
+    the checkpoint holds are not trained again (their saved rows are used). ``display`` counts
+    one unit per planned run.
     """
     runs, experiment, graph, spec, parts_of = plan
-    rows = []
     seeds = list(dict.fromkeys(run.config.seed for run in runs))  # plan_runs: a seed's runs are together
-    for seed in seeds:
-        saved = None if checkpoint is None else checkpoint.done(seed)
-        if saved is not None:
-            print(f"seed {seed}: kept from {checkpoint.path}", flush=True)
-            rows += saved
-            continue
-        seed_rows = _seed_rows(args, [run for run in runs if run.config.seed == seed], graph, spec, parts_of)
-        if checkpoint is not None:
-            checkpoint.save(seed, seed_rows)
-        rows += seed_rows
+    of_seed = {seed: [run for run in runs if run.config.seed == seed] for seed in seeds}
+    rows = run_seeds(seeds, lambda seed: _seed_rows(args, of_seed[seed], graph, spec, parts_of, display),
+                     checkpoint=checkpoint, display=display, units=lambda seed: len(of_seed[seed]))
     return rows, experiment
 
 
-def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict) -> list[dict]:
-    """The rows of ``runs`` (one seed's planned runs), each printed as it ends."""
+def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict,
+               display: RunProgress | None = None) -> list[dict]:
+    """The rows of ``runs`` (one seed's planned runs), each printed, and counted on ``display``, as it ends."""
     rows = []
     for run in runs:
         parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
@@ -357,6 +353,9 @@ def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict) -> 
             if args.cache_sweep else ""
         print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
               f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
+        if display is not None:
+            cache = f", cache {r['cache_policy']} {r['cache_fraction']:g}" if args.cache_sweep else ""
+            display.done(f"seed {run.config.seed}, {run.label} P={run.workers}{cache}")
     return rows
 
 
@@ -410,7 +409,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     validate(parser, args)  # fills in --workers, which decides whether METIS runs
     if needs_metis(args):
         require_packages(parser, "pymetis")
-    os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # worker bars would interleave
+    if _under_torchrun():
+        os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # every rank's bars would interleave
     # a local run's partition checks come first: a bad plan leaves no output folder behind
     plan = None if _under_torchrun() else prepare_local(parser, args)
     run = start_run(parser, args, module=MODULE, chapter=CHAPTER, argv=argv, one_file=True)
@@ -428,7 +428,8 @@ def main(argv: list[str] | None = None) -> dict | None:
         # a seed's runs take minutes at full size: each finished seed is kept, and a rerun of the
         # same command resumes after it
         checkpoint = run.checkpoint(results_name(plan[1], args))
-        rows, experiment = run_local(args, plan, checkpoint)
+        with run.progress(len(plan[0])) as display:  # a unit: one planned run (seed, workflow, workers)
+            rows, experiment = run_local(args, plan, checkpoint, display)
         command = run.command
     _print(rows)
     path = save_results(run.path(results_name(experiment, args)), rows, seeds=run.seeds,

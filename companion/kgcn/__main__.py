@@ -23,7 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from companion import data as datasets
-from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, start_run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, run_seeds, start_run
 from companion.data.kg_recsys import load_kg_recsys
 from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, save_results, summary_lookup
@@ -140,19 +140,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
     # every fraction and model of a seed, then the next seed (run_comparison's order): each finished
     # seed is kept, and a rerun of the same command resumes after it
     ckpt = run.checkpoint(filename)
-    rows = []
-    for seed in run.seeds:
-        saved = ckpt.done(seed)
-        if saved is not None:
-            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
-            rows += saved
-            continue
+
+    def seed_rows(seed: int) -> list[dict]:
+        def count(row: dict) -> None:  # a fraction is done when its last model is
+            if row["model"] == args.models[-1]:
+                display.done(f"seed {seed}, fraction {row['fraction']:g}")
+
         runs = run_comparison(data, args.fractions, [seed], config, args.models,
-                              topk_users=args.topk_users, steps=args.steps)
-        seed_rows = [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
-                      **{m: r[m] for m in METRICS}} for r in runs]
-        ckpt.save(seed, seed_rows)
-        rows += seed_rows
+                              topk_users=args.topk_users, steps=args.steps, on_row=count)
+        return [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
+                 **{m: r[m] for m in METRICS}} for r in runs]
+
+    with run.progress(len(run.seeds) * len(args.fractions)) as display:  # a unit: one fraction of one seed
+        rows = run_seeds(run.seeds, seed_rows, checkpoint=ckpt, display=display, units=len(args.fractions))
     data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
     path = save_results(run.path(filename), rows, seeds=run.seeds,
                         command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,

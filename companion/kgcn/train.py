@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -202,7 +202,7 @@ BASELINES = ("Popularity",)             # untrained reference points, on request
 def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: Sequence[int] = (0,),
                    config: KGCNConfig | None = None, models: Sequence[str] = MODELS,
                    ks: Sequence[int] = (5, 10, 20), topk_users: int = 100,
-                   steps: int | None = None) -> list[dict]:
+                   steps: int | None = None, on_row: Callable[[dict], None] | None = None) -> list[dict]:
     """Train and evaluate every model for every training fraction and seed; one row per run.
 
     The split is fixed by the seed; only the training rows are subsampled, so every fraction is
@@ -211,6 +211,7 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
     epochs. ``models`` may include ``"Popularity"``
     (:class:`~companion.kgcn.baselines.Popularity`, counted on the fraction's training
     rows, not trained).
+    ``on_row(row)`` is called as each row is appended (a CLI counts finished runs with it).
     """
     config = config or KGCNConfig()
     unknown = set(models) - set(MODELS + BASELINES)
@@ -238,4 +239,6 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
                                         adjacency, desc=name, steps=steps)
                 metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
                 rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics})
+                if on_row is not None:
+                    on_row(rows[-1])
     return rows

@@ -17,7 +17,7 @@ import sys
 from dataclasses import fields, replace
 from typing import Any, Callable
 
-from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, require_packages, start_run
+from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, require_packages, run_seeds, start_run
 from companion.minibert.config import RUN_HELP, RunConfig
 from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
@@ -141,21 +141,19 @@ def main(argv: list[str] | None = None) -> dict:
     runinfo = start_run(parser, args, module="companion.minibert", chapter="05_minibert", argv=argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name != "seed"})
-    rows, coverage, out = [], [], {}
     ckpt = runinfo.checkpoint(FILENAME)
-    for seed in runinfo.seeds:
-        saved = ckpt.done(seed)
-        if saved is None:
-            try:
-                out = run(replace(cfg, seed=seed))
-            except VocabTooLarge as e:
-                parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
-            ckpt.save(seed, [out])
-        else:
-            out = saved[0]
-            print(f"seed {seed}: loaded from {ckpt.path}")
-        rows += out["rows"]
-        coverage += out["coverage"]
+
+    def seed_run(seed: int) -> list[dict]:
+        try:
+            return [run(replace(cfg, seed=seed))]
+        except VocabTooLarge as e:
+            parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
+
+    with runinfo.progress(len(runinfo.seeds)) as display:  # a unit: one seed (teacher, students, tasks)
+        outs = run_seeds(runinfo.seeds, seed_run, checkpoint=ckpt, display=display)
+    rows = [r for out in outs for r in out["rows"]]
+    coverage = [c for out in outs for c in out["coverage"]]
+    out = outs[-1]
     cols = ["parameters", "disk_mb", "compression", "compression_bert_base", "mlm_accuracy", "perplexity",
             "probe_accuracy", "finetune_accuracy"]
     print(f"\n{'model':40s}{'seed':>5s}" + "".join(f"{c:>18s}" for c in cols))

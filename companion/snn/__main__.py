@@ -17,15 +17,13 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, require_packages,
-                           start_run,
-                           str_list)
+from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
+                           require_packages, run_seeds, start_run, str_list)
 from companion.results import save_results
 from companion.snn.losses import LossConfig, parse_loss
 from companion.snn.models import READOUTS
 from companion.snn.train import (DATASETS, choose_from_sweep, load_split, predict_logits, run_variant, summarize,
                                  train_teacher)
-from companion.utils import progress
 
 # sweep name -> (the loss it trains, the LossConfig field it varies)
 SWEEPS = {"act": ("act", "act_lambda"), "logits": ("logits", "logits_lambda"), "temperature": ("kd", "temperature")}
@@ -193,16 +191,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     # a seed trains a teacher and every student: each finished seed is kept, and a rerun of the same
     # command resumes after it (the teacher's accuracy is in the seed's rows)
     ckpt = run.checkpoint(name)
-    rows: list[dict[str, Any]] = []
-    for seed in progress(run.seeds, desc="seeds"):
-        saved = ckpt.done(seed)
-        if saved is not None:
-            print(f"seed {seed}: kept from {ckpt.path}", flush=True)
-            rows += saved
-            continue
-        seed_rows = _seed_rows(args, split, jobs, seed, eval_on)
-        ckpt.save(seed, seed_rows)
-        rows += seed_rows
+    with run.progress(len(run.seeds) * len(jobs)) as display:  # a unit: one student of one seed
+        rows = run_seeds(run.seeds, lambda seed: _seed_rows(args, split, jobs, seed, eval_on, display),
+                         checkpoint=ckpt, display=display, units=len(jobs))
     _print_table(rows)
     extra: dict[str, Any] = {"scored_on": "validation" if eval_on == "val" else "test"}
     if args.sweep:
@@ -222,8 +213,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 def _seed_rows(args: argparse.Namespace, split: dict, jobs: list[tuple[Any, str, LossConfig]], seed: int,
-               eval_on: str) -> list[dict[str, Any]]:
-    """One seed's rows: the teacher's accuracy, then one row per student (each printed as it ends)."""
+               eval_on: str, display: RunProgress | None = None) -> list[dict[str, Any]]:
+    """One seed's rows: the teacher's accuracy, then one row per student (each printed, and counted
+    on ``display``, as it ends)."""
     teacher, hist = train_teacher(split, args.teacher_arch, epochs=args.teacher_epochs, seed=seed,
                                   batch_size=BATCH_SIZE, desc=f"teacher seed {seed}",
                                   **(TEACHER_KWARGS if args.teacher_arch == "conv" else {}))
@@ -240,6 +232,8 @@ def _seed_rows(args: argparse.Namespace, split: dict, jobs: list[tuple[Any, str,
         label = method + "".join(f" {k}={v:g}" for k, v in (setting or {}).items())
         print(f"seed {seed} {label:>24s}: acc {row['accuracy']:.4f} "
               f"rate {row['rate']:.4f} spikes/sample {row['spikes_per_sample']:.1f}", flush=True)
+        if display is not None:
+            display.done(f"seed {seed}, {label}")
     return rows
 
 

