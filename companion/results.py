@@ -42,7 +42,7 @@ from typing import Any, Iterable, Mapping
 from companion.utils import machine_info, numerics_info, package_versions
 
 __all__ = ["SCHEMA_VERSION", "save_results", "load_results", "summarize", "compare_summaries",
-           "bit_comparable", "compare_within_spread", "summary_lookup", "summary_frame",
+           "bit_comparable", "compare_within_spread", "gap_table", "summary_lookup", "summary_frame",
            "summary_table", "to_jsonable"]
 
 SCHEMA_VERSION = 1
@@ -291,6 +291,47 @@ def summary_frame(payload: Mapping[str, Any]):
     frame = pd.DataFrame(payload["summary"])
     frame["setting"] = [_setting_key(s) if isinstance(s, Mapping) else s for s in frame.get("setting", "")]
     return frame
+
+
+def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metric: str,
+              settings: Iterable[Any] | None = None):
+    """Method A minus method B on ``metric``, per setting, read against the seed spread.
+
+    One row per (setting, pair): ``gap`` (mean A - mean B), ``spread`` (std A + std B, the rule of
+    the book's claim verdicts), ``paired`` (the mean of the per-seed differences, seeds matched,
+    with its sample std ``paired_sd``: the methods of a seed share its split, so this is the
+    sharper view) and ``reads`` ("A ahead" / "B ahead" when the gap exceeds the spread, else
+    "within noise"). ``settings`` limits and orders the settings (default: all, in file order).
+    """
+    import pandas as pd  # only the notebooks need pandas
+
+    pairs = list(pairs)
+    look = summary_lookup(payload)
+    keys = list(dict.fromkeys(k[0] for k in look if k[2] == metric))
+    if settings is not None:
+        keys = [_setting_key(s) for s in settings]
+    per_seed: dict[tuple[str, str], dict[int, float]] = {}
+    for r in payload["rows"]:
+        if metric in r:
+            per_seed.setdefault((_setting_key(r.get("setting", "")), str(r["method"])), {})[r["seed"]] = r[metric]
+    out = []
+    for key in keys:
+        for a, b in pairs:
+            ra, rb = look.get((key, a, metric)), look.get((key, b, metric))
+            if ra is None or rb is None:
+                missing = a if ra is None else b
+                raise ValueError(f"no summary row for method {missing!r}, metric {metric!r}, setting {key!r}")
+            gap = float(ra["mean"]) - float(rb["mean"])
+            spread = float(ra["std"] or 0.0) + float(rb["std"] or 0.0)
+            sa, sb = per_seed.get((key, a), {}), per_seed.get((key, b), {})
+            diffs = [sa[s] - sb[s] for s in sorted(set(sa) & set(sb))]
+            mean_d = sum(diffs) / len(diffs) if diffs else math.nan
+            sd_d = (math.sqrt(sum((d - mean_d) ** 2 for d in diffs) / (len(diffs) - 1))
+                    if len(diffs) > 1 else math.nan)
+            reads = "within noise" if abs(gap) <= spread else (f"{a} ahead" if gap > 0 else f"{b} ahead")
+            out.append({"setting": key, "A": a, "B": b, "gap": gap, "spread": spread,
+                        "paired": mean_d, "paired_sd": sd_d, "seeds": len(diffs), "reads": reads})
+    return pd.DataFrame(out)
 
 
 def summary_table(payload: Mapping[str, Any], metrics: Iterable[str] | None = None, digits: int = 3,

@@ -25,7 +25,7 @@ from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, 
                                         config_problems, run_table)
 from companion.advgan.targets import TARGET_NAMES
 from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least,
-                          require_packages, start_run)
+                          require_packages, run_seeds, start_run)
 from companion.results import save_results
 
 CLEAN = "no attack"
@@ -126,17 +126,15 @@ def main(argv: Sequence[str] | None = None) -> Path:
     # a seed takes minutes at full size: each finished seed is kept, and a rerun of the same command
     # resumes after it
     ckpt = run.checkpoint(name)
-    rows: list[dict[str, Any]] = []
-    for cfg in configs:
-        saved = ckpt.done(cfg.seed)
-        if saved is not None:
-            print(f"seed {cfg.seed}: kept from {ckpt.path}")
-            rows += saved
-            continue
-        seed_rows, table = _seed_rows(cfg)
-        ckpt.save(cfg.seed, seed_rows)
-        rows += seed_rows
-        _print_table(cfg, table, {r["target"]: r["clean_accuracy"] for r in seed_rows if r["method"] == CLEAN})
+    by_seed = {cfg.seed: cfg for cfg in configs}
+
+    def seed_rows(seed: int) -> list[dict[str, Any]]:
+        rows, table = _seed_rows(by_seed[seed])
+        _print_table(by_seed[seed], table, {r["target"]: r["clean_accuracy"] for r in rows if r["method"] == CLEAN})
+        return rows
+
+    with run.progress(len(configs)) as display:
+        rows = run_seeds(list(by_seed), seed_rows, checkpoint=ckpt, display=display)
     config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
     out = save_results(run.path(name), rows, seeds=run.seeds,
                        command=run.command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,

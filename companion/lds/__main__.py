@@ -120,13 +120,15 @@ def main(argv: list[str] | None = None) -> dict:
     name = f"{experiment}_{args.dataset}" + (f"_{args.sbm_nodes}" if args.dataset == "sbm_features" else "")
     checkpoint = run.checkpoint(f"{name}.json")  # a killed run resumes after its last finished seed
     if experiment == "table":
-        rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print,
-                            checkpoint=checkpoint)
+        with run.progress(len(seeds)) as display:
+            rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print,
+                                checkpoint=checkpoint, display=display)
         metrics = {"test_acc": True}
     else:
-        rows = run_incomplete_graph(args.dataset, seeds, tuple(args.missing), config, epochs=args.epochs,
-                                    sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print,
-                                    checkpoint=checkpoint)
+        with run.progress(len(seeds) * len(args.missing)) as display:
+            rows = run_incomplete_graph(args.dataset, seeds, tuple(args.missing), config, epochs=args.epochs,
+                                        sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print,
+                                        checkpoint=checkpoint, display=display)
         metrics = {"test_acc": True, "edges_left": None}
     metrics.update(dict.fromkeys(GRAPH_METRICS))
     path = save_results(run.path(f"{name}.json"), rows, seeds=seeds, command=run.command,

@@ -26,6 +26,7 @@ from typing import Callable
 import torch
 
 from companion import data
+from companion.cli import RunProgress, run_seeds
 from companion.results import SeedCheckpoint
 from companion.utils import seed_everything
 from companion.lds.baselines import gcn_with_restarts, knn_gcn, logistic_regression, mlp, train_gcn
@@ -65,6 +66,7 @@ def run_no_graph(
     epochs: int = 200,
     log: Callable[[str], None] | None = None,
     checkpoint: SeedCheckpoint | None = None,
+    display: RunProgress | None = None,
 ) -> list[dict]:
     """Every method of the table on ``dataset`` for each seed (the seed fixes the split and the inits).
 
@@ -76,17 +78,15 @@ def run_no_graph(
     ``test_acc``, and the chosen ``k`` (kNN-GCN; ``lr`` too for the recipe row) or
     ``best_iteration`` (the LDS rows);
     the graph methods add :func:`graph_statistics` of their graph (LDS: the best iteration's
-    :math:`\theta`). A ``checkpoint`` keeps each finished seed and skips it on a rerun.
+    :math:`\theta`). A ``checkpoint`` keeps each finished seed and skips it on a rerun; a ``display`` (a CLI's
+    :class:`companion.cli.RunProgress`) counts the finished units.
     """
     config = config or LDSConfig()
     frozen = replace(config, outer_lr=0.0)
     x, y = load_features(dataset)
     setting = {"dataset": dataset}
-    rows: list[dict] = []
-    for seed in seeds:
-        if checkpoint is not None and (saved := checkpoint.done(seed)) is not None:
-            rows += saved
-            continue
+
+    def seed_rows(seed: int) -> list[dict]:
         split = uci_split(y, *UCI_SIZES[dataset], seed=seed)
         out: dict[str, dict] = {"Majority": {"test_acc": majority(y, split)}}
         seed_everything(seed)
@@ -110,13 +110,11 @@ def run_no_graph(
                 res = train_lds(x, y, theta0, split, cfg, seed=seed, desc=f"{method} {dataset} seed {seed}")
                 out[method] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration,
                                **graph_statistics(res.theta, y)}
-        seed_rows = [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
-        rows += seed_rows
-        if checkpoint is not None:
-            checkpoint.save(seed, seed_rows)
         if log:
             log(f"{dataset} seed {seed}: " + ", ".join(f"{m} {out[m]['test_acc']:.3f}" for m in METHODS))
-    return rows
+        return [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
+
+    return run_seeds(seeds, seed_rows, checkpoint=checkpoint, display=display, label=f"{dataset} seed {{}}".format)
 
 
 def majority(y: torch.Tensor, split: dict[str, torch.Tensor]) -> float:
@@ -171,6 +169,7 @@ def run_incomplete_graph(
     root: str | None = None,
     log: Callable[[str], None] | None = None,
     checkpoint: SeedCheckpoint | None = None,
+    display: RunProgress | None = None,
 ) -> list[dict]:
     """GCN on the graph with a ``fraction`` of edges deleted vs LDS started from that graph.
 
@@ -178,7 +177,8 @@ def run_incomplete_graph(
     ``setting`` ``{"dataset", "missing"}``, ``method``, ``seed``, ``test_acc``, ``edges_left`` and
     :func:`graph_statistics` of the graph each method ends with (the GCNs: the incomplete graph;
     LDS: the best iteration's :math:`\theta`, with ``best_iteration``). The seed fixes the deletion, the split and the
-    initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun.
+    initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun; a ``display`` (a CLI's
+    :class:`companion.cli.RunProgress`) counts the finished units.
     ``fraction`` is the share of *missing* edges (the official ``-e`` flag; the paper's Fig. 2
     axis shows the share retained).
     """
@@ -188,13 +188,10 @@ def run_incomplete_graph(
         raise ValueError(f"fractions must be distinct, got {fractions}")
     config = config or LDSConfig()
     frozen = replace(config, outer_lr=0.0)
-    rows: list[dict] = []
-    for seed in seeds:
-        if checkpoint is not None and (saved := checkpoint.done(seed)) is not None:
-            rows += saved
-            continue
+
+    def seed_rows(seed: int) -> list[dict]:
         d = load_graph_dataset(dataset, seed, sbm_nodes, root)
-        seed_rows: list[dict] = []
+        rows: list[dict] = []
         for f in fractions:
             a = drop_edges(d["adjacency"], f, seed=seed)
             setting = {"dataset": dataset, "missing": f}
@@ -215,12 +212,13 @@ def run_incomplete_graph(
                                 desc=f"{method} {dataset} -{f:.0%} seed {seed}")
                 out[method] = {"test_acc": res.test_accuracy, "best_iteration": res.best_iteration,
                                **graph_statistics(res.theta, d["y"])}
-            seed_rows += [{"setting": setting, "method": m, "seed": seed, "edges_left": edges_left, **out[m]}
-                          for m in GRAPH_METHODS]
+            rows += [{"setting": setting, "method": m, "seed": seed, "edges_left": edges_left, **out[m]}
+                     for m in GRAPH_METHODS]
             if log:
                 log(f"{dataset} seed {seed} missing {f:.0%}: "
                     + ", ".join(f"{m} {out[m]['test_acc']:.3f}" for m in GRAPH_METHODS))
-        rows += seed_rows
-        if checkpoint is not None:
-            checkpoint.save(seed, seed_rows)
-    return rows
+            if display is not None:
+                display.done(f"{dataset} seed {seed}, missing {f:g}")
+        return rows
+
+    return run_seeds(seeds, seed_rows, checkpoint=checkpoint, display=display, units=len(fractions))

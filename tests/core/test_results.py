@@ -148,3 +148,17 @@ def test_seed_checkpoint_refuses_nan_and_names_a_corrupt_file(tmp_path):
     (tmp_path / "y.json.partial").write_text("{not json")
     with pytest.raises(ValueError, match="y.json.partial"):
         results.SeedCheckpoint(tmp_path / "y.json", "cmd")
+
+
+def test_gap_table_reads_gaps_against_the_spread_and_pairs_seeds():
+    rows = [{"setting": {"d": "x"}, "method": m, "seed": s, "acc": v}
+            for m, vals in (("A", [0.9, 0.8, 0.7]), ("B", [0.8, 0.7, 0.6]), ("C", [0.5, 0.5, 0.5]))
+            for s, v in enumerate(vals)]
+    payload = {"rows": rows, "summary": results.summarize(rows, {"acc": True})}
+    t = results.gap_table(payload, [("A", "B"), ("A", "C")], "acc").set_index("B")
+    # A - B = 0.1 on every seed: the paired view is certain, the unpaired spread is not
+    assert t.loc["B", "gap"] == pytest.approx(0.1) and t.loc["B", "paired"] == pytest.approx(0.1)
+    assert t.loc["B", "paired_sd"] == pytest.approx(0.0, abs=1e-12) and t.loc["B", "reads"] == "within noise"
+    assert t.loc["C", "reads"] == "A ahead" and t.loc["C", "seeds"] == 3
+    with pytest.raises(ValueError, match="method 'D'"):
+        results.gap_table(payload, [("A", "D")], "acc")
