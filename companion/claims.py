@@ -19,22 +19,33 @@ Each chapter has ``book/NN_topic/claims.yml``::
           b: {file: cv_hier_graphs_flat-mean.json, method: flat-mean, metric: accuracy}
 
 ``a`` and ``b`` name summary rows (``setting`` optional, default ``""``) of results files in the
-chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA``, ``sB`` their stds:
+chapter's ``results/``. The rules, with ``A`` and ``B`` the rows' means and ``sA``, ``sB`` their stds
+(sample standard deviations over the seeds, see :mod:`companion.results`):
 
-- ``greater``: *reproduced* when ``A - B > sA + sB`` (a gap larger than both spreads),
-  *reproduced in direction* when ``A > B`` only, else *not reproduced*. ``less`` mirrors it.
+- ``greater``: the *gap* is ``A - B``, read against the *spread* ``sA + sB``: *reproduced* when
+  ``gap > spread`` (a gap larger than both spreads), *within noise* when ``|gap| <= spread``, *not
+  reproduced* when ``gap < -spread`` (the other way, beyond the noise). ``less`` mirrors it
+  (gap ``B - A``).
 - ``no_worse`` with ``margin`` (``a`` and ``b``): "A keeps B's level", e.g. accuracy preserved:
-  *reproduced* when ``A - B + margin > sA + sB``, *in direction* when ``A - B + margin > 0``,
-  else *not reproduced* (the margin is the claim's, stated in its text).
-- ``at_least`` / ``at_most`` with ``value`` (``a`` only): *reproduced* when ``A - sA >= value``
-  (``A + sA <= value``), *in direction* when the mean alone passes, else *not reproduced*.
+  the same three-way reading of the gap ``A - B + margin`` (the margin is the claim's, stated in
+  its text).
+- ``at_least`` / ``at_most`` with ``value`` (``a`` only): the gap is the margin ``A - value``
+  (``value - A``), read against ``sA``: *reproduced* when ``margin >= sA`` (the value holds one
+  spread away from the mean; with ``sA = 0``, a mean exactly on the value holds), *within noise*
+  when ``-sA <= margin < sA``, *not reproduced* when ``margin < -sA``.
 - ``match`` with ``tolerance`` (``a`` and ``paper_value``): *reproduced* when
   ``|A - paper_value| <= tolerance``, else *not reproduced*; a match on a setting that is not
   comparable to the paper's is *not comparable* (a number from other data says nothing).
 
-A spread needs seeds: a row measured over fewer than ``MIN_SEEDS`` (3) seeds has no spread to
-beat, so ``greater``, ``less``, ``no_worse``, ``at_least`` and ``at_most`` give it at most *reproduced in
-direction*.
+*Within noise* is shown with the sign of the gap (:attr:`Judgement.text`, and the count labels
+``within noise (+)`` / ``within noise (−)`` of :func:`verdict_counts`): ``+`` means the means lean
+the claimed way, ``−`` that they do not (a gap of exactly 0 included); either way a few more seeds
+could reverse it. There is no "reproduced in direction": a gap in the claimed direction is either
+beyond the spread (*reproduced*) or within it (*within noise*, ``+``).
+
+A spread needs seeds: a row measured over fewer than ``MIN_SEEDS`` (3) seeds has none to read a
+gap against (one seed has no std at all), so every rule but ``match`` gives it *too few seeds*,
+whose text names the fewest seeds and the gap with its sign ("too few seeds (n=1; gap +0.47)").
 
 ``paper_quantity`` says which of our numbers is the counterpart of ``paper_value`` in the
 report's paper-vs-ours plot: ``a`` (the mean ``A``), ``gap`` (``A - B``) or ``change_pct``
@@ -55,20 +66,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from companion.results import load_results, summary_lookup
+from companion.results import MIN_SEEDS, has_spread, load_results, summary_lookup
 from companion.utils import repo_path
 
-__all__ = ["VERDICTS", "PAPER_QUANTITIES", "Claim", "verdict", "load_claims", "chapter_claims", "claims_table",
-           "book_claims", "claim_chapters", "claims_coverage", "chapter_document", "verdict_counts",
-           "verdict_matrix", "report_rows", "report_markdown"]
+__all__ = ["VERDICTS", "COUNT_LABELS", "MIN_SEEDS", "PAPER_QUANTITIES", "Claim", "Judgement", "judge", "verdict",
+           "load_claims", "chapter_claims", "claims_table", "book_claims", "claim_chapters", "claims_coverage",
+           "chapter_document", "verdict_counts", "verdict_matrix", "report_rows", "report_markdown"]
 
 REPRODUCED = "reproduced"
-IN_DIRECTION = "reproduced in direction"
+WITHIN_NOISE = "within noise"
 NOT_REPRODUCED = "not reproduced"
+TOO_FEW_SEEDS = "too few seeds"
 NOT_COMPARABLE = "not comparable"
-VERDICTS = (REPRODUCED, IN_DIRECTION, NOT_REPRODUCED, NOT_COMPARABLE)
+VERDICTS = (REPRODUCED, WITHIN_NOISE, NOT_REPRODUCED, TOO_FEW_SEEDS, NOT_COMPARABLE)
+# what the counts tell apart: within noise by the sign of the gap
+NOISE_LEANS, NOISE_AGAINST = "within noise (+)", "within noise (−)"
+COUNT_LABELS = (REPRODUCED, NOISE_LEANS, NOISE_AGAINST, NOT_REPRODUCED, TOO_FEW_SEEDS, NOT_COMPARABLE)
 RULES = ("greater", "less", "no_worse", "at_least", "at_most", "match")
-MIN_SEEDS = 3
 PAPER_QUANTITIES = ("a", "gap", "change_pct")
 
 
@@ -107,13 +121,63 @@ def _row(rows: Mapping[tuple[str, str, str], Mapping[str, Any]], ref: Mapping[st
     return rows[key]
 
 
-def verdict(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] | None = None,
-            *, paper_value: float | None = None, comparable: bool = True) -> str:
-    """The verdict of one rule on summary rows ``a`` (and ``b``); see the module docstring."""
+@dataclass(frozen=True)
+class Judgement:
+    """A rule's verdict with the numbers it read.
+
+    ``gap`` is signed so that a positive gap is the claimed way (``A - B``; ``B - A`` for ``less``;
+    ``+ margin`` for ``no_worse``; the margin to the value for ``at_least``/``at_most``), ``spread``
+    what it was read against (``sA + sB`` or ``sA``; ``None`` without a spread) and ``n`` the fewest
+    seeds of the rows read. A ``match`` has none of the three.
+    """
+
+    verdict: str
+    gap: float | None = None
+    spread: float | None = None
+    n: int | None = None
+    threshold: bool = False  # an at_least/at_most rule: its gap is a margin to a value
+
+    @property
+    def label(self) -> str:
+        """The verdict as :func:`verdict_counts` counts it: within noise split by the gap's sign."""
+        if self.verdict != WITHIN_NOISE:
+            return self.verdict
+        return NOISE_LEANS if self.gap is not None and self.gap > 0 else NOISE_AGAINST
+
+    @property
+    def text(self) -> str:
+        """The verdict as a table shows it: within noise with its signed gap and spread, too few seeds with n."""
+        word = "margin" if self.threshold else "gap"
+        if self.verdict == WITHIN_NOISE:
+            return f"{WITHIN_NOISE} ({word} {self.gap:+.2g}, spread {self.spread:.2g})"
+        if self.verdict == TOO_FEW_SEEDS:
+            return f"{TOO_FEW_SEEDS} (n={self.n}; {word} {self.gap:+.2g})"
+        return self.verdict
+
+
+def _std(row: Mapping[str, Any]) -> float:
+    """A row's std for a spread sum; ``None`` (one seed) adds nothing, and such a row never gets that far."""
+    std = row.get("std")
+    return float(std) if has_spread(std) else 0.0
+
+
+def _three_way(gap: float, spread: float, n: int, threshold: bool = False) -> Judgement:
+    if n < MIN_SEEDS:
+        return Judgement(TOO_FEW_SEEDS, gap, spread, n, threshold)
+    if threshold:  # at least (most) a value: a mean exactly one spread away still holds it
+        result = (REPRODUCED if gap >= spread else NOT_REPRODUCED if gap < -spread else WITHIN_NOISE)
+    else:
+        result = REPRODUCED if gap > spread else NOT_REPRODUCED if gap < -spread else WITHIN_NOISE
+    return Judgement(result, gap, spread, n, threshold)
+
+
+def judge(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] | None = None,
+          *, paper_value: float | None = None, comparable: bool = True) -> Judgement:
+    """The verdict of one rule on summary rows ``a`` (and ``b``), with its gap; see the module docstring."""
     kind = rule.get("kind")
     if kind not in RULES:
         raise ValueError(f"rule kind must be one of {RULES}, got {kind!r}")
-    mean_a, std_a = float(a["mean"]), float(a.get("std") or 0.0)
+    mean_a, n_a = float(a["mean"]), int(a.get("n", 1))
     if kind in ("greater", "less", "no_worse"):
         if b is None:
             raise ValueError(f"rule {kind!r} compares two rows: give b")
@@ -121,22 +185,23 @@ def verdict(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] 
             raise ValueError("rule 'no_worse' needs a margin (how far below B still counts as B's level)")
         gap = mean_a - float(b["mean"]) if kind != "less" else float(b["mean"]) - mean_a
         gap += float(rule.get("margin", 0.0)) if kind == "no_worse" else 0.0
-        spread = std_a + float(b.get("std") or 0.0)
-        seeded = min(int(a.get("n", 1)), int(b.get("n", 1))) >= MIN_SEEDS
-        return REPRODUCED if gap > spread and seeded else IN_DIRECTION if gap > 0 else NOT_REPRODUCED
+        return _three_way(gap, _std(a) + _std(b), min(n_a, int(b.get("n", 1))))
     if kind in ("at_least", "at_most"):
         if "value" not in rule:
             raise ValueError(f"rule {kind!r} needs a value")
         sign = 1.0 if kind == "at_least" else -1.0
-        margin = sign * (mean_a - float(rule["value"]))
-        seeded = int(a.get("n", 1)) >= MIN_SEEDS
-        return (REPRODUCED if margin - std_a >= 0 and seeded
-                else IN_DIRECTION if margin >= 0 else NOT_REPRODUCED)
+        return _three_way(sign * (mean_a - float(rule["value"])), _std(a), n_a, threshold=True)
     if paper_value is None or "tolerance" not in rule:
         raise ValueError("rule 'match' needs the claim's paper_value and the rule's tolerance")
     if not comparable:
-        return NOT_COMPARABLE
-    return REPRODUCED if abs(mean_a - float(paper_value)) <= float(rule["tolerance"]) else NOT_REPRODUCED
+        return Judgement(NOT_COMPARABLE)
+    return Judgement(REPRODUCED if abs(mean_a - float(paper_value)) <= float(rule["tolerance"]) else NOT_REPRODUCED)
+
+
+def verdict(rule: Mapping[str, Any], a: Mapping[str, Any], b: Mapping[str, Any] | None = None,
+            *, paper_value: float | None = None, comparable: bool = True) -> str:
+    """The verdict (one of :data:`VERDICTS`) of one rule on summary rows ``a`` (and ``b``); see :func:`judge`."""
+    return judge(rule, a, b, paper_value=paper_value, comparable=comparable).verdict
 
 
 def load_claims(chapter: str) -> tuple[str, list[Claim]]:
@@ -186,13 +251,16 @@ def _measure(claim: Claim, cache: dict[Path, dict]) -> dict[str, Any]:
         if path not in cache:
             cache[path] = summary_lookup(load_results(path))
         rows[side] = _row(cache[path], ref, f"{where} ({ref['file']})")
-    result = verdict(claim.rule, rows["a"], rows.get("b"), paper_value=claim.paper_value,
-                     comparable=claim.comparable)
-    return {"a": rows["a"], "b": rows.get("b"), "verdict": result}
+    result = judge(claim.rule, rows["a"], rows.get("b"), paper_value=claim.paper_value,
+                   comparable=claim.comparable)
+    return {"a": rows["a"], "b": rows.get("b"), "verdict": result.verdict, "judgement": result}
 
 
 def chapter_claims(chapter: str) -> list[dict[str, Any]]:
     """Every claim of a chapter with its measured rows and computed verdict.
+
+    Each record holds ``claim``, rows ``a`` and ``b`` (``None`` for a one-row rule), ``verdict``
+    (one of :data:`VERDICTS`) and ``judgement`` (its :class:`Judgement`: gap, spread, n, text).
 
     Raises ``ValueError`` naming the claims file and the claim when a row does not exist, so a
     build that reads this fails rather than showing a stale verdict.
@@ -210,7 +278,8 @@ def _fmt(row: Mapping[str, Any] | None) -> str:
     if row is None:
         return ""
     std = row.get("std")
-    return f"{row['mean']:.3g} ± {std:.2g} (n={row['n']})" if std is not None else f"{row['mean']:.3g}"
+    return (f"{row['mean']:.3g} ± {std:.2g} (n={row['n']})" if has_spread(std)
+            else f"{row['mean']:.3g} (n={row['n']})")
 
 
 def _ours(item: Mapping[str, Any]) -> str:
@@ -225,7 +294,8 @@ def _ours(item: Mapping[str, Any]) -> str:
 
 
 def claims_table(chapter: str):
-    """A pandas table of a chapter's claims: claim, paper, ours (A vs B), comparable, verdict."""
+    """A pandas table of a chapter's claims: claim, paper, ours (A vs B), comparable, verdict
+    (its :attr:`Judgement.text`: within noise with the gap's sign, too few seeds with n)."""
     import pandas as pd
 
     records = []
@@ -236,7 +306,7 @@ def claims_table(chapter: str):
                         "paper setting": c.paper_setting,
                         "ours": _ours(item),
                         "comparable": "yes" if c.comparable else f"no: {c.comparable_why}",
-                        "verdict": item["verdict"]})
+                        "verdict": item["judgement"].text})
     return pd.DataFrame.from_records(records)
 
 
@@ -318,47 +388,52 @@ def _items(items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 
 def verdict_counts(items: list[dict[str, Any]] | None = None) -> dict[str, int]:
-    """How many claims got each verdict, every verdict of :data:`VERDICTS` present (0 if none).
+    """How many claims got each verdict, every label of :data:`COUNT_LABELS` present (0 if none).
 
-    ``items`` are records of :func:`chapter_claims` or :func:`book_claims` (the default).
+    *Within noise* is counted by the sign of the gap (``within noise (+)``: the means lean the
+    claimed way; ``within noise (−)``: they do not). ``items`` are records of :func:`chapter_claims`
+    or :func:`book_claims` (the default).
     """
-    counts = dict.fromkeys(VERDICTS, 0)
+    counts = dict.fromkeys(COUNT_LABELS, 0)
     for item in _items(items):
-        counts[item["verdict"]] += 1
+        counts[item["judgement"].label] += 1
     return counts
 
 
 def verdict_matrix(items: list[dict[str, Any]] | None = None):
-    """A pandas table of claim counts, one row per chapter and a ``total`` row, one column per verdict
-    (and ``claims``)."""
+    """A pandas table of claim counts, one row per chapter and a ``total`` row, one column per label
+    of :data:`COUNT_LABELS` (within noise by the gap's sign, as in :func:`verdict_counts`) and ``claims``."""
     import pandas as pd
 
     items = _items(items)
     chapters = sorted({item["claim"].chapter for item in items})
-    table = pd.DataFrame(0, index=pd.Index(chapters, name="chapter"), columns=list(VERDICTS), dtype=int)
+    table = pd.DataFrame(0, index=pd.Index(chapters, name="chapter"), columns=list(COUNT_LABELS), dtype=int)
     for item in items:
-        table.loc[item["claim"].chapter, item["verdict"]] += 1
+        table.loc[item["claim"].chapter, item["judgement"].label] += 1
     table.loc["total"] = table.sum()
     table["claims"] = table.sum(axis=1)
     return table
 
 
 def _counterpart(item: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    """Our number that ``paper_value`` is compared with, and its spread, per ``compared_quantity``."""
+    """Our number that ``paper_value`` is compared with, and its spread (``None`` where a row has
+    none, i.e. one seed), per ``compared_quantity``."""
     quantity = item["claim"].compared_quantity
     a, b = item["a"], item["b"]
-    sa = float(a.get("std") or 0.0)
+    sa = float(a["std"]) if has_spread(a.get("std")) else None
     if quantity == "a":
         return float(a["mean"]), sa
     if quantity is None or b is None:
         return None, None
-    gap, spread = float(a["mean"]) - float(b["mean"]), sa + float(b.get("std") or 0.0)
+    sb = float(b["std"]) if has_spread(b.get("std")) else None
+    gap = float(a["mean"]) - float(b["mean"])
+    spread = None if sa is None or sb is None else sa + sb
     if quantity == "gap":
         return gap, spread
     if float(b["mean"]) == 0.0:
         raise ValueError(f"book/{item['claim'].chapter}/claims.yml: {item['claim'].id}: "
                          "paper_quantity 'change_pct' needs a nonzero B mean")
-    return 100.0 * gap / abs(float(b["mean"])), 100.0 * spread / abs(float(b["mean"]))
+    return 100.0 * gap / abs(float(b["mean"])), None if spread is None else 100.0 * spread / abs(float(b["mean"]))
 
 
 def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -367,9 +442,11 @@ def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any
     Each record has ``chapter``, ``document`` (the chapter's notebook, see :func:`chapter_document`),
     ``id``, ``claim``, ``section`` (its label) and ``link`` (``"#label"``, a MyST reference), the
     paper's ``paper_value``, ``paper_setting`` and ``citation``, our ``a_mean``, ``a_std``,
-    ``b_mean``, ``b_std`` and ``ours`` (as text), ``quantity`` with ``ours_value`` and
-    ``ours_spread`` (our counterpart of ``paper_value``; ``None`` where there is none),
-    ``comparable``, ``comparable_why`` and ``verdict``.
+    ``b_mean``, ``b_std`` (a std is ``None`` for one seed) and ``ours`` (as text), ``quantity`` with
+    ``ours_value`` and ``ours_spread`` (our counterpart of ``paper_value``; ``None`` where there is
+    none), ``comparable``, ``comparable_why``, ``verdict`` (one of :data:`VERDICTS`),
+    ``verdict_label`` (as counted, :data:`COUNT_LABELS`), ``verdict_text`` (as shown, with the gap's
+    sign) and ``gap``, ``spread``, ``n`` (what the rule read; ``None`` for a ``match``).
 
     Raises ``ValueError`` naming the claims file and the claim when the claim has no ``section``,
     when the section is not a ``(label)=`` before a heading in the chapter, or when the citation
@@ -393,18 +470,20 @@ def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any
             raise ValueError(f"{where}: citation {c.citation!r} is not a key of the book's .bib files "
                              f"{[str(p.relative_to(repo_path())) for p in _bib_files()]}")
         value, spread = _counterpart(item)
-        a, b = item["a"], item["b"]
+        a, b, judgement = item["a"], item["b"], item["judgement"]
         records.append({
             "chapter": c.chapter, "document": chapter_document(c.chapter), "id": c.id, "claim": c.claim,
             "section": c.section, "link": f"#{c.section}",
             "paper_value": None if c.paper_value is None else float(c.paper_value),
             "paper_setting": c.paper_setting, "citation": c.citation,
-            "a_mean": float(a["mean"]), "a_std": float(a.get("std") or 0.0),
+            "a_mean": float(a["mean"]), "a_std": float(a["std"]) if has_spread(a.get("std")) else None,
             "b_mean": None if b is None else float(b["mean"]),
-            "b_std": None if b is None else float(b.get("std") or 0.0),
+            "b_std": float(b["std"]) if b is not None and has_spread(b.get("std")) else None,
             "ours": _ours(item), "quantity": c.compared_quantity if value is not None else None,
             "ours_value": value, "ours_spread": spread,
-            "comparable": c.comparable, "comparable_why": c.comparable_why, "verdict": item["verdict"],
+            "comparable": c.comparable, "comparable_why": c.comparable_why, "verdict": judgement.verdict,
+            "verdict_label": judgement.label, "verdict_text": judgement.text,
+            "gap": judgement.gap, "spread": judgement.spread, "n": judgement.n,
         })
     return records
 
@@ -422,7 +501,7 @@ QUANTITY_WORDS = {"a": "", "gap": "gap", "change_pct": "change"}
 
 def report_markdown(rows: list[dict[str, Any]]) -> str:
     """A MyST Markdown table of report rows: the claim (linked to its section), the paper's number and
-    setting (with a ``{cite:p}`` role), ours, comparable, verdict.
+    setting (with a ``{cite:p}`` role), ours, comparable, verdict (its text, with the gap's sign).
 
     Needs MyST rendering of Markdown outputs (``mystnb: render_markdown_format: myst`` in the
     page's metadata) for the links and citations to resolve.
@@ -443,5 +522,5 @@ def report_markdown(rows: list[dict[str, Any]]) -> str:
             ours += f"; {QUANTITY_WORDS[r['quantity']]} **{r['ours_value']:+.3g}{unit}**"
         comparable = "yes" if r["comparable"] else "no: " + _md(r["comparable_why"])
         lines.append(f"| [{_md(r['claim'])}]({r['link']}) | {paper.strip()} | {ours} | {comparable} "
-                     f"| **{r['verdict']}** |")
+                     f"| **{_md(r['verdict_text'])}** |")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,11 @@ atomically (a temporary file, then a rename, so an interrupted run never leaves 
     }
 
 ``setting`` is a string or a flat dict of scalars (``""`` where a file has one setting).
-``std`` is the population standard deviation over the ``n`` seeds (``numpy.std``, ddof=0).
+``std`` is the sample standard deviation over the ``n`` seeds (ddof=1, divisor ``n - 1``, as
+``numpy.std(ddof=1)`` or ``statistics.stdev``): the estimate of the seed-to-seed spread, about 22 %
+larger than the population std at ``n = 3``. A single seed has no spread: its ``std`` is ``None``
+(JSON ``null``), never 0, so nothing reads one run as noise-free. ``MIN_SEEDS`` (3) is the fewest
+seeds whose spread the book reads gaps against (:func:`gap_table`, :mod:`companion.claims`).
 Timing metrics (seconds, fps) are marked ``"timing": true``: they depend on the machine, so
 :func:`compare_summaries` and ``python -m companion.reproduce`` skip them.
 """
@@ -41,13 +45,14 @@ from typing import Any, Iterable, Mapping
 
 from companion.utils import machine_info, numerics_info, package_versions
 
-__all__ = ["SCHEMA_VERSION", "save_results", "load_results", "summarize", "compare_summaries",
-           "bit_comparable", "compare_within_spread", "gap_table", "summary_lookup", "summary_frame",
-           "summary_table", "to_jsonable"]
+__all__ = ["SCHEMA_VERSION", "MIN_SEEDS", "save_results", "load_results", "summarize", "sample_std",
+           "has_spread", "mean_std_text", "compare_summaries", "bit_comparable", "compare_within_spread",
+           "gap_table", "summary_lookup", "summary_frame", "summary_table", "to_jsonable"]
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("command", "seeds", "summary", "rows")
 SUMMARY_KEYS = ("setting", "method", "metric", "mean", "std", "n", "higher_is_better", "timing")
+MIN_SEEDS = 3  # fewer seeds give a spread too unsteady to read a gap against
 
 
 def to_jsonable(value: Any, where: str = "value") -> Any:
@@ -83,6 +88,29 @@ def _setting_key(setting: Any) -> str:
     return json.dumps(setting, sort_keys=True) if isinstance(setting, Mapping) else str(setting)
 
 
+def sample_std(values: list[float], mean: float) -> float | None:
+    """The sample standard deviation (ddof=1) of ``values`` around their ``mean``; ``None`` for one value.
+
+    One formula for :func:`summarize` and ``tools/recompute_summaries.py``, so that a recomputed
+    file holds the very bits a rerun writes.
+    """
+    if len(values) < 2:
+        return None
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def has_spread(std: Any) -> bool:
+    """Whether ``std`` is a spread: not ``None`` (one seed) and not NaN (``None`` in a pandas column)."""
+    return std is not None and not (isinstance(std, float) and math.isnan(std))
+
+
+def mean_std_text(mean: float, std: Any, digits: int = 3, scale: float = 1.0) -> str:
+    """``"0.410 ± 0.020"``, or ``"0.410 (one seed)"`` where there is no spread."""
+    if not has_spread(std):
+        return f"{mean * scale:.{digits}f} (one seed)"
+    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+
+
 def summarize(
     rows: list[dict[str, Any]],
     metrics: Mapping[str, bool | None],
@@ -92,7 +120,8 @@ def summarize(
 
     ``metrics`` maps each metric key of the rows to ``higher_is_better`` (``None`` where neither
     direction is better, e.g. an edge count). Rows lacking a metric (or holding ``None``) are left
-    out of that metric's mean; ``n`` says how many values went in. Groups keep first-seen order.
+    out of that metric's mean; ``n`` says how many values went in. ``std`` is the sample standard
+    deviation (:func:`sample_std`; ``None`` for ``n = 1``). Groups keep first-seen order.
     """
     if not metrics:
         raise ValueError("metrics must name at least one metric key of the rows")
@@ -112,7 +141,7 @@ def summarize(
             if not values:
                 continue
             mean = sum(values) / len(values)
-            std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+            std = sample_std(values, mean)
             summary.append({"setting": group[0].get("setting", ""), "method": group[0]["method"],
                             "metric": metric, "mean": mean, "std": std, "n": len(values),
                             "higher_is_better": higher, "timing": metric in timing})
@@ -301,7 +330,9 @@ def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metr
     the book's claim verdicts), ``paired`` (the mean of the per-seed differences, seeds matched,
     with its sample std ``paired_sd``: the methods of a seed share its split, so this is the
     sharper view) and ``reads`` ("A ahead" / "B ahead" when the gap exceeds the spread, else
-    "within noise"). ``settings`` limits and orders the settings (default: all, in file order).
+    "within noise"; "too few seeds (n=...)" when a row has fewer than ``MIN_SEEDS`` seeds, which
+    leaves no spread to read the gap against). ``settings`` limits and orders the settings
+    (default: all, in file order).
     """
     import pandas as pd  # only the notebooks need pandas
 
@@ -328,7 +359,11 @@ def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metr
             mean_d = sum(diffs) / len(diffs) if diffs else math.nan
             sd_d = (math.sqrt(sum((d - mean_d) ** 2 for d in diffs) / (len(diffs) - 1))
                     if len(diffs) > 1 else math.nan)
-            reads = "within noise" if abs(gap) <= spread else (f"{a} ahead" if gap > 0 else f"{b} ahead")
+            n = min(int(ra["n"]), int(rb["n"]))
+            if n < MIN_SEEDS:
+                reads = f"too few seeds (n={n})"
+            else:
+                reads = "within noise" if abs(gap) <= spread else (f"{a} ahead" if gap > 0 else f"{b} ahead")
             out.append({"setting": key, "A": a, "B": b, "gap": gap, "spread": spread,
                         "paired": mean_d, "paired_sd": sd_d, "seeds": len(diffs), "reads": reads})
     return pd.DataFrame(out)
@@ -339,7 +374,7 @@ def summary_table(payload: Mapping[str, Any], metrics: Iterable[str] | None = No
     """A reader's table: one row per (setting, method), one ``mean ± std (n)`` column per metric.
 
     ``metrics`` picks and orders the columns (default: all, in file order); ``scale`` multiplies
-    means and stds (100 for percentages).
+    means and stds (100 for percentages). A row of one seed has no spread and shows ``mean (1)``.
     """
     frame = summary_frame(payload)
     order = list(dict.fromkeys(frame["metric"])) if metrics is None else list(metrics)
@@ -347,7 +382,8 @@ def summary_table(payload: Mapping[str, Any], metrics: Iterable[str] | None = No
     if unknown:
         raise ValueError(f"metrics {unknown} are not in this file's summary; it has {sorted(set(frame['metric']))}")
     frame = frame[frame["metric"].isin(order)].copy()
-    frame["cell"] = [f"{m * scale:.{digits}f} ± {s * scale:.{digits}f} ({n})" if s is not None
+    # a one-seed std is None, which pandas turns into NaN in a column of floats
+    frame["cell"] = [f"{m * scale:.{digits}f} ± {s * scale:.{digits}f} ({n})" if has_spread(s)
                      else f"{m * scale:.{digits}f} ({n})"
                      for m, s, n in zip(frame["mean"], frame["std"], frame["n"])]
     index = ["setting", "method"] if frame["setting"].astype(str).str.len().any() else ["method"]

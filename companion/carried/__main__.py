@@ -240,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             vals = {m: np.array([r[m] for r in mine if r[m] is not None])
                     for m in METRICS}
             print(f"{name:44s} " + " ".join(
-                f"{v.mean():9.3f}±{v.std():.3f}" if len(v) else f"{'n/a':>15s}"
+                f"{v.mean():9.3f}±{v.std(ddof=1):.3f}" if len(v) > 1 else
+                f"{v.mean():9.3f} (1 seed)" if len(v) else f"{'n/a':>15s}"
                 for v in vals.values()))
     print("tuned thresholds: " + ", ".join(f"{n}: {t:.2f}" for n, t in tuned.items()))
     ckpt.finish()

@@ -30,7 +30,7 @@ from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_e
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DIFFPOOL_MODELS, MODELS, ORACLE, READOUT_OPTIONS,
                                       cross_validate, stratified_folds)
-from companion.results import save_results, summarize
+from companion.results import mean_std_text, save_results, summarize
 
 DATASETS = ("hier_graphs", "ba2motifs", "tu_local")  # graph-classification datasets of companion.data
 GENERATORS = ("hier_graphs", "ba2motifs")
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     summary = {(r["method"], r["metric"]): r for r in summarize(rows, METRICS, TIMING)}
     for label in labels:
         acc, sec = summary[(label, "accuracy")], summary[(label, "cpu_seconds_per_epoch")]
-        print(f"{label:{width}s} {acc['mean']:25.3f} ± {acc['std']:.3f} ({acc['n']}) {sec['mean']:12.3f}")
+        print(f"{label:{width}s} {mean_std_text(acc['mean'], acc['std']):>29s} ({acc['n']}) {sec['mean']:12.3f}")
     ckpt.finish()
     print(f"wrote {out} ({run.wall_seconds:.0f} s)")
     return rows

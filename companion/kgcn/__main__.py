@@ -26,7 +26,7 @@ from companion import data as datasets
 from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, run_seeds, start_run
 from companion.data.kg_recsys import load_kg_recsys
 from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
-from companion.results import load_results, save_results, summary_lookup
+from companion.results import load_results, mean_std_text, save_results, summary_lookup
 
 METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
 GENERATED_ONLY = ("density", "n_users", "n_items")   # knobs of the generated kg_recsys world
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for fraction in args.fractions:
         for name in args.models:
             cells = [summary[(json.dumps({"fraction": fraction}), name, m)] for m in METRICS]
-            means = " ".join(f"{c['mean']:8.3f} ±{c['std']:.3f}" for c in cells)
+            means = " ".join(f"{mean_std_text(c['mean'], c['std']):>15s}" for c in cells)
             print(f"{fraction:8.2f} {name:10s} " + means)
     print(f"wrote {path} ({run.wall_seconds:.0f} s)")
     return rows

@@ -19,7 +19,7 @@ from companion.cli import cli_entry, add_list_argument, chapter_parser, float_li
 from companion.lds.bilevel import LDSConfig
 from companion.lds.experiments import (GRAPH_DATASETS, GRAPH_METRICS, NO_GRAPH_DATASETS, run_incomplete_graph,
                                       run_no_graph)
-from companion.results import save_results, summarize
+from companion.results import mean_std_text, save_results, summarize
 
 DEFAULT_KS = [5, 10, 15, 20]
 DEFAULT_MISSING = [0.25, 0.5, 0.75]
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"\n{args.dataset}: test accuracy, mean ± std over {len(seeds)} seeds")
     for r in summarize(rows, {"test_acc": True}):
         where = "" if experiment == "table" else f"missing {r['setting']['missing']:<5.0%} "
-        print(f"{where}{r['method']:8s} {100 * r['mean']:.1f} ± {100 * r['std']:.1f}")
+        print(f"{where}{r['method']:8s} {mean_std_text(r['mean'], r['std'], digits=1, scale=100)}")
     checkpoint.finish()
     print(f"wrote {path}")
     return {"rows": rows, "path": str(path)}

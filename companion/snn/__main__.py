@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
                            require_packages, run_seeds, start_run, str_list)
-from companion.results import save_results
+from companion.results import mean_std_text, save_results
 from companion.snn.losses import LossConfig, parse_loss
 from companion.snn.models import READOUTS
 from companion.snn.train import (DATASETS, choose_from_sweep, load_split, predict_logits, run_variant, summarize,
@@ -245,8 +245,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     print(f"{'loss':>24s} {'accuracy':>16s} {'rate':>16s} {'spikes/sample':>14s} {'activity %':>10s}")
     for r in summarize(students):
         change = r.get("activity_change_pct")
-        print(f"{r['loss']:>24s} {r['accuracy_mean']:.4f} ± {r['accuracy_std']:.4f} "
-              f"{r['rate_mean']:.4f} ± {r['rate_std']:.4f} {r['spikes_per_sample_mean']:14.1f} "
+        print(f"{r['loss']:>24s} {mean_std_text(r['accuracy_mean'], r['accuracy_std'], 4):>16s} "
+              f"{mean_std_text(r['rate_mean'], r['rate_std'], 4):>16s} {r['spikes_per_sample_mean']:14.1f} "
               f"{'—' if change is None else f'{change:.2f}':>10s}")
 
 

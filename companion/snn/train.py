@@ -195,7 +195,8 @@ def run_variant(split: dict[str, torch.Tensor], config: LossConfig, teacher_logi
 
 
 def summarize(rows: Sequence[dict[str, Any]], key: str = "loss") -> list[dict[str, Any]]:
-    """Mean and std over seeds per ``key`` group, with the activity change against ``plain`` in %."""
+    """Mean and sample std (ddof=1; ``None`` for one seed) over seeds per ``key`` group, with the
+    activity change against ``plain`` in %."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault(r[key], []).append(r)
@@ -204,7 +205,8 @@ def summarize(rows: Sequence[dict[str, Any]], key: str = "loss") -> list[dict[st
         row: dict[str, Any] = {key: name, "seeds": len(rs)}
         for metric in ("accuracy", "rate", "spikes_per_sample"):
             vals = np.array([r[metric] for r in rs], dtype=float)
-            row[f"{metric}_mean"], row[f"{metric}_std"] = float(vals.mean()), float(vals.std(ddof=0))
+            row[f"{metric}_mean"] = float(vals.mean())
+            row[f"{metric}_std"] = float(vals.std(ddof=1)) if len(vals) > 1 else None
         out.append(row)
     base = next((r for r in out if r[key] == "plain"), None)
     for r in out:

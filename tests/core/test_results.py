@@ -20,8 +20,15 @@ def per_seed_rows():
 def test_summary_mean_std_n_over_seeds():
     s = results.summarize(per_seed_rows(), {"acc": True, "sec": False}, timing=["sec"])
     a_acc = next(r for r in s if r["method"] == "a" and r["metric"] == "acc")
-    assert a_acc["mean"] == pytest.approx(0.6) and a_acc["std"] == pytest.approx(0.1) and a_acc["n"] == 2
+    # the sample std (ddof=1): sqrt(0.02) over 0.5 and 0.7, not the population 0.1
+    assert a_acc["mean"] == pytest.approx(0.6) and a_acc["std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert a_acc["std"] == pytest.approx(0.1 * np.sqrt(2)) and a_acc["n"] == 2
     assert a_acc["higher_is_better"] is True and a_acc["timing"] is False
+    # one seed has no spread: None, which nothing may read as a std of 0
+    b_acc = next(r for r in s if r["method"] == "b" and r["metric"] == "acc")
+    assert b_acc["n"] == 1 and b_acc["std"] is None
+    three = [{"method": "m", "seed": i, "acc": v} for i, v in enumerate([0.90, 0.92, 0.97])]
+    assert results.summarize(three, {"acc": True})[0]["std"] == pytest.approx(np.std([0.90, 0.92, 0.97], ddof=1))
     # b has no timing value: no summary row for it rather than a NaN
     assert [r["metric"] for r in s if r["method"] == "b"] == ["acc"]
     assert next(r for r in s if r["metric"] == "sec")["timing"] is True
@@ -47,7 +54,7 @@ def test_roundtrip_keeps_types_and_provenance(tmp_path):
     assert row["curve"] == [1, 2] and row["flag"] is True
     assert payload["schema"] == results.SCHEMA_VERSION and payload["seeds"] == [3]
     assert payload["packages"]["torch"].startswith("2.") and payload["settings"] == {"lr": 0.1}
-    assert payload["summary"][0]["n"] == 1
+    assert payload["summary"][0]["n"] == 1 and payload["summary"][0]["std"] is None  # null in the file
     assert not list(tmp_path.glob("sub/.*.tmp")), "the temporary file must be renamed away"
     assert path.stat().st_mode & 0o777 == 0o644
 
@@ -123,7 +130,12 @@ def test_summary_table_for_readers():
     payload = {"summary": results.summarize(per_seed_rows(), {"acc": True, "sec": False})}
     table = results.summary_table(payload, metrics=["acc"], digits=2, scale=100)
     assert list(table.columns) == ["acc"]
-    assert table.loc[("noise=0", "a"), "acc"] == "60.00 ± 10.00 (2)"
+    assert table.loc[("noise=0", "a"), "acc"] == "60.00 ± 14.14 (2)"
+    # b's one seed: no spread (its None is a NaN in the frame), not "± nan"
+    assert table.loc[("noise=0", "b"), "acc"] == "10.00 (1)"
+    assert results.mean_std_text(0.5, None) == "0.500 (one seed)"
+    assert results.mean_std_text(0.5, float("nan")) == "0.500 (one seed)"
+    assert results.mean_std_text(0.5, 0.25, digits=1, scale=100) == "50.0 ± 25.0"
     with pytest.raises(ValueError, match=r"\['f1'\] are not in"):
         results.summary_table(payload, metrics=["f1"])
 
@@ -162,3 +174,7 @@ def test_gap_table_reads_gaps_against_the_spread_and_pairs_seeds():
     assert t.loc["C", "reads"] == "A ahead" and t.loc["C", "seeds"] == 3
     with pytest.raises(ValueError, match="method 'D'"):
         results.gap_table(payload, [("A", "D")], "acc")
+    # two seeds of A: no gap is read against so unsteady a spread, whatever its size
+    two = [r for r in rows if not (r["method"] == "A" and r["seed"] == 2)]
+    payload = {"rows": two, "summary": results.summarize(two, {"acc": True})}
+    assert results.gap_table(payload, [("A", "C")], "acc").loc[0, "reads"] == "too few seeds (n=2)"
