@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kappa-goal", type=float_in(0, 1, low_open=True), default=d.kappa_goal,
                    help="validation success on correctly classified digits the picked kappa must reach "
                         "(with --kappa-grid)")
+    p.add_argument("--refit", action="store_true", default=d.refit,
+                   help="with --kappa-grid: retrain G with the picked kappa on all training images "
+                        "(default: attack with the generator that was scored on validation)")
     p.add_argument("--defense-from-scratch", action="store_true", default=d.defense_from_scratch,
                    help="PGD-train the defended target from random init for --at-epochs epochs "
                         "(default: fine-tune the undefended target)")

@@ -57,6 +57,8 @@ class Config:
     kappa_grid: tuple[float, ...] | None = None  # if set: semi-white-box kappa picked on validation
     val_fraction: float = 0.2       # share of the training images held out to pick kappa
     kappa_goal: float = 0.95        # validation success_on_correct the picked kappa must reach
+    refit: bool = False             # with a grid: retrain G with the picked kappa on all training images
+                                    # (default: attack with the validated G itself)
     defense_from_scratch: bool = False  # PGD-train the defended target from random init (at_epochs)
     at_warmup_epochs: int = 0       # adversarial training: eps grows linearly over these first epochs
     seed: int = 0
@@ -177,7 +179,10 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
     the times; AdvGAN rows also ``kappa`` (and ``kappa_from`` ``"config"`` or ``"validation"``);
     rows of the defended target say how it was trained (``defense``). With ``cfg.kappa_grid``,
     one extra row per grid value and target (attack ``GRID_ATTACK``) holds the validation scores
-    of :func:`companion.advgan.selection.select_kappa` and which value was selected. Modes with the
+    of :func:`companion.advgan.selection.select_kappa` and which value was selected; the
+    semi-white-box attack then uses the generator that was validated with that value (its
+    ``train_seconds`` that G's training), or, with ``cfg.refit``, a G retrained on all training
+    images. Modes with the
     black-box attack also train a second classifier of the target's design from another seed and
     score every example made against the undefended target on it (target ``TRANSFER``, a clean
     accuracy under that name too): transfer to an independently trained model. The same examples
@@ -233,18 +238,25 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
             lambda z: pgd(model, z, yt, cfg.eps, cfg.pgd_alpha, cfg.pgd_steps, generator=gen), xt))
         semi_kappa = cfg.kappa
         if cfg.mode in ("semiwhitebox", "all"):
-            kappa_from = "config"
+            kappa_from, g = "config", None
             if cfg.kappa_grid is not None:
                 # train one G per kappa on the fit part of the training images, score on the held-out part
+                validated: dict[float, torch.nn.Module] = {}
                 semi_kappa, grid_rows = select_kappa(model, x, y, cfg.kappa_grid, val_fraction=cfg.val_fraction,
-                                                     goal=cfg.kappa_goal, epochs=cfg.gan_epochs, **gan_kw)
+                                                     goal=cfg.kappa_goal, epochs=cfg.gan_epochs,
+                                                     generators=validated, **gan_kw)
                 kappa_from = "validation"
                 rows += [{"target": name, "attack": GRID_ATTACK, **r, **extra} for r in grid_rows]
-            with utils.Timer() as t:
-                g, _ = train_advgan(model, x, y, epochs=cfg.gan_epochs, kappa=semi_kappa, **gan_kw)
+                if not cfg.refit:  # the generator that was scored on validation, not a new GAN run
+                    g = validated[semi_kappa]
+                    train_s = next(r["fit_seconds"] for r in grid_rows if r["selected"])
+            if g is None:
+                with utils.Timer() as t:
+                    g, _ = train_advgan(model, x, y, epochs=cfg.gan_epochs, kappa=semi_kappa, **gan_kw)
+                train_s = t.seconds
             with torch.no_grad():
                 x_adv, s = time_per_example(lambda z: adversarial_example(g, z), xt)
-            record("AdvGAN semi-white-box", x_adv, s, t.seconds, kappa=semi_kappa, kappa_from=kappa_from)
+            record("AdvGAN semi-white-box", x_adv, s, train_s, kappa=semi_kappa, kappa_from=kappa_from)
         if cfg.mode in ("blackbox", "all"):
             # The black-box attacker cannot use the target's gradients to pick kappa. With a grid (mode
             # all) it takes the margin picked on validation for the semi-white-box attack on the same

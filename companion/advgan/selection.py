@@ -49,6 +49,7 @@ def select_kappa(
     goal: float = 0.95,
     eps: float = 0.3,
     seed: int = 0,
+    generators: dict[float, nn.Module] | None = None,
     **train_kw: Any,
 ) -> tuple[float, list[dict[str, Any]]]:
     r"""Pick the C&W margin :math:`\kappa` of semi-white-box AdvGAN on a validation split of the training images.
@@ -65,7 +66,9 @@ def select_kappa(
     Returns ``(kappa, rows)``: one row per grid value, in grid order, with ``kappa``,
     ``val_success_rate``, ``val_success_on_correct``, ``val_clean_correct``, ``val_l2``,
     ``val_linf``, ``fit_seconds`` (training time of that G), ``goal_reached`` (this value reaches the goal) and
-    ``selected``. The target is frozen in place.
+    ``selected``. The target is frozen in place. A ``generators`` dict is filled with each grid
+    value's trained G, so that the caller can attack with the generator that was validated (a G
+    retrained with the chosen margin is another GAN run, and GAN runs vary).
     """
     check_images(x)
     check_labels(x, y)
@@ -84,6 +87,8 @@ def select_kappa(
     for kappa in kappas:
         with utils.Timer() as t:
             g, _ = train_advgan(target, x_fit, y_fit, eps=eps, kappa=float(kappa), seed=seed, **train_kw)
+        if generators is not None:
+            generators[float(kappa)] = g
         with torch.no_grad():
             x_adv = adversarial_example(g, x_val)
         on_correct = success_on_correct(target, x_val, x_adv, y_val)

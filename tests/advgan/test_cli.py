@@ -161,6 +161,9 @@ def test_cli_kappa_grid_and_defense_from_scratch_end_to_end(tmp_path, capsys):
     assert len(grid) == 4 and all("val_success_on_correct" in r for r in grid)
     semi = [r for r in rows if r["method"] == "AdvGAN semi-white-box"]
     assert all(r["kappa_from"] == "validation" and r["kappa"] in (0.0, 5.0) for r in semi)
+    # the attack uses the validated generator: its training time is that of the selected grid row
+    fit = {r["target"]: r["fit_seconds"] for r in grid if r["selected"]}
+    assert all(r["train_seconds"] == fit[r["target"]] for r in semi if r["setting"] in fit)
     # with a grid, the black-box attack on each target takes the semi-white-box pick, not --kappa
     picked = {r["setting"]: r["kappa"] for r in semi}
     black = [r for r in rows if r["method"] == "AdvGAN black-box"]

@@ -112,7 +112,7 @@ TINY = dict(data="digits", mode="semiwhitebox", n_train=120, n_test=40, target_e
 
 
 def test_run_table_grid_rows_and_the_chosen_kappa_reproduce_a_direct_run():
-    rows, _ = run_table(Config(**TINY, kappa_grid=(0.0, 5.0), kappa_goal=0.5))
+    rows, _ = run_table(Config(**TINY, kappa_grid=(0.0, 5.0), kappa_goal=0.5, refit=True))
     grid = [r for r in rows if r["attack"] == GRID_ATTACK]
     assert [(r["target"], r["kappa"]) for r in grid] == [(t, k) for t in ("undefended", "PGD-trained")
                                                          for k in (0.0, 5.0)]
@@ -120,7 +120,8 @@ def test_run_table_grid_rows_and_the_chosen_kappa_reproduce_a_direct_run():
     for t, r in final.items():
         chosen = [g["kappa"] for g in grid if g["target"] == t and g["selected"]]
         assert r["kappa"] == chosen[0] and r["kappa_from"] == "validation"
-    # the test row of the chosen kappa is the row a run with --kappa <chosen> gives: nothing leaks
+    # with refit, the test row of the chosen kappa is the row a run with --kappa <chosen> gives:
+    # nothing leaks
     k = final["undefended"]["kappa"]
     direct, _ = run_table(Config(**TINY, kappa=k))
     direct_row = next(r for r in direct if r["target"] == "undefended" and r["attack"] == "AdvGAN semi-white-box")
@@ -141,3 +142,19 @@ def test_run_table_defense_from_scratch_is_recorded_and_leaves_the_undefended_ta
     for r in base + scratch:
         if r["attack"] in ("FGSM", "PGD-2", "AdvGAN semi-white-box"):
             assert r["clean_correct"] >= 0 and (r["success_on_correct"] is None or 0 <= r["success_on_correct"] <= 1)
+
+
+def test_select_kappa_hands_back_the_generator_it_validated(monkeypatch):
+    shares = {0.0: 0.5, 2.0: 0.96, 5.0: 1.0}
+    monkeypatch.setattr(selection, "train_advgan", fake_trainer(shares))
+    x = torch.zeros(500, 1, 4, 4)
+    x[:, 0, 0, 0] = 0.1
+    y = torch.ones(500, dtype=torch.long)
+    kept: dict = {}
+    kappa, rows = select_kappa(FirstPixelClassifier(), x, y, list(shares), val_fraction=0.2, goal=0.95,
+                               generators=kept)
+    assert sorted(kept) == sorted(shares) and kappa == 2.0
+    # the generator handed back scores what its validation row says
+    _, val = validation_split(len(x), 0.2, 0)
+    fooled = (FirstPixelClassifier()(x[val] + kept[kappa](x[val])).argmax(1) != y[val]).float().mean().item()
+    assert fooled == pytest.approx(next(r for r in rows if r["selected"])["val_success_on_correct"])
