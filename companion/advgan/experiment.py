@@ -103,6 +103,8 @@ def config_problems(cfg: Config) -> list[tuple[str, str]]:
         elif cfg.mode == "blackbox":
             bad.append(("kappa_grid", "picks the semi-white-box kappa: use it with mode semiwhitebox or all, "
                                       "got mode 'blackbox' (set the black-box margin with kappa)"))
+    if cfg.refit and cfg.kappa_grid is None:
+        bad.append(("refit", "retrains the generator validated with kappa_grid: give kappa_grid too"))
     if not isinstance(cfg.val_fraction, (int, float)) or not 0 < cfg.val_fraction < 1:
         bad.append(("val_fraction", f"must be in (0, 1) (a share of the training images), got {cfg.val_fraction!r}"))
     if not isinstance(cfg.kappa_goal, (int, float)) or not 0 < cfg.kappa_goal <= 1:

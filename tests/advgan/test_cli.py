@@ -124,6 +124,7 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     (["--at-warmup-epochs", "-1"], "--at-warmup-epochs"),
     (["--mode", "blackbox", "--kappa-grid", "0", "5"], "--kappa-grid"),
     (["--at-epochs", "2", "--at-warmup-epochs", "3"], "--at-warmup-epochs"),
+    (["--refit"], "--refit"),                         # refit needs a kappa grid to refit from
 ])
 def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "run_table"),))
