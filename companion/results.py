@@ -357,15 +357,15 @@ def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metr
             sa, sb = per_seed.get((key, a), {}), per_seed.get((key, b), {})
             diffs = [sa[s] - sb[s] for s in sorted(set(sa) & set(sb))]
             mean_d = sum(diffs) / len(diffs) if diffs else math.nan
-            sd_d = (math.sqrt(sum((d - mean_d) ** 2 for d in diffs) / (len(diffs) - 1))
-                    if len(diffs) > 1 else math.nan)
+            sd_d = sample_std(diffs, mean_d)
             n = min(int(ra["n"]), int(rb["n"]))
             if n < MIN_SEEDS:
                 reads = f"too few seeds (n={n})"
             else:
                 reads = "within noise" if abs(gap) <= spread else (f"{a} ahead" if gap > 0 else f"{b} ahead")
             out.append({"setting": key, "A": a, "B": b, "gap": gap, "spread": spread,
-                        "paired": mean_d, "paired_sd": sd_d, "seeds": len(diffs), "reads": reads})
+                        "paired": mean_d, "paired_sd": math.nan if sd_d is None else sd_d,
+                        "seeds": len(diffs), "reads": reads})
     return pd.DataFrame(out)
 
 
