@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                            f"(graph datasets; default {' '.join(map(str, DEFAULT_MISSING))})")
     g.add_argument("--sbm-nodes", type=int_at_least(2), default=None,
                    help=f"nodes of sbm_features (default {DEFAULT_SBM_NODES}, Cora's count)")
+    g.add_argument("--sparse", action="store_true",
+                   help="graph datasets: multiply by the fixed graphs (the GCN rows and LDS with its graph frozen) "
+                        "as sparse tensors; about 15x faster at 2,708 nodes, the same maths summed in another "
+                        "order, so the last bits differ from a run without it")
     g.add_argument("--root", default=None,
                    help="local Planetoid folder holding Cora/raw/ with Kipf's ind.cora.* files "
                         "(--dataset planetoid only; never downloaded)")
@@ -72,7 +76,8 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f"--seeds must be distinct, got {args.seeds}")
     if table:
-        for flag, value in (("--missing", args.missing), ("--sbm-nodes", args.sbm_nodes), ("--root", args.root)):
+        for flag, value in (("--missing", args.missing), ("--sbm-nodes", args.sbm_nodes), ("--root", args.root),
+                            ("--sparse", args.sparse or None)):
             if value is not None:
                 p.error(f"{flag} applies to the graph datasets {GRAPH_DATASETS}, not to --dataset {args.dataset}")
         args.ks = DEFAULT_KS if args.ks is None else args.ks
@@ -114,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     run = start_run(p, args, module="companion.lds", chapter="07_lds", argv=argv, one_file=True)
     config = LDSConfig(tau=args.tau, max_inner_steps=args.max_inner_steps,
                        max_outer_iterations=args.max_outer_iterations, patience=args.patience,
-                       n_samples=args.n_samples)
+                       n_samples=args.n_samples, sparse=args.sparse)
     seeds = run.seeds
     experiment = "table" if args.dataset in NO_GRAPH_DATASETS else "incomplete"
     name = f"{experiment}_{args.dataset}" + (f"_{args.sbm_nodes}" if args.dataset == "sbm_features" else "")

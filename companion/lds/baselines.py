@@ -54,6 +54,7 @@ def train_gcn(
     l2_reg: float = 5e-4,
     seed: int = 0,
     tie_break_loss: bool = False,
+    sparse: bool = False,
 ) -> dict[str, object]:
     """Train the two-layer GCN of :mod:`companion.lds.gcn` on a fixed graph (Kipf & Welling settings).
 
@@ -70,6 +71,8 @@ def train_gcn(
         raise ValueError(f"adjacency must be ({x.shape[0]}, {x.shape[0]}), got {tuple(adjacency.shape)}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if sparse:
+        adjacency = adjacency.to_sparse().coalesce()
     gen = torch.Generator().manual_seed(int(seed))
     weights = init_gcn_weights(x.shape[1], int(y.max()) + 1, hidden, gen)
     opt = torch.optim.Adam(weights, lr=lr)

@@ -45,6 +45,9 @@ class LDSConfig:
     patience: int = 20  # pat: early stopping on the es-set accuracy
     n_samples: int = 16  # graphs averaged for the expected prediction
     dense: bool = False  # the paper's "(dense)" variant: use E[A] = theta instead of samples
+    # frozen control only (outer_lr 0) on a 0/1 theta: every sample is theta itself, so multiply by it
+    # as a sparse tensor (same draws from the generator, O(edges) products; last bits differ from dense)
+    sparse: bool = False
     hidden: int = 16
     dropout: float = 0.5  # 1 - keep_prob (the grid uses keep_prob = 0.5)
     l2_reg: float = 5e-4
@@ -176,6 +179,7 @@ def frozen_steps(
     dropout: float = 0.5,
     generator: torch.Generator | None = None,
     dense: bool = False,
+    fixed: torch.Tensor | None = None,
 ) -> tuple[list[torch.Tensor], AdamState, list[float]]:
     r"""The ``tau`` inner steps of :func:`hypergradient` with :math:`\theta` held fixed (outer rate 0).
 
@@ -184,6 +188,8 @@ def frozen_steps(
     second-order graph through the unroll. LDS with ``outer_lr = 0`` is therefore the GCN trained
     with LDS's whole recipe (restarts, inner early stopping, selection on the early-stopping set,
     expected prediction) on the graph it starts from: the control that isolates learning the graph.
+    ``fixed``: the graph every sample equals when :math:`\theta` is 0/1 (:func:`fixed_graph`), used
+    instead of the sample; the generator still draws the same numbers.
     Returns ``(new weights, new Adam state, training losses of the tau steps)``.
     """
     if tau < 1:
@@ -194,7 +200,7 @@ def frozen_steps(
     st = state.detach()
     losses = []
     for _ in range(tau):
-        a = mean_graph if dense else sample_graph(theta, generator, straight_through=False)
+        a = mean_graph if dense else _sample_or_fixed(theta, generator, fixed)
         loss = gcn_training_loss(w, x, y, a, train_idx, l2_reg, dropout)
         grads = torch.autograd.grad(loss, w)
         with torch.no_grad():
@@ -202,20 +208,38 @@ def frozen_steps(
         w = [wi.requires_grad_() for wi in new_w]
         losses.append(float(loss.detach()))
     if not dense:  # keep the generator in step with hypergradient's validation sample
-        sample_graph(theta, generator, straight_through=False)
+        _sample_or_fixed(theta, generator, fixed)
     return [wi.detach() for wi in w], st.detach(), losses
+
+
+def fixed_graph(theta: torch.Tensor) -> torch.Tensor | None:
+    r"""The sparse graph :math:`\theta_\triangle + \theta_\triangle^\top` if every entry of :math:`\theta`
+    is 0 or 1 (then every Bernoulli sample is this graph), else ``None``."""
+    upper = theta.detach().triu(1)
+    if not bool(((upper == 0) | (upper == 1)).all()):
+        return None
+    return (upper + upper.t()).to_sparse().coalesce()
+
+
+def _sample_or_fixed(theta: torch.Tensor, generator: torch.Generator | None,
+                     fixed: torch.Tensor | None) -> torch.Tensor:
+    if fixed is None:
+        return sample_graph(theta, generator, straight_through=False)
+    # the draws sample_graph would make, so that later weight inits from the generator are the same
+    torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
+    return fixed
 
 
 @torch.no_grad()
 def expected_prediction(
     weights: list[torch.Tensor], x: torch.Tensor, theta: torch.Tensor, n_samples: int = 16,
-    generator: torch.Generator | None = None, dense: bool = False,
+    generator: torch.Generator | None = None, dense: bool = False, fixed: torch.Tensor | None = None,
 ) -> torch.Tensor:
     r"""Class probabilities averaged over sampled graphs: :math:`\frac1S\sum_s \mathrm{softmax} f_w(X, A_s)`.
 
     The paper's prediction :math:`\mathbb E_{A\sim\mathrm{Ber}(\theta)}[f_w(X, A)]` (Sec. 3.1) by Monte
     Carlo with ``n_samples`` graphs (16 in the official code). ``dense=True`` uses the mean graph
-    once instead. Returns (N, C).
+    once instead; ``fixed`` as in :func:`frozen_steps`. Returns (N, C).
     """
     _check_square(theta)
     if dense:
@@ -224,7 +248,7 @@ def expected_prediction(
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
     out = 0.0
     for _ in range(n_samples):
-        a = sample_graph(theta, generator, straight_through=False)
+        a = _sample_or_fixed(theta, generator, fixed)
         out = out + torch.softmax(gcn_forward(weights, x, a), dim=1)
     return out / n_samples
 
@@ -290,6 +314,7 @@ def train_lds(
     hyper_step = 0
     bar = progress(range(config.max_outer_iterations), desc=desc)
     frozen = config.outer_lr == 0.0
+    fixed = fixed_graph(theta) if frozen and config.sparse and not config.dense else None
     for it in bar:
         weights = init_gcn_weights(x.shape[1], num_classes, config.hidden, gen)
         state = AdamState.zeros_like(weights)
@@ -298,7 +323,7 @@ def train_lds(
             if frozen:  # the control "same recipe, graph not learned": no hypergradient to pay for
                 weights, state, losses = frozen_steps(
                     theta, weights, state, x, y, split["train"], config.tau, config.inner_lr,
-                    config.l2_reg, config.dropout, gen, config.dense)
+                    config.l2_reg, config.dropout, gen, config.dense, fixed)
             else:
                 hg, weights, state, losses = hypergradient(
                     theta, weights, state, x, y, split["train"], split["val"], config.tau,
@@ -314,7 +339,7 @@ def train_lds(
                 else:
                     inner_pat -= 1
             last_loss = losses[-1]
-        prob = expected_prediction(weights, x, theta, config.n_samples, gen, config.dense)
+        prob = expected_prediction(weights, x, theta, config.n_samples, gen, config.dense, fixed)
         es_acc, val_acc, test_acc = (_accuracy(prob, y, split[k]) for k in ("es", "val", "test"))
         es_loss = F.nll_loss(prob[split["es"]].clamp_min(1e-12).log(), y[split["es"]]).item()
         for key, value in (("es_acc", es_acc), ("val_acc", val_acc), ("test_acc", test_acc),

@@ -179,6 +179,7 @@ def run_incomplete_graph(
     LDS: the best iteration's :math:`\theta`, with ``best_iteration``). The seed fixes the deletion, the split and the
     initialisations. A ``checkpoint`` keeps each finished seed and skips it on a rerun; a ``display`` (a CLI's
     :class:`companion.cli.RunProgress`) counts the finished units.
+    ``config.sparse``: the fixed graphs (both GCN rows, the frozen control) as sparse tensors.
     ``fraction`` is the share of *missing* edges (the official ``-e`` flag; the paper's Fig. 2
     axis shows the share retained).
     """
@@ -197,10 +198,10 @@ def run_incomplete_graph(
             setting = {"dataset": dataset, "missing": f}
             edges_left = int(a.sum().item() // 2)
             seed_everything(seed)
-            gcn = train_gcn(d["x"], d["y"], a, d["split"], epochs=epochs, seed=seed)
+            gcn = train_gcn(d["x"], d["y"], a, d["split"], epochs=epochs, seed=seed, sparse=config.sparse)
             seed_everything(seed)
             rec = gcn_with_restarts(d["x"], d["y"], a, d["split"], restarts=config.max_outer_iterations,
-                                    lrs=RECIPE_LRS, seed=seed, epochs=epochs)
+                                    lrs=RECIPE_LRS, seed=seed, epochs=epochs, sparse=config.sparse)
             stats = graph_statistics(a, d["y"])
             out = {"Majority": {"test_acc": majority(d["y"], d["split"])},
                    "GCN": {"test_acc": gcn["test_acc"], **stats},

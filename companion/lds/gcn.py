@@ -44,14 +44,25 @@ def normalize_adjacency(adjacency: torch.Tensor) -> torch.Tensor:
     return d[:, None] * a * d[None, :]
 
 
+def degree_rsqrt(adjacency: torch.Tensor) -> torch.Tensor:
+    r""":math:`\mathrm{diag}(\tilde D)^{-1/2}` (N,) of :math:`A + I`, for a dense or a sparse ``adjacency``."""
+    if adjacency.is_sparse or adjacency.layout == torch.sparse_csr:
+        deg = torch.sparse.sum(adjacency.to_sparse_coo(), 1).to_dense()
+    else:
+        deg = adjacency.sum(1)
+    return (deg + 1.0).rsqrt()
+
+
 def propagate(adjacency: torch.Tensor, h: torch.Tensor, d: torch.Tensor | None = None) -> torch.Tensor:
     r""":math:`\hat A H` without building :math:`\hat A`: :math:`D^{-1/2}(A (D^{-1/2} H) + D^{-1/2} H)`.
 
     Saves one (N, N) matrix per call, which matters when τ inner steps are kept for the
     hypergradient. ``d`` is :math:`\mathrm{diag}(\tilde D)^{-1/2}` (N,) if already computed.
+    ``adjacency`` may be a sparse tensor (a fixed graph): the same maths in O(edges), summed in
+    another order, so the last bits differ from the dense product.
     """
     if d is None:
-        d = (adjacency.sum(1) + 1.0).rsqrt()
+        d = degree_rsqrt(adjacency)
     dh = d[:, None] * h
     return d[:, None] * (adjacency @ dh + dh)
 
@@ -68,7 +79,8 @@ def gcn_forward(
     Args:
         weights: ``[W1 (F, H), W2 (H, C)]``.
         x: (N, F) node features.
-        adjacency: (N, N) graph without self-loops (a 0/1 sample, or probabilities).
+        adjacency: (N, N) graph without self-loops (a 0/1 sample, or probabilities), dense or
+            sparse (see :func:`propagate`).
         dropout: drop probability on the hidden layer (``1 - keep_prob``), used when ``training``.
     Returns:
         (N, C) logits.
@@ -79,7 +91,7 @@ def gcn_forward(
         )
     if len(weights) != 2 or weights[0].shape[0] != x.shape[1]:
         raise ValueError(f"weights must be [W1 ({x.shape[1]}, H), W2 (H, C)], got {[tuple(w.shape) for w in weights]}")
-    d = (adjacency.sum(1) + 1.0).rsqrt()
+    d = degree_rsqrt(adjacency)
     h = torch.relu(propagate(adjacency, x @ weights[0], d))
     h = F.dropout(h, dropout, training)
     return propagate(adjacency, h @ weights[1], d)

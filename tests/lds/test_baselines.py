@@ -86,3 +86,18 @@ def test_the_loss_tie_break_keeps_a_later_epoch_of_equal_accuracy():
     # the same accuracy on the 10 es nodes, reached later with a lower loss
     assert runs[True]["es_acc"] == runs[False]["es_acc"]
     assert runs[True]["es_loss"] < runs[False]["es_loss"]
+
+
+def test_the_sparse_gcn_is_the_dense_one_to_float_precision():
+    d = data.load("wine")
+    x, y = d["x"], d["y"]
+    split = uci_split(y, *UCI_SIZES["wine"], seed=1)
+    a = knn_graph(x, 10)
+    runs = []
+    for sparse in (False, True):
+        seed_everything(3)
+        runs.append(train_gcn(x, y, a, split, seed=3, epochs=40, sparse=sparse))
+    dense, sparse = runs
+    assert dense["es_acc"] == sparse["es_acc"] and dense["test_acc"] == sparse["test_acc"]
+    for wd, ws in zip(dense["weights"], sparse["weights"]):
+        torch.testing.assert_close(wd, ws)

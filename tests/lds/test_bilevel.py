@@ -3,6 +3,8 @@ import torch
 
 from companion.lds import (AdamState, LDSConfig, adam_step, expected_prediction, frozen_steps, gcn_forward,
                            hypergradient, init_gcn_weights, project_probabilities, train_lds)
+from companion.lds.bilevel import fixed_graph
+from companion.utils import seed_everything
 
 
 def _tiny(seed=0, n=7):
@@ -109,3 +111,30 @@ def test_lds_with_outer_rate_zero_keeps_its_graph_and_learning_moves_it():
     start = project_probabilities(theta.float())
     assert torch.equal(frozen.theta, start)
     assert (learned.theta - start).abs().max() > 1e-3
+
+
+def test_the_sparse_frozen_control_is_the_dense_one_on_a_01_graph():
+    """On a 0/1 theta every sample is theta itself: the sparse path must give the dense run's
+    numbers (to float precision) and draw the same numbers from the generator."""
+    x, y, _, _, tr, val = _tiny(6, n=12)
+    theta = (torch.rand(12, 12, generator=torch.Generator().manual_seed(1)) < 0.3).float().triu(1)
+    split = {"train": tr, "val": val, "es": torch.tensor([6, 7, 8]), "test": torch.tensor([9, 10, 11])}
+    cfg = dict(outer_lr=0.0, tau=2, max_inner_steps=8, max_outer_iterations=3, patience=3, n_samples=3)
+    runs = []
+    for sparse in (False, True):
+        seed_everything(0)
+        runs.append(train_lds(x.float(), y, theta, split, LDSConfig(sparse=sparse, **cfg)))
+    dense, sparse = runs
+    assert dense.history["inner_steps"] == sparse.history["inner_steps"]
+    assert dense.history["es_acc"] == sparse.history["es_acc"]
+    torch.testing.assert_close(torch.tensor(dense.history["es_loss"]), torch.tensor(sparse.history["es_loss"]))
+    for a, b in zip(dense.weights, sparse.weights):  # same inits: the generator drew the same numbers
+        torch.testing.assert_close(a, b)
+
+
+def test_fixed_graph_only_for_a_01_theta():
+    theta = torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    fixed = fixed_graph(theta)
+    assert fixed.is_sparse
+    assert torch.equal(fixed.to_dense(), theta + theta.t())
+    assert fixed_graph(theta * 0.5) is None

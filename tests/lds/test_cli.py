@@ -94,6 +94,7 @@ def test_results_file_reproduces_in_a_fresh_process(tmp_path, args):
     (["--dataset", "planetoid"], "--root"),
     (["--dataset", "planetoid", "--root", "/nonexistent/planetoid"], "--root"),
     (["--dataset", "wine", "--threads", "0"], "--threads"),
+    (["--dataset", "wine", "--sparse"], "--sparse"),
 ])
 def test_bad_flags_exit_2_before_any_training(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "run_no_graph"), (cli, "run_incomplete_graph")))
