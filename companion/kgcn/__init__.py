@@ -26,6 +26,7 @@ from companion.kgcn.train import (
     run_comparison,
     split_ratings,
     subsample,
+    tune_on_eval,
 )
 
 __all__ = [
@@ -33,6 +34,6 @@ __all__ = [
     "KGCN", "KGCNAggregator", "KGCNConfig", "InteractionTable", "MODELS",
     "auc_score", "bpr_loss", "build_adjacency", "evaluate_ctr", "evaluate_model", "f1_at_half",
     "fit_bprmf", "fit_kgcn", "label_propagation", "label_smoothness_loss", "mix_neighbors", "predict",
-    "recall_at_k", "receptive_field", "run_comparison", "split_ratings", "subsample",
+    "recall_at_k", "receptive_field", "run_comparison", "split_ratings", "subsample", "tune_on_eval",
     "user_records", "user_relation_scores",
 ]

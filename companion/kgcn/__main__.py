@@ -7,6 +7,10 @@ AUC, F1 and Recall@{5,10,20} (mean and std over seeds) and writes one results fi
 ``sparsity.json`` for several fractions, ``kgcn.json`` for one (``_kgcn_files`` added for the
 paper's files; ``_equal`` before it with ``--steps``).
 
+``--grid-lr``, ``--grid-l2-bprmf`` and ``--grid-l2-kgcn`` tune every trained model on the eval
+rows over a grid of the same size (lr x L2 weight), separately for every seed and fraction
+(``_tuned`` in the file name); the rows record the chosen setting.
+
 ``--steps N`` gives every model the same budget of N optimiser steps at every fraction
 instead of ``--epochs`` epochs (a fixed number of epochs gives a model trained on 20 %
 of the rows five times fewer steps than one trained on all of them).
@@ -29,6 +33,7 @@ from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, mean_std_text, save_results, summary_lookup
 
 METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
+TUNED = ("lr", "l2_weight", "eval_auc")  # what a tuned row adds: the chosen setting and its eval AUC
 GENERATED_ONLY = ("density", "n_users", "n_items")   # knobs of the generated kg_recsys world
 # their defaults, read from the generator (the flags default to None: given or not matters for kgcn_files)
 GENERATED_DEFAULTS = {k: inspect.signature(load_kg_recsys).parameters[k].default for k in GENERATED_ONLY}
@@ -39,12 +44,14 @@ EXAMPLES = ["python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 
 
 
 def default_filename(fractions: list[float], data: str,
-                     steps: int | None = None) -> str:
+                     steps: int | None = None, tuned: bool = False) -> str:
     """The file a run writes: ``sparsity`` for a sweep over fractions, else ``kgcn``,
     with ``_equal`` for an equal step budget (``--steps``, so that ``--publish`` keeps
-    the fixed-epoch file); the data set is named unless it is the generated world."""
+    the fixed-epoch file) and ``_tuned`` for a tuning grid; the data set is named unless it
+    is the generated world."""
     stem = "sparsity" if len(fractions) > 1 else "kgcn"
     stem += "" if steps is None else "_equal"
+    stem += "_tuned" if tuned else ""
     return f"{stem}.json" if data == "kg_recsys" else f"{stem}_{data}.json"
 
 
@@ -89,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--steps", type=int_at_least(1), default=None,
                         help="optimiser steps for every model at every fraction "
                              "(instead of --epochs: an equal budget)")
+    t = p.add_argument_group("tuning (on the eval rows, per seed and fraction; all three grid flags together)")
+    t.add_argument("--grid-lr", type=float_in(0, float("inf"), low_open=True), nargs="+", default=None,
+                   help="learning rates tried for every trained model (instead of --lr)")
+    t.add_argument("--grid-l2-bprmf", type=float_in(0, float("inf")), nargs="+", default=None,
+                   help="BPR-MF L2 weights tried (without a grid BPR-MF uses 1e-4)")
+    t.add_argument("--grid-l2-kgcn", type=float_in(0, float("inf")), nargs="+", default=None,
+                   help="KGCN and KGCN-LS L2 weights tried (instead of --l2-weight); as many as --grid-l2-bprmf, "
+                        "so that every model gets a grid of the same size")
     e = p.add_argument_group("experiment")
     e.add_argument("--fractions", type=float_in(0, 1, low_open=True), nargs="+", default=[1.0],
                    help="shares of the training rows kept, space-separated (the test rows stay the same); "
@@ -118,6 +133,27 @@ def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error(f"--root: {args.root} is not a folder")
     elif args.root is not None:
         p.error("--root: only for --data kgcn_files")
+    grid_flags = {"--grid-lr": args.grid_lr, "--grid-l2-bprmf": args.grid_l2_bprmf,
+                  "--grid-l2-kgcn": args.grid_l2_kgcn}
+    given = [f for f, v in grid_flags.items() if v is not None]
+    if given and len(given) < 3:
+        p.error(f"{', '.join(f for f in grid_flags if f not in given)}: a tuning grid needs all of "
+                f"{', '.join(grid_flags)} (given: {', '.join(given)})")
+    if given:
+        for flag, values in grid_flags.items():
+            if len(set(values)) != len(values):
+                p.error(f"{flag}: each value once, got {values}")
+        if len(args.grid_l2_bprmf) != len(args.grid_l2_kgcn):
+            p.error(f"--grid-l2-kgcn: as many values as --grid-l2-bprmf ({len(args.grid_l2_bprmf)}), so that "
+                    f"every model gets a grid of the same size; got {len(args.grid_l2_kgcn)}")
+
+
+def tuning_grid(args: argparse.Namespace) -> dict[str, list[dict]] | None:
+    """The grid of every trained model (lr x L2 weight), or None without the grid flags."""
+    if args.grid_lr is None:
+        return None
+    l2 = {"BPR-MF": args.grid_l2_bprmf, "KGCN": args.grid_l2_kgcn, "KGCN-LS": args.grid_l2_kgcn}
+    return {m: [{"lr": lr, "l2_weight": w} for lr in args.grid_lr for w in l2[m]] for m in l2}
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -136,7 +172,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     config = KGCNConfig(dim=args.dim, n_iter=args.n_iter, neighbor_sample_size=args.neighbor_sample_size,
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
-    filename = default_filename(args.fractions, args.data, args.steps)
+    grid = tuning_grid(args)
+    filename = default_filename(args.fractions, args.data, args.steps, tuned=grid is not None)
     # every fraction and model of a seed, then the next seed (run_comparison's order): each finished
     # seed is kept, and a rerun of the same command resumes after it
     ckpt = run.checkpoint(filename)
@@ -147,18 +184,20 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 display.done(f"seed {seed}, fraction {row['fraction']:g}")
 
         runs = run_comparison(data, args.fractions, [seed], config, args.models,
-                              topk_users=args.topk_users, steps=args.steps, on_row=count)
+                              topk_users=args.topk_users, steps=args.steps, on_row=count, grid=grid)
         return [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
-                 **{m: r[m] for m in METRICS}} for r in runs]
+                 **{m: r[m] for m in METRICS}, **{k: r[k] for k in TUNED if k in r}} for r in runs]
 
     with run.progress(len(run.seeds) * len(args.fractions)) as display:  # a unit: one fraction of one seed
         rows = run_seeds(run.seeds, seed_rows, checkpoint=ckpt, display=display, units=len(args.fractions))
     data_kwargs = {k: str(v) if k == "root" else v for k, v in kwargs.items()}
+    metrics = METRICS if grid is None else {**METRICS, "eval_auc": True}
     path = save_results(run.path(filename), rows, seeds=run.seeds,
-                        command=run.command, metrics=METRICS, wall_seconds=run.wall_seconds,
+                        command=run.command, metrics=metrics, wall_seconds=run.wall_seconds,
                         config=asdict(config), data=args.data,
                         data_kwargs=data_kwargs,
-                        **({} if args.steps is None else {"steps": args.steps}))
+                        **({} if args.steps is None else {"steps": args.steps}),
+                        **({} if grid is None else {"grid": grid}))
     ckpt.finish()
     summary = summary_lookup(load_results(path))
     print(f"{'fraction':>8s} {'model':10s} " + " ".join(f"{m:>15s}" for m in METRICS))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -162,8 +162,11 @@ def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None 
                 seed, eval_rows, desc, steps)
 
 
+BPRMF_L2 = 1e-4  # BPR-MF's L2 weight when it is not tuned
+
+
 def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
-              n_epochs: int = 15, l2_weight: float = 1e-4, batch_size: int = 256, seed: int = 0,
+              n_epochs: int = 15, l2_weight: float = BPRMF_L2, batch_size: int = 256, seed: int = 0,
               eval_rows: np.ndarray | None = None, steps: int | None = None
               ) -> tuple[BPRMF, History]:
     """Train BPR-MF on the positive training rows, one uniformly drawn negative item per
@@ -199,10 +202,65 @@ MODELS = ("BPR-MF", "KGCN", "KGCN-LS")   # the trained models, the CLI's default
 BASELINES = ("Popularity",)             # untrained reference points, on request
 
 
+def _fit_named(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
+               config: KGCNConfig, seed: int, adjacency, steps: int | None) -> torch.nn.Module:
+    """One trained model of :data:`MODELS` with ``config``'s lr, batch, budget and L2 weight."""
+    if name == "BPR-MF":
+        model, _ = fit_bprmf(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
+                             n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
+                             eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight)
+        return model
+    cfg = replace(config, ls_weight=config.ls_weight if name == "KGCN-LS" else 0.0)
+    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name, steps=steps)
+    return model
+
+
+def check_grid(grid: dict[str, Sequence[dict]] | None, models: Sequence[str]) -> None:
+    """A tuning grid: for every trained model in ``models``, a non-empty list of settings
+    (``{"lr": ..., "l2_weight": ...}``), every list the same length (equal tuning for all)."""
+    if grid is None:
+        return
+    trained = [m for m in models if m in MODELS]
+    missing = [m for m in trained if not grid.get(m)]
+    if missing:
+        raise ValueError(f"the tuning grid has no settings for {missing}; every trained model needs some")
+    sizes = {m: len(grid[m]) for m in trained}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"every model needs a tuning grid of the same size, got {sizes}")
+    for m in trained:
+        for point in grid[m]:
+            unknown = set(point) - {"lr", "l2_weight"}
+            if unknown or not point:
+                raise ValueError(f"a grid point sets lr and/or l2_weight, got {point} for {m}")
+
+
+def tune_on_eval(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
+                 config: KGCNConfig, grid: Sequence[dict], seed: int, adjacency=None,
+                 steps: int | None = None) -> tuple[torch.nn.Module, dict]:
+    """Train ``name`` at every grid point and keep the one with the best eval AUC.
+
+    Each point overrides ``config``'s ``lr`` and/or ``l2_weight`` (BPR-MF reads ``l2_weight`` as
+    its own L2 weight). The eval rows already pick each run's best epoch; the same rows pick the
+    setting, the test rows are never read. Returns the kept model and
+    ``{"lr", "l2_weight", "eval_auc"}`` of its setting (the first of equal AUCs).
+    """
+    if not grid:
+        raise ValueError("grid must hold at least one setting")
+    best = None
+    for point in grid:
+        cfg = replace(config, **point)
+        model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps)
+        auc = evaluate_ctr(model, eval_rows)["auc"]
+        if best is None or auc > best[1]["eval_auc"]:
+            best = (model, {"lr": cfg.lr, "l2_weight": cfg.l2_weight, "eval_auc": auc})
+    return best
+
+
 def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: Sequence[int] = (0,),
                    config: KGCNConfig | None = None, models: Sequence[str] = MODELS,
                    ks: Sequence[int] = (5, 10, 20), topk_users: int = 100,
-                   steps: int | None = None, on_row: Callable[[dict], None] | None = None) -> list[dict]:
+                   steps: int | None = None, on_row: Callable[[dict], None] | None = None,
+                   grid: dict[str, Sequence[dict]] | None = None) -> list[dict]:
     """Train and evaluate every model for every training fraction and seed; one row per run.
 
     The split is fixed by the seed; only the training rows are subsampled, so every fraction is
@@ -210,7 +268,10 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
     optimiser steps at every fraction (an equal budget) instead of ``config.n_epochs``
     epochs. ``models`` may include ``"Popularity"``
     (:class:`~companion.kgcn.baselines.Popularity`, counted on the fraction's training
-    rows, not trained).
+    rows, not trained). ``grid``: per trained model, the settings :func:`tune_on_eval` chooses
+    among on the eval rows, separately for every seed and fraction (:func:`check_grid`); the rows
+    then record the chosen ``lr``, ``l2_weight`` and ``eval_auc``. Without it BPR-MF trains with
+    L2 weight ``1e-4`` and the KGCNs with ``config.l2_weight``.
     ``on_row(row)`` is called as each row is appended (a CLI counts finished runs with it).
     """
     config = config or KGCNConfig()
@@ -220,6 +281,7 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
                          f"choose from {MODELS + BASELINES}")
     if steps is not None and steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    check_grid(grid, models)
     rows = []
     for seed in seeds:
         train_all, eval_rows, test_rows = split_ratings(data.ratings, seed)
@@ -227,18 +289,17 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
         for fraction in fractions:
             train_rows = subsample(train_all, fraction, seed)
             for name in models:
+                chosen: dict = {}
                 if name == "Popularity":
                     model = Popularity(data.n_items, train_rows)
-                elif name == "BPR-MF":
-                    model, _ = fit_bprmf(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
-                                         n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
-                                         eval_rows=eval_rows, steps=steps)
+                elif grid is not None:
+                    model, chosen = tune_on_eval(name, data, train_rows, eval_rows, config, grid[name], seed,
+                                                 adjacency, steps)
                 else:
-                    cfg = KGCNConfig(**{**asdict(config), "ls_weight": config.ls_weight if name == "KGCN-LS" else 0.0})
-                    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows,
-                                        adjacency, desc=name, steps=steps)
+                    cfg = config if name != "BPR-MF" else replace(config, l2_weight=BPRMF_L2)
+                    model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps)
                 metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
-                rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics})
+                rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics, **chosen})
                 if on_row is not None:
                     on_row(rows[-1])
     return rows

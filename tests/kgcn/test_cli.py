@@ -87,12 +87,29 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     assert resumed["summary"] == full["summary"] and resumed["rows"] == full["rows"]
 
 
+def test_a_tuned_run_records_each_choice_made_on_the_eval_rows_and_reproduces(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    grid = ["--grid-lr", "5e-3", "2e-2", "--grid-l2-bprmf", "1e-4", "1e-1", "--grid-l2-kgcn", "1e-4", "1e-2"]
+    rows = cli.main([*TINY, "--fractions", "1.0", "0.5", "--models", "BPR-MF", "KGCN", "Popularity", *grid])
+    path = tmp_path / "results" / "sparsity_tuned.json"
+    payload = json.loads(path.read_text())
+    assert payload["grid"]["BPR-MF"] == [{"lr": lr, "l2_weight": w} for lr in (5e-3, 2e-2) for w in (1e-4, 1e-1)]
+    trained = [r for r in rows if r["method"] != "Popularity"]
+    assert all(r["lr"] in (5e-3, 2e-2) and 0 <= r["eval_auc"] <= 1 for r in trained)
+    assert {r["l2_weight"] for r in trained if r["method"] == "BPR-MF"} <= {1e-4, 1e-1}
+    assert {r["l2_weight"] for r in trained if r["method"] == "KGCN"} <= {1e-4, 1e-2}
+    assert not any("lr" in r for r in rows if r["method"] == "Popularity")  # nothing to tune
+    assert any(s["metric"] == "eval_auc" for s in payload["summary"])
+    assert reproduce_file(path, tmp_path / "rerun") == []
+
+
 def test_default_filename():
     assert cli.default_filename([0.2, 1.0], "kg_recsys") == "sparsity.json"
     assert cli.default_filename([1.0], "kg_recsys") == "kgcn.json"
     assert cli.default_filename([1.0], "kgcn_files") == "kgcn_kgcn_files.json"
     assert cli.default_filename([0.2, 1.0], "kg_recsys", 100) == "sparsity_equal.json"
     assert cli.default_filename([1.0], "kgcn_files", 9) == "kgcn_equal_kgcn_files.json"
+    assert cli.default_filename([0.2, 1.0], "kg_recsys", 100, tuned=True) == "sparsity_equal_tuned.json"
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -126,6 +143,10 @@ def test_default_filename():
     (["--root", "."], "--root"),                                      # --root without kgcn_files
     (["--data", "kgcn_files", "--root", "/no/such/folder"], "--root"),
     (["--data", "kgcn_files", "--root", ".", "--density", "0.1"], "--density"),
+    (["--grid-lr", "1e-2"], "--grid-l2-bprmf"),                        # a grid needs all three flags
+    (["--grid-lr", "1e-2", "--grid-l2-bprmf", "1e-4", "1e-2", "--grid-l2-kgcn", "1e-3"], "--grid-l2-kgcn"),
+    (["--grid-lr", "1e-2", "1e-2", "--grid-l2-bprmf", "1e-4", "--grid-l2-kgcn", "1e-3"], "--grid-lr"),
+    (["--grid-lr", "0", "--grid-l2-bprmf", "1e-4", "--grid-l2-kgcn", "1e-3"], "--grid-lr"),
 ])
 def test_bad_flag_fails_fast_naming_it(args, flag, monkeypatch, rejects_before_work):
     monkeypatch.delenv("COMPANION_DATA", raising=False)

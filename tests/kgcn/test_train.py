@@ -1,9 +1,12 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from companion import data
 from companion.kgcn import (KGCNConfig, epochs_for_steps, evaluate_ctr, fit_bprmf,
                             fit_kgcn, run_comparison, split_ratings, subsample)
+from companion.kgcn import train as train_mod
 from companion.kgcn.train import _batches
 
 
@@ -81,3 +84,44 @@ def test_bad_step_budget_and_model_raise():
         run_comparison(d, steps=0)
     with pytest.raises(ValueError, match="unknown models"):
         run_comparison(d, models=("ItemKNN",))
+
+
+def test_tuning_keeps_the_setting_of_best_eval_auc_and_reads_only_the_eval_rows(monkeypatch):
+    eval_rows, test_rows = np.zeros((4, 3), dtype=np.int64), np.ones((4, 3), dtype=np.int64)
+    made, read = [], []
+
+    def fake_fit(name, data, train_rows, ev, cfg, seed, adjacency, steps):
+        made.append(SimpleNamespace(cfg=cfg))
+        return made[-1]
+
+    def fake_eval(model, rows):
+        read.append(rows)
+        return {"auc": {1e-4: 0.6, 1e-2: 0.8, 1e-1: 0.7}[model.cfg.l2_weight]}
+
+    monkeypatch.setattr(train_mod, "_fit_named", fake_fit)
+    monkeypatch.setattr(train_mod, "evaluate_ctr", fake_eval)
+    grid = [{"lr": 0.01, "l2_weight": w} for w in (1e-4, 1e-2, 1e-1)]
+    model, chosen = train_mod.tune_on_eval("BPR-MF", None, np.zeros((2, 3)), eval_rows, KGCNConfig(), grid, seed=0)
+    assert chosen == {"lr": 0.01, "l2_weight": 1e-2, "eval_auc": 0.8} and model is made[1]
+    assert len(made) == 3 and all(r is eval_rows for r in read)
+
+
+def test_a_grid_of_unequal_size_or_missing_a_model_is_refused():
+    d = data.load("kg_recsys", n_users=30, n_items=40, density=0.2)
+    two, one = [{"l2_weight": 1e-4}, {"l2_weight": 1e-2}], [{"l2_weight": 1e-4}]
+    with pytest.raises(ValueError, match="same size"):
+        run_comparison(d, models=("BPR-MF", "KGCN"), grid={"BPR-MF": two, "KGCN": one})
+    with pytest.raises(ValueError, match="no settings for"):
+        run_comparison(d, models=("BPR-MF", "KGCN"), grid={"BPR-MF": two})
+    with pytest.raises(ValueError, match="lr and/or l2_weight"):
+        run_comparison(d, models=("BPR-MF",), grid={"BPR-MF": [{"dim": 8}]})
+
+
+def test_the_bprmf_l2_weight_of_a_grid_reaches_its_trainer():
+    d = data.load("kg_recsys", n_users=30, n_items=40, density=0.2)
+    tr, ev, _ = split_ratings(d.ratings, seed=0)
+    norms = {}
+    for w in (1e-4, 1.0):
+        model = train_mod._fit_named("BPR-MF", d, tr, ev, KGCNConfig(n_epochs=3, l2_weight=w), 0, None, None)
+        norms[w] = sum(p.detach().norm().item() for p in model.parameters())
+    assert norms[1.0] < 0.8 * norms[1e-4]  # a heavy penalty shrinks the embeddings
