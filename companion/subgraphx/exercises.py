@@ -37,6 +37,13 @@ def exact_shapley_small(v, coalition, others) -> float:
 
 
 def _prune_cases():
+    # cases where dropping the node splits the coalition: the component rule must be applied
+    path = [(i, i + 1) for i in range(6)]
+    yield (tuple(range(7)), 2, path), {}           # components {0, 1} and {3..6}: keep the larger
+    yield (tuple(range(7)), 4, path), {}           # {0..3} and {5, 6}
+    yield (tuple(range(7)), 3, path), {}           # a tie, {0, 1, 2} and {4, 5, 6}: the smallest node's
+    star = [(0, i) for i in range(1, 5)] + [(3, 4)]
+    yield ((0, 1, 2, 3, 4), 0, star), {}           # the centre: {1}, {2}, {3, 4}
     g = torch.Generator().manual_seed(5)
     for n in (5, 7, 9, 12):
         edges = [(i, i + 1) for i in range(n - 1)]  # a path, so pruning can split it

@@ -116,6 +116,31 @@ def test_numpy_answer_for_torch_reference_and_plain_sequences():
     assert "shape" in verdict("ch03.prune", drop_last)
 
 
+def test_prune_check_rejects_the_plausible_wrong_answers():
+    from companion.subgraphx.mcts import adjacency_list, connected_components
+
+    def comps(coalition, node, edges):
+        n = 1 + max(max(e) for e in edges)
+        return connected_components([u for u in coalition if u != node],
+                                    adjacency_list(torch.tensor(edges).t(), n))
+
+    def no_components(coalition, node, edges):  # drops the node, never splits the rest
+        return tuple(sorted(set(coalition) - {node}))
+
+    def smallest_component(coalition, node, edges):
+        return tuple(min(comps(coalition, node, edges), key=len))
+
+    def last_of_a_tie(coalition, node, edges):  # >= instead of >: a tie keeps the later component
+        best = None
+        for c in comps(coalition, node, edges):
+            if best is None or len(c) >= len(best):
+                best = c
+        return tuple(best)
+
+    for wrong in (no_components, smallest_component, last_of_a_tie):
+        assert not exercises.evaluate("ch03.prune", wrong).passed, wrong.__name__
+
+
 def test_misuse_raises_value_error():
     with pytest.raises(ValueError, match="unknown exercise"):
         exercises.check("ch08.nothing", dp.coarsen)
