@@ -141,6 +141,26 @@ def test_prune_check_rejects_the_plausible_wrong_answers():
         assert not exercises.evaluate("ch03.prune", wrong).passed, wrong.__name__
 
 
+def test_hits_mrr_check_rejects_a_tie_rule_against_the_match_and_an_off_by_one():
+    from companion.alinet.metrics import ranking_metrics
+
+    def pessimistic(sim):  # a tie counts against the match: rank = number of scores >= its own
+        rank = (sim >= sim.diagonal()[:, None]).sum(1).float()
+        return {"hits@1": (rank <= 1).float().mean().item(), "hits@10": (rank <= 10).float().mean().item(),
+                "mrr": (1 / rank).mean().item()}
+
+    def zero_based(sim):  # rank starts at 0: Hits@k counts rank < k + 1
+        rank = (sim > sim.diagonal()[:, None]).sum(1).float()
+        return {"hits@1": (rank <= 1).float().mean().item(), "hits@10": (rank <= 10).float().mean().item(),
+                "mrr": (1 / (rank + 1)).mean().item()}
+
+    def transposed(sim):  # ranks columns instead of rows
+        return ranking_metrics(sim.t()[:, : sim.shape[0]].contiguous())
+
+    for wrong in (pessimistic, zero_based, transposed):
+        assert not exercises.evaluate("ch04.hits_mrr", wrong).passed, wrong.__name__
+
+
 def test_misuse_raises_value_error():
     with pytest.raises(ValueError, match="unknown exercise"):
         exercises.check("ch08.nothing", dp.coarsen)
