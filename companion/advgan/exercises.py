@@ -15,6 +15,10 @@ def _hinge_cases():
     g = torch.Generator().manual_seed(0)
     for n, c, scale in ((4, 1.0, 0.3), (8, 3.0, 0.2), (5, 0.5, 0.05)):
         yield (scale * torch.randn(n, 1, 8, 8, generator=g), c), {}
+    # norms on both sides of c (scales 0.05 to 0.3 per example: norms of about 0.4 to 2.4), so the
+    # hinge must be taken per example, before the mean
+    scales = torch.linspace(0.05, 0.3, 6)[:, None, None, None]
+    yield (scales * torch.randn(6, 1, 8, 8, generator=g), 1.0), {}
 
 
 @exercise("ch09.hinge", _hinge_cases)

@@ -36,6 +36,10 @@ def _graph_cases():
         edges = edges[:, edges[0] != edges[1]]
         edges = torch.cat([edges, edges.flip(0)], 1)
         yield (edges, n), {}
+    # a 4-cycle with the chord 0-2, a tail 3-4 and a lone node 5: 0 and 2 are neighbours with two
+    # common neighbours, so A^2 - A > 0 (instead of "A^2 > 0 and not A") keeps them
+    edges = torch.tensor([[0, 1, 2, 3, 0, 3], [1, 2, 3, 0, 2, 4]])
+    yield (torch.cat([edges, edges.flip(0)], 1), 6), {}
 
 
 @exercise("ch04.two_hop", _graph_cases)

@@ -44,6 +44,14 @@ def _temperature_cases():
     yield (rows, 0.912), {}
     yield (rows, 0.912), {"tolerance": 0.03}
     yield (rows[:1], 0.90), {}
+    # a row exactly at plain_accuracy - tolerance counts as within it (accuracies of 64 validation
+    # examples, exact in binary): it is the sparsest such row, so > instead of >=, or a relative
+    # tolerance, picks another temperature
+    on_the_line = [{"temperature": 1.0, "accuracy": 58 / 64, "rate": 0.40},
+                   {"temperature": 2.0, "accuracy": 56 / 64, "rate": 0.20},
+                   {"temperature": 4.0, "accuracy": 54 / 64, "rate": 0.10},
+                   {"temperature": 8.0, "accuracy": 57 / 64, "rate": 0.30}]
+    yield (on_the_line, 58 / 64), {"tolerance": 2 / 64}
 
 
 @exercise("ch01.choose_temperature", _temperature_cases)

@@ -68,6 +68,15 @@ def _select_cases():
         P = torch.rand(k, generator=g).tolist()
         yield (W, N, P), {"c_puct": 10.0}
     yield ([0.0, 0.0, 0.0], [0, 0, 0], [0.2, 0.5, 0.1]), {"c_puct": 10.0}
+    # more visits and c_puct near 1, so that Q and U both count (with c_puct = 10 and few visits U
+    # decides alone): Q must be the mean W / N, U must have the square root and the 1 + N
+    for k, c_puct in ((4, 0.5), (6, 1.0), (10, 2.0)):
+        N = torch.randint(0, 20, (k,), generator=g).tolist()
+        W = [n * q for n, q in zip(N, torch.rand(k, generator=g).tolist())]
+        P = torch.rand(k, generator=g)
+        yield (W, N, (P / P.sum()).tolist()), {"c_puct": c_puct}
+    # one visit against nine: U divided by N instead of 1 + N doubles the first child's U and picks it
+    yield ([0.1, 7.2], [1, 9], [0.5, 0.5]), {"c_puct": 1.0}
 
 
 @exercise("ch03.select", _select_cases)

@@ -48,6 +48,15 @@ def _omp_cases():
         x = d[:, [1, 4]] @ np.array([2.0, -1.0]) + 0.01 * rng.normal(size=12)
         support = [] if k == 0 else [int(i) for i in rng.choice(7, k, replace=False)]
         yield (x, d, support), {}
+    # x = -2 d_1 + d_4: the best atom is anti-correlated with x (argmax of the signed correlation
+    # picks another), and once d_1 is in the support another atom correlates more with x than d_4
+    # does, but less with the residual
+    rng = np.random.default_rng(3)
+    d = rng.normal(size=(12, 7))
+    d /= np.linalg.norm(d, axis=0)
+    x = d[:, [1, 4]] @ np.array([-2.0, 1.0]) + 0.01 * rng.normal(size=12)
+    yield (x, d, []), {}
+    yield (x, d, [1]), {}
 
 
 @exercise("ch11.omp_step", _omp_cases, atol=1e-8)
