@@ -289,3 +289,31 @@ def test_det_without_pymetis_says_what_to_install(monkeypatch, rejects_before_wo
 def test_strip_reuse_keeps_every_other_flag():
     argv = ["--seeds", "0", "1", "--reuse", "a.json", "b.json", "--epochs", "2", "--reuse=c.json", "--no-progress"]
     assert cli.strip_reuse(argv) == ["--seeds", "0", "1", "--epochs", "2", "--no-progress"]
+
+
+def capture_cv(monkeypatch):
+    calls = []
+
+    def fake_cv(graphs, kind, **kw):
+        calls.append((kind, kw))
+        return {"model": kind, "fold_acc": [0.5], "fold_val_acc": [0.5], "mean": 0.5, "std": 0.0,
+                "cpu_seconds_per_epoch": 1.0}
+
+    monkeypatch.setattr(cli, "cross_validate", fake_cv)
+    return calls
+
+
+def test_arch_paper_trains_the_papers_architecture_and_flags_override_it(tmp_path, monkeypatch):
+    calls = capture_cv(monkeypatch)
+    main([*TINY, "--arch", "paper", "--aggr", "mean", "--models", "flat-mean", "diffpool", "--out", str(tmp_path)])
+    for kind, kw in calls:
+        assert (kw["levels"], kw["cluster_ratio"], kw["num_layers"]) == (2, 0.25, 3), kind
+        assert (kw["first_layers"], kw["normalize"], kw["aggr"]) == (2, True, "mean"), kind
+    calls.clear()
+    main([*TINY, "--arch", "paper", "--levels", "1", "--cluster-ratio", "0.1", "--models", "diffpool",
+          "--out", str(tmp_path)])
+    assert [(kw["levels"], kw["cluster_ratio"], kw["first_layers"]) for _, kw in calls] == [(1, 0.1, 2)]
+    calls.clear()
+    # the book's architecture and sum aggregation: cross_validate is called exactly as before the flags
+    main([*TINY, "--models", "diffpool", "--out", str(tmp_path)])
+    assert not {"first_layers", "normalize", "aggr"} & set(calls[0][1])
