@@ -215,9 +215,11 @@ def settings_of(args: argparse.Namespace) -> dict:
     return {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
 
 
-def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict[int, list[dict]]:
-    """The rows of each seed that ``--reuse`` files hold, checked against this run (flag errors)."""
+def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, list[dict]], list[dict]]:
+    """The rows of each seed that ``--reuse`` files hold, checked against this run (flag errors),
+    and where they came from (each file's name, seeds, wall time and date)."""
     rows: dict[int, list[dict]] = {}
+    sources: list[dict] = []
     want = {k: v for k, v in settings_of(args).items() if k != "seeds"}
     for f in args.reuse or []:
         try:
@@ -234,7 +236,9 @@ def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict[in
             if seed in rows:
                 p.error(f"--reuse: seed {seed} is in two files")
             rows[seed] = [r for r in payload["rows"] if r["seed"] == seed]
-    return rows
+        sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
+                        "date": payload.get("date")})
+    return rows, sources
 
 
 def strip_reuse(argv: Sequence[str]) -> list[str]:
@@ -360,7 +364,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p = build_parser()
     args = p.parse_args(argv)
     check_args(p, args)
-    reused = check_reuse(p, args)
+    reused, sources = check_reuse(p, args)
     settings = settings_rows(args)
     graphs = {ds: load_graphs(p, args, ds) for ds in dict.fromkeys(ds for _, ds, _ in settings)}
     datasets = [(setting, graphs[ds], aggr) for setting, ds, aggr in settings]
@@ -385,9 +389,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
             if r["setting"] == setting and r["method"] == label and r["seed"] == seed]
     sizes = {"num_graphs": len(datasets[0][1])} if args.data_seeds is None else \
         {"num_graphs_per_data_seed": {str(ds): len(g) for ds, g in graphs.items()}}
+    # an assembled file's wall time is its seeds' (in their own processes) plus this run's
+    wall = run.wall_seconds + sum(src["wall_seconds"] or 0.0 for src in sources if src["seeds"])
+    assembled = {"assembled_from": sources} if sources else {}
     out = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
-                       metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, dataset=dataset_name(args),
-                       **sizes, settings=settings_of(args))
+                       metrics=METRICS, timing=TIMING, wall_seconds=wall, dataset=dataset_name(args),
+                       **sizes, settings=settings_of(args), **assembled)
     summary = {(str(r["setting"]), r["method"], r["metric"]): r for r in summarize(rows, METRICS, TIMING)}
     for setting, _, _ in settings:
         if len(settings) > 1:

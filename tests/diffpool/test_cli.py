@@ -264,6 +264,9 @@ def test_reuse_assembles_one_seed_runs_into_the_file_of_the_full_command(tmp_pat
     assert drop(merged["rows"]) == drop(full["rows"])
     assert [r for r in merged["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
     assert not list(tmp_path.glob("*.partial"))
+    parts = [json.loads((tmp_path / f"s{seed}.json").read_text()) for seed in (0, 1)]
+    assert [a["file"] for a in merged["assembled_from"]] == ["s0.json", "s1.json"]
+    assert merged["wall_seconds"] >= sum(part["wall_seconds"] for part in parts)  # the seeds' own time counts
 
 
 @pytest.mark.parametrize("other, message", [
