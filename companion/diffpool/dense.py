@@ -13,20 +13,27 @@ from torch import Tensor
 class DenseGraphs:
     """Graphs padded to ``N`` nodes: ``x`` (B, N, F), ``adj`` (B, N, N), ``mask`` (B, N), ``y`` (B,),
     and ``community`` (B, N) long, the planted community of each node (``-1`` on padding), when
-    the graphs carry one (``hier_graphs``), else ``None``."""
+    the graphs carry one (``hier_graphs``), else ``None``.
+
+    ``clusters``: fixed cluster indices of every pooling level for DiffPool-DET (``-1`` where a
+    node, or an empty cluster of the level before, has none): level ``l`` is (B, N_l) with
+    ``N_0 = N`` and ``N_l`` the clusters of level ``l - 1``
+    (:func:`companion.diffpool.det.det_clusters`); ``None`` unless set."""
 
     x: Tensor
     adj: Tensor
     mask: Tensor
     y: Tensor
     community: Tensor | None = None
+    clusters: tuple[Tensor, ...] | None = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
     def __getitem__(self, index) -> "DenseGraphs":
         community = None if self.community is None else self.community[index]
-        return DenseGraphs(self.x[index], self.adj[index], self.mask[index], self.y[index], community)
+        clusters = None if self.clusters is None else tuple(c[index] for c in self.clusters)
+        return DenseGraphs(self.x[index], self.adj[index], self.mask[index], self.y[index], community, clusters)
 
     @property
     def max_nodes(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -59,19 +60,21 @@ def _pyg_diff_pool(x, adj, s, mask=None, coarse_adj="raw"):
 class FlatGNN(nn.Module):
     """Baseline: a :class:`GNNBlock` followed by one global readout (mean or sum) and an MLP.
 
+    ``aggr`` and ``normalize`` (the paper's l2 normalisation of embeddings) as in :class:`GNNBlock`.
+
     ``forward(x, adj, mask) -> (logits (B, classes), {})``; the empty dict keeps the interface of
     :class:`DiffPoolNet` (no auxiliary losses).
     """
 
     def __init__(self, in_dim: int, num_classes: int, hidden: int = 32, num_layers: int = 3,
-                 readout: str = "mean", aggr: str = "sum", dropout: float = 0.0):
+                 readout: str = "mean", aggr: str = "sum", dropout: float = 0.0, normalize: bool = False):
         super().__init__()
         if readout not in READOUTS:
             raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         if num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}")
         self.readout = readout
-        self.gnn = GNNBlock(in_dim, hidden, hidden, num_layers, aggr)
+        self.gnn = GNNBlock(in_dim, hidden, hidden, num_layers, aggr, normalize)
         self.mlp = nn.Sequential(nn.Linear(self.gnn.out_channels, hidden), nn.ReLU(), nn.Dropout(dropout),
                                  nn.Linear(hidden, num_classes))
 
@@ -100,20 +103,32 @@ class DiffPoolNet(nn.Module):
     level (padding ignored) and of the final GNN's output, concatenated, so the MLP sees
     ``levels + 1`` vectors.
 
+    ``aggr`` (``"sum"``, the authors' code, or ``"mean"``, the paper's GraphSAGE-mean) and
+    ``normalize`` (the paper's l2 normalisation of the embeddings after every layer) go to every
+    :class:`GNNBlock`. ``first_layers`` is the depth of the level-0 GNNs (default ``num_layers``):
+    the paper applies DiffPool after two GraphSAGE layers, then runs three after each DiffPool.
+
+    ``det``: DiffPool-DET (the paper's ablation): no pooling GNN at any level; every level's
+    assignment is the fixed one-hot :math:`S` of the cluster indices passed as ``clusters`` to
+    ``forward`` (:func:`~companion.diffpool.det.det_clusters`, a deterministic graph clustering);
+    no auxiliary loss.
+
     ``oracle_clusters``: when given, level 0 has no pooling GNN: its assignment is the fixed hard
     one-hot :math:`S` of the planted communities (:func:`~companion.diffpool.pool.hard_assignment`
     with that many clusters), passed as ``community`` (B, N) to ``forward``; it adds no auxiliary
     loss. Further levels (``levels > 1``) are learned, with ``ceil(cluster_ratio * C)`` clusters.
 
-    ``forward(x (B, N, F), adj (B, N, N), mask (B, N), community (B, N) or None) -> (logits, aux)``;
+    ``forward(x (B, N, F), adj (B, N, N), mask (B, N), community (B, N) or None, clusters or None)
+    -> (logits, aux)``;
     ``aux`` holds the summed ``link_loss`` and ``entropy_loss`` over levels and the
-    assignments :math:`S` of each level (softmax, or the oracle's one-hot; padding rows zero).
+    assignments :math:`S` of each level (softmax, or the one-hot of the oracle or DET; padding rows zero).
     """
 
     def __init__(self, in_dim: int, num_classes: int, max_nodes: int, hidden: int = 32, levels: int = 1,
                  cluster_ratio: float = 0.25, num_layers: int = 3, readout: str = "mean", aggr: str = "sum",
                  pool: str = "ours", dropout: float = 0.0, coarse_adj: str = "raw",
-                 oracle_clusters: int | None = None):
+                 oracle_clusters: int | None = None, det: bool = False, first_layers: int | None = None,
+                 normalize: bool = False):
         super().__init__()
         if pool not in POOL_FUNCTIONS:
             raise ValueError(f"pool must be one of {POOL_FUNCTIONS}, got {pool!r}")
@@ -125,8 +140,13 @@ class DiffPoolNet(nn.Module):
             raise ValueError(f"num_classes must be >= 2, got {num_classes}")
         if oracle_clusters is not None and oracle_clusters < 1:
             raise ValueError(f"oracle_clusters must be >= 1 or None, got {oracle_clusters}")
+        if det and oracle_clusters is not None:
+            raise ValueError("det (every assignment fixed by a graph clustering) and oracle_clusters "
+                             "(level 0 fixed by the planted communities) exclude each other")
+        if first_layers is not None and first_layers < 1:
+            raise ValueError(f"first_layers must be >= 1 or None, got {first_layers}")
         self.max_nodes, self.readout, self.coarse_adj = max_nodes, readout, coarse_adj
-        self.oracle_clusters = oracle_clusters
+        self.oracle_clusters, self.det = oracle_clusters, det
         if oracle_clusters is None:
             self.clusters = cluster_sizes(max_nodes, cluster_ratio, levels)
         else:
@@ -137,12 +157,13 @@ class DiffPoolNet(nn.Module):
         self.embed, self.pool, self.assign = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         dim = in_dim
         for level, c in enumerate(self.clusters):
-            self.embed.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
-            if not (level == 0 and self.uses_community):
-                self.pool.append(GNNBlock(dim, hidden, hidden, num_layers, aggr))
+            depth = first_layers if level == 0 and first_layers is not None else num_layers
+            self.embed.append(GNNBlock(dim, hidden, hidden, depth, aggr, normalize))
+            if not (det or (level == 0 and self.uses_community)):
+                self.pool.append(GNNBlock(dim, hidden, hidden, depth, aggr, normalize))
                 self.assign.append(nn.Linear(self.pool[-1].out_channels, c))
             dim = self.embed[-1].out_channels
-        self.final = GNNBlock(dim, hidden, hidden, num_layers, aggr)
+        self.final = GNNBlock(dim, hidden, hidden, num_layers, aggr, normalize)
         width = self.final.out_channels
         if readout == "max-concat":
             width += sum(e.out_channels for e in self.embed)
@@ -154,21 +175,32 @@ class DiffPoolNet(nn.Module):
         """Whether ``forward`` needs the planted ``community`` of each node (the oracle)."""
         return self.oracle_clusters is not None
 
+    @property
+    def uses_clusters(self) -> bool:
+        """Whether ``forward`` needs fixed ``clusters`` for every level (DiffPool-DET)."""
+        return self.det
+
     def forward(self, x: Tensor, adj: Tensor, mask: Tensor | None = None,
-                community: Tensor | None = None) -> tuple[Tensor, dict]:
+                community: Tensor | None = None, clusters: Sequence[Tensor] | None = None) -> tuple[Tensor, dict]:
         if x.dim() != 3 or x.shape[1] > self.max_nodes:
             raise ValueError(f"x must be (B, N, F) with N <= max_nodes={self.max_nodes}, got {tuple(x.shape)}")
         if self.uses_community and (community is None or tuple(community.shape) != tuple(x.shape[:2])):
             raise ValueError(f"the oracle DiffPool needs community (B, N) = {tuple(x.shape[:2])}, got "
                              f"{None if community is None else tuple(community.shape)}")
+        if self.det:
+            want = [tuple(x.shape[:2])] + [(x.shape[0], c) for c in self.clusters[:-1]]
+            got = None if clusters is None else [tuple(c.shape) for c in clusters]
+            if got != want:
+                raise ValueError(f"DiffPool-DET needs clusters of shapes {want} (one per level), got {got}")
         link, ent, assignments, levels_out = x.new_zeros(()), x.new_zeros(()), [], []
         learned = iter(zip(self.pool, self.assign))
         for level, embed in enumerate(self.embed):
             z = embed(x, adj, mask)
             if self.readout == "max-concat":
                 levels_out.append(readout(z, mask, "max"))
-            if level == 0 and self.uses_community:
-                s = hard_assignment(community, self.oracle_clusters).to(z.dtype)
+            if self.det or (level == 0 and self.uses_community):
+                fixed = clusters[level] if self.det else community
+                s = hard_assignment(fixed, self.clusters[level]).to(z.dtype)
                 if mask is not None:
                     s = s * mask.unsqueeze(-1).to(z.dtype)
                 x, adj = coarsen(z, adj, s, self.coarse_adj)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -11,28 +11,35 @@ import torch.nn.functional as F
 from torch import nn
 
 from companion.diffpool.dense import DenseGraphs, to_dense
-from companion.diffpool.model import DiffPoolNet, FlatGNN
+from companion.diffpool.model import DiffPoolNet, FlatGNN, cluster_sizes
 from companion.utils import History, progress, seed_everything, train
 
 DEFAULT_MODELS = ("flat-mean", "flat-sum", "diffpool", "diffpool-pyg")  # what the CLI runs by default
 ORACLE = "diffpool-oracle"  # DiffPool whose level-0 assignment is the planted communities (hier_graphs)
-MODELS = DEFAULT_MODELS + (ORACLE,)
-DIFFPOOL_MODELS = ("diffpool", "diffpool-pyg", ORACLE)
+DET = "diffpool-det"  # the paper's DiffPool-DET: every assignment from a deterministic clustering (METIS)
+NO_LINK_PRED = "diffpool-nolp"  # the paper's DiffPool-NoLP: no link-prediction loss (weight 0)
+MODELS = DEFAULT_MODELS + (ORACLE, DET, NO_LINK_PRED)
+DIFFPOOL_MODELS = ("diffpool", "diffpool-pyg", ORACLE, DET, NO_LINK_PRED)
 READOUT_OPTIONS = ("mean", "max-concat")  # DiffPool readouts the CLI offers (--readout)
 
 
 def make_model(kind: str, in_dim: int, num_classes: int, max_nodes: int, hidden: int = 32,
                levels: int = 1, cluster_ratio: float = 0.25, num_layers: int = 3, aggr: str = "sum",
                flat_layers: int | None = None, coarse_adj: str = "raw", readout: str = "mean",
-               oracle_clusters: int | None = None) -> nn.Module:
+               oracle_clusters: int | None = None, first_layers: int | None = None,
+               normalize: bool = False) -> nn.Module:
     """One of :data:`MODELS`: the flat GNN with mean or sum readout, DiffPool with our
-    :func:`diff_pool` or PyG's ``dense_diff_pool``, or ``"diffpool-oracle"``: DiffPool whose
-    first assignment is the planted communities (``oracle_clusters`` clusters, required).
+    :func:`diff_pool` or PyG's ``dense_diff_pool``, ``"diffpool-oracle"``: DiffPool whose
+    first assignment is the planted communities (``oracle_clusters`` clusters, required),
+    ``"diffpool-det"``: every assignment fixed by METIS (:mod:`companion.diffpool.det`), or
+    ``"diffpool-nolp"``: the same network as ``"diffpool"`` (its training drops the
+    link-prediction loss: :data:`FIT_OVERRIDES`).
 
     ``flat_layers`` (default: as many GNN layers as DiffPool has in total,
-    ``num_layers * (levels + 1)``) gives the flat baseline the same depth, so DiffPool's gain is not
-    a matter of more layers. ``coarse_adj`` and ``readout`` (see :class:`DiffPoolNet`) apply to
-    the DiffPool kinds only; a flat kind's readout is in its name.
+    ``first_layers + num_layers * levels``) gives the flat baseline the same depth, so DiffPool's
+    gain is not a matter of more layers. ``aggr``, ``normalize`` and ``first_layers`` (see
+    :class:`DiffPoolNet`) shape every kind's GNNs; ``coarse_adj`` and ``readout`` apply to the
+    DiffPool kinds only; a flat kind's readout is in its name.
     """
     if kind not in MODELS:
         raise ValueError(f"kind must be one of {MODELS}, got {kind!r}")
@@ -40,22 +47,34 @@ def make_model(kind: str, in_dim: int, num_classes: int, max_nodes: int, hidden:
         if coarse_adj != "raw" or readout != "mean" or oracle_clusters is not None:
             raise ValueError(f"coarse_adj, readout and oracle_clusters apply to the DiffPool kinds "
                              f"{DIFFPOOL_MODELS}, not to {kind!r}")
-        depth = flat_layers if flat_layers is not None else num_layers * (levels + 1)
-        return FlatGNN(in_dim, num_classes, hidden, depth, readout=kind.split("-")[1], aggr=aggr)
+        depth = flat_layers if flat_layers is not None else (first_layers or num_layers) + num_layers * levels
+        return FlatGNN(in_dim, num_classes, hidden, depth, readout=kind.split("-")[1], aggr=aggr,
+                       normalize=normalize)
     if (kind == ORACLE) != (oracle_clusters is not None):
         raise ValueError(f"oracle_clusters is required for {ORACLE!r} and only for it, got {oracle_clusters} "
                          f"for {kind!r}")
     return DiffPoolNet(in_dim, num_classes, max_nodes, hidden, levels, cluster_ratio, num_layers,
                        readout=readout, aggr=aggr, pool="pyg" if kind == "diffpool-pyg" else "ours",
-                       coarse_adj=coarse_adj, oracle_clusters=oracle_clusters)
+                       coarse_adj=coarse_adj, oracle_clusters=oracle_clusters, det=kind == DET,
+                       first_layers=first_layers, normalize=normalize)
+
+
+# training settings a kind fixes whatever the caller asks: DiffPool-NoLP is DiffPool without the
+# link-prediction loss (the paper's ablation turns only that one off; the entropy loss stays)
+FIT_OVERRIDES = {NO_LINK_PRED: {"link_weight": 0.0}}
 
 
 def _forward(model: nn.Module, b: DenseGraphs):
-    """``model(x, adj, mask)``, with the planted communities for a model that uses them."""
+    """``model(x, adj, mask)``, with the planted communities or the fixed clusters for a model
+    that uses them."""
     if getattr(model, "uses_community", False):
         if b.community is None:
             raise ValueError("this model uses the planted communities, but the graphs carry no `community`")
         return model(b.x, b.adj, b.mask, community=b.community)
+    if getattr(model, "uses_clusters", False):
+        if b.clusters is None:
+            raise ValueError("DiffPool-DET needs the graphs' fixed `clusters` (companion.diffpool.det.det_clusters)")
+        return model(b.x, b.adj, b.mask, clusters=b.clusters)
     return model(b.x, b.adj, b.mask)
 
 
@@ -134,12 +153,17 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
     ``val_share`` validation split, pick the epoch with the best validation accuracy (the paper's
     early stopping, on accuracy), and report that epoch's accuracy on the held-out fold.
 
-    Returns ``{"model", "fold_acc" (list), "mean", "std", "cpu_seconds_per_epoch"}``. ``max_folds`` runs
+    Returns ``{"model", "fold_acc" (list), "fold_val_acc" (list: the validation accuracy of the
+    chosen epoch, for choices among models: :func:`choose_on_validation`), "mean", "std",
+    "cpu_seconds_per_epoch"}``. The validation split of a fold depends on ``seed``, the fold and
+    the labels only, so every kind run with the same seed sees the same splits. ``max_folds`` runs
     only the first folds (for quick checks). Keyword arguments go to :func:`make_model`
     and the training hyper-parameters of :func:`fit` (``lr``, ``batch_size``, ``link_weight``,
-    ``entropy_weight``). For ``"diffpool-oracle"`` the graphs must carry ``community``; the
-    oracle has as many clusters as the most communities in any graph (graphs with fewer have
-    empty clusters, as a learned assignment may).
+    ``entropy_weight``; :data:`FIT_OVERRIDES` wins). For ``"diffpool-oracle"`` the graphs must carry
+    ``community``; the oracle has as many clusters as the most communities in any graph (graphs
+    with fewer have empty clusters, as a learned assignment may). For ``"diffpool-det"`` the
+    clusters of every level come from :func:`~companion.diffpool.det.det_clusters`, once for all folds
+    (they depend on each graph alone).
     """
     from sklearn.model_selection import train_test_split
 
@@ -148,14 +172,20 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
     if max_folds is not None and not 1 <= max_folds <= folds:
         raise ValueError(f"max_folds must be in [1, folds={folds}] or None, got {max_folds}")
     fit_kw = {k: model_kw.pop(k) for k in ("lr", "batch_size", "link_weight", "entropy_weight") if k in model_kw}
+    fit_kw.update(FIT_OVERRIDES.get(kind, {}))
     dense = to_dense(graphs)
     if kind == ORACLE:
         if dense.community is None:
             raise ValueError(f"{ORACLE!r} needs graphs with a planted `community` per node (hier_graphs)")
         model_kw["oracle_clusters"] = int(dense.community.max()) + 1
+    if kind == DET:
+        from companion.diffpool.det import det_clusters
+
+        sizes = cluster_sizes(dense.max_nodes, model_kw.get("cluster_ratio", 0.25), model_kw.get("levels", 1))
+        dense.clusters = det_clusters(dense, sizes)
     labels = dense.y.numpy()
     num_classes = int(labels.max()) + 1
-    accs, secs = [], []
+    accs, val_accs, secs = [], [], []
     for f, test_idx in enumerate(progress(stratified_folds(labels, folds, seed), desc=f"{kind} folds")):
         if max_folds is not None and f >= max_folds:
             break
@@ -169,6 +199,34 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
                    desc=f"{kind} fold {f + 1}", **fit_kw)
         best = int(np.argmax(hist["val_acc"]))
         accs.append(hist["test_acc"][best])
+        val_accs.append(hist["val_acc"][best])
         secs.append(float(np.mean(hist["cpu_seconds"])))
-    return {"model": kind, "fold_acc": accs, "mean": float(np.mean(accs)), "std": float(np.std(accs)),
-            "cpu_seconds_per_epoch": float(np.mean(secs))}
+    return {"model": kind, "fold_acc": accs, "fold_val_acc": val_accs, "mean": float(np.mean(accs)),
+            "std": float(np.std(accs)), "cpu_seconds_per_epoch": float(np.mean(secs))}
+
+
+def choose_on_validation(results: Mapping[str, Mapping]) -> dict:
+    """Nested model choice: on each outer fold, the candidate with the best validation accuracy.
+
+    ``results`` maps a candidate's name to its :func:`cross_validate` result, all with the same
+    seed (so the same folds and validation splits). Per fold, only ``fold_val_acc`` decides; the
+    chosen candidate's ``fold_acc`` (test) is reported. A tie goes to the first candidate in
+    ``results``' order. Test accuracies are never compared, so the choice cannot overfit the test
+    folds. Returns ``{"chosen" (name per fold), "fold_acc", "fold_val_acc", "mean", "std",
+    "cpu_seconds_per_epoch"}`` (the last: all candidates' summed, the cost of the choice).
+    """
+    if not results:
+        raise ValueError("choose_on_validation needs at least one candidate")
+    names = list(results)
+    folds = {len(r["fold_val_acc"]) for r in results.values()} | {len(r["fold_acc"]) for r in results.values()}
+    if len(folds) != 1:
+        raise ValueError(f"every candidate needs the same number of folds, got {sorted(folds)}")
+    chosen, accs, val_accs = [], [], []
+    for f in range(folds.pop()):
+        name = max(names, key=lambda n: (results[n]["fold_val_acc"][f], -names.index(n)))
+        chosen.append(name)
+        accs.append(results[name]["fold_acc"][f])
+        val_accs.append(results[name]["fold_val_acc"][f])
+    return {"chosen": chosen, "fold_acc": accs, "fold_val_acc": val_accs, "mean": float(np.mean(accs)),
+            "std": float(np.std(accs)),
+            "cpu_seconds_per_epoch": float(sum(r["cpu_seconds_per_epoch"] for r in results.values()))}

@@ -2,6 +2,7 @@ import json
 import shlex
 
 import pytest
+import torch
 
 import companion.diffpool.__main__ as cli
 from companion.diffpool.__main__ import main
@@ -50,11 +51,11 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     computed = []
     real = cli._seed_rows
 
-    def spy(args, graphs, name, seed, width, *display):
+    def spy(args, datasets, seed, width, *display):
         computed.append(seed)
         if seed == 1 and len(computed) == 2:
             raise KeyboardInterrupt  # killed during seed 1
-        return real(args, graphs, name, seed, width, *display)
+        return real(args, datasets, seed, width, *display)
 
     monkeypatch.setattr(cli, "_seed_rows", spy)
     with pytest.raises(KeyboardInterrupt):
@@ -102,9 +103,15 @@ def test_variant_results_file_reproduces_in_a_fresh_process(tmp_path):
 
 
 def test_defaults_are_unchanged_and_variants_get_their_own_file(tmp_path):
-    args = cli.build_parser().parse_args([])
+    parser = cli.build_parser()
+    args = parser.parse_args([])
+    cli.check_args(parser, args)
     assert args.models == ["flat-mean", "flat-sum", "diffpool", "diffpool-pyg"]  # the oracle is opt-in
     assert (args.coarse_adj, args.readout) == ("raw", "mean")
+    # the flags added for the paper's architecture, the aggregation and fresh datasets keep the book's run
+    assert (args.arch, args.aggr, args.data_seeds) == ("book", "sum", None)
+    assert (args.levels, args.cluster_ratio, args.num_layers) == (1, 0.25, 3)
+    assert cli.settings_rows(args) == [("hier_graphs", None, "sum")]
     main([*TINY, "--models", "diffpool-oracle", "--coarse-adj", "degree-norm", "--max-folds", "1",
           "--out", str(tmp_path)])
     assert [p.name for p in tmp_path.glob("*.json")] == ["cv_hier_graphs_diffpool-oracle+degree-norm.json"]
@@ -146,6 +153,17 @@ def test_defaults_are_unchanged_and_variants_get_their_own_file(tmp_path):
     (["--models", "flat-mean", "flat-sum", "--coarse-adj", "no-diag"], "--coarse-adj"),
     (["--models", "flat-sum", "--readout", "max-concat"], "--readout"),
     (["--models", "diffpool-oracle", "--dataset", "ba2motifs"], "--models diffpool-oracle"),
+    (["--aggr", "max"], "--aggr"),
+    (["--aggr", "sum", "sum"], "--aggr"),
+    (["--arch", "gin"], "--arch"),
+    (["--coarse-adj", "raw", "raw"], "--coarse-adj"),
+    (["--models", "flat-mean", "--coarse-adj", "raw", "no-diag"], "--coarse-adj"),
+    (["--data-seeds", "-1"], "--data-seeds"),
+    (["--data-seeds", "0", "0"], "--data-seeds"),
+    (["--data-seeds"], "--data-seeds"),
+    (["--dataset", "tu_local", "--data-seeds", "0", "1"], "--data-seeds"),
+    (["--data-seeds", "0", "1", "--num-graphs", "40", "--folds", "30"], "--folds"),
+    (["--reuse", "/nonexistent/seed0.json"], "--reuse"),
 ])
 def test_bad_flags_exit_2_before_any_training(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "cross_validate"),))
@@ -173,3 +191,132 @@ def test_models_is_space_separated_and_reads_the_old_comma_form(capsys):
     assert p.parse_args(["--models", "flat-mean", "diffpool"]).models == ["flat-mean", "diffpool"]
     assert p.parse_args(["--models", "flat-mean,diffpool"]).models == ["flat-mean", "diffpool"]
     assert "lists are space-separated" in capsys.readouterr().err
+
+
+PAPER = [*TINY, "--arch", "paper", "--aggr", "sum", "mean", "--data-seeds", "0", "1", "--max-folds", "1"]
+
+
+def test_paper_arch_two_aggregations_two_datasets_end_to_end_reproduces(tmp_path):
+    pytest.importorskip("pymetis")
+    rows = main([*PAPER, "--models", "flat-mean", "diffpool", "diffpool-det", "diffpool-nolp",
+                 "--coarse-adj", "raw", "degree-norm", "--out", str(tmp_path / "a")])
+    path = tmp_path / "a" / "cv_hier_graphs_raw+degree-norm_paper-arch_aggr-sum+mean_data-0+1.json"
+    payload = json.loads(path.read_text())
+    settings = [{"dataset": "hier_graphs", "data_seed": d, "aggr": a} for d in (0, 1) for a in ("sum", "mean")]
+    methods = ["flat-mean", "diffpool", "diffpool+degree-norm", "diffpool+val-chosen",
+               "diffpool-det", "diffpool-det+degree-norm", "diffpool-det+val-chosen",
+               "diffpool-nolp", "diffpool-nolp+degree-norm", "diffpool-nolp+val-chosen"]
+    assert [(r["setting"], r["method"]) for r in payload["rows"]] == [(s, m) for s in settings for m in methods]
+    assert len(rows) == 40
+    for r in payload["rows"]:
+        if r["method"].endswith("+val-chosen"):
+            assert len(r["chosen_coarse_adj"]) == 1 and r["chosen_coarse_adj"][0] in ("raw", "degree-norm")
+    recorded = payload["settings"]
+    assert (recorded["arch"], recorded["levels"], recorded["aggr"], recorded["data_seeds"]) == (
+        "paper", 2, ["sum", "mean"], [0, 1])
+    assert payload["num_graphs_per_data_seed"] == {"0": 40, "1": 40}
+    assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_data_seeds_draw_different_datasets_and_seed_0_is_the_default_one():
+    parser = cli.build_parser()
+    args = parser.parse_args(["--num-graphs", "40", "--data-seeds", "0", "1"])
+    cli.check_args(parser, args)
+    default, zero, one = (cli.load_graphs(parser, args, ds) for ds in (None, 0, 1))
+    same = lambda a, b: all(torch.equal(x.edge_index, y.edge_index) and torch.equal(x.x, y.x)  # noqa: E731
+                            for x, y in zip(a, b))
+    assert same(default, zero) and not same(zero, one)
+    assert [s for s, _, _ in cli.settings_rows(args)] == [{"dataset": "hier_graphs", "data_seed": d, "aggr": "sum"}
+                                                         for d in (0, 1)]
+
+
+def test_val_chosen_row_takes_the_validation_best_variant_not_the_test_best(tmp_path, monkeypatch):
+    # per fold, the variant best on validation is worst on test: the chosen row must report the worst
+    fake = {"raw": ([0.1, 0.9], [0.9, 0.1]), "no-diag": ([0.6, 0.6], [0.5, 0.5]),
+            "degree-norm": ([0.9, 0.1], [0.1, 0.9])}  # coarse_adj -> (test acc, val acc) per fold
+
+    def fake_cv(graphs, kind, **kw):
+        test, val = fake[kw.get("coarse_adj", "raw")] if kind != "flat-mean" else ([0.5, 0.5], [0.5, 0.5])
+        return {"model": kind, "fold_acc": test, "fold_val_acc": val, "mean": sum(test) / 2, "std": 0.4,
+                "cpu_seconds_per_epoch": 1.0}
+
+    monkeypatch.setattr(cli, "cross_validate", fake_cv)
+    rows = main([*TINY, "--models", "flat-mean", "diffpool", "--coarse-adj", "raw", "no-diag", "degree-norm",
+                 "--out", str(tmp_path)])
+    chosen = next(r for r in rows if r["method"] == "diffpool+val-chosen")
+    assert chosen["chosen_coarse_adj"] == ["raw", "degree-norm"]
+    assert chosen["fold_acc"] == [0.1, 0.1] and chosen["accuracy"] == pytest.approx(0.1)
+    assert chosen["cpu_seconds_per_epoch"] == 3.0  # the choice costs its three trainings
+
+
+def test_reuse_assembles_one_seed_runs_into_the_file_of_the_full_command(tmp_path, monkeypatch):
+    argv = [*TINY, "--models", "flat-mean", "diffpool", "--coarse-adj", "raw", "no-diag", "--max-folds", "1"]
+    main([*argv, "--seeds", "0", "1", "--out", str(tmp_path / "full.json")])
+    for seed in ("0", "1"):
+        main([*argv, "--seeds", seed, "--out", str(tmp_path / f"s{seed}.json")])
+    monkeypatch.setattr(cli, "cross_validate", lambda *a, **kw: pytest.fail("a reused seed was recomputed"))
+    main([*argv, "--seeds", "0", "1", "--reuse", str(tmp_path / "s0.json"), str(tmp_path / "s1.json"),
+          "--out", str(tmp_path / "merged.json")])
+    full, merged = (json.loads((tmp_path / f).read_text()) for f in ("full.json", "merged.json"))
+    assert merged["command"] == full["command"] and "--reuse" not in merged["command"]
+    assert merged["settings"] == full["settings"]
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "cpu_seconds_per_epoch"} for r in rows]  # noqa: E731
+    assert drop(merged["rows"]) == drop(full["rows"])
+    assert [r for r in merged["summary"] if not r["timing"]] == [r for r in full["summary"] if not r["timing"]]
+    assert not list(tmp_path.glob("*.partial"))
+    parts = [json.loads((tmp_path / f"s{seed}.json").read_text()) for seed in (0, 1)]
+    assert [a["file"] for a in merged["assembled_from"]] == ["s0.json", "s1.json"]
+    assert merged["wall_seconds"] >= sum(part["wall_seconds"] for part in parts)  # the seeds' own time counts
+
+
+@pytest.mark.parametrize("other, message", [
+    (["--epochs", "3", "--seeds", "0", "1"], "epochs differ"),
+    (["--seeds", "1", "2"], "lacks"),
+])
+def test_reuse_refuses_files_of_another_command(tmp_path, other, message, rejects_before_work):
+    argv = [*TINY, "--models", "flat-mean", "--max-folds", "1"]
+    main([*argv, "--seeds", "0", "--out", str(tmp_path / "s" / "s0.json")])
+    err = rejects_before_work(main, [*argv, *other, "--reuse", str(tmp_path / "s" / "s0.json")], "--reuse",
+                              forbid=((cli, "cross_validate"),))
+    assert message in err
+
+
+def test_det_without_pymetis_says_what_to_install(monkeypatch, rejects_before_work):
+    import companion.cli
+
+    monkeypatch.setattr(companion.cli, "missing_packages", lambda *m: ["pymetis"] if "pymetis" in m else [])
+    err = rejects_before_work(main, ["--models", "diffpool-det"], "pymetis", forbid=((cli, "cross_validate"),))
+    assert "pip install" in err
+
+
+def test_strip_reuse_keeps_every_other_flag():
+    argv = ["--seeds", "0", "1", "--reuse", "a.json", "b.json", "--epochs", "2", "--reuse=c.json", "--no-progress"]
+    assert cli.strip_reuse(argv) == ["--seeds", "0", "1", "--epochs", "2", "--no-progress"]
+
+
+def capture_cv(monkeypatch):
+    calls = []
+
+    def fake_cv(graphs, kind, **kw):
+        calls.append((kind, kw))
+        return {"model": kind, "fold_acc": [0.5], "fold_val_acc": [0.5], "mean": 0.5, "std": 0.0,
+                "cpu_seconds_per_epoch": 1.0}
+
+    monkeypatch.setattr(cli, "cross_validate", fake_cv)
+    return calls
+
+
+def test_arch_paper_trains_the_papers_architecture_and_flags_override_it(tmp_path, monkeypatch):
+    calls = capture_cv(monkeypatch)
+    main([*TINY, "--arch", "paper", "--aggr", "mean", "--models", "flat-mean", "diffpool", "--out", str(tmp_path)])
+    for kind, kw in calls:
+        assert (kw["levels"], kw["cluster_ratio"], kw["num_layers"]) == (2, 0.25, 3), kind
+        assert (kw["first_layers"], kw["normalize"], kw["aggr"]) == (2, True, "mean"), kind
+    calls.clear()
+    main([*TINY, "--arch", "paper", "--levels", "1", "--cluster-ratio", "0.1", "--models", "diffpool",
+          "--out", str(tmp_path)])
+    assert [(kw["levels"], kw["cluster_ratio"], kw["first_layers"]) for _, kw in calls] == [(1, 0.1, 2)]
+    calls.clear()
+    # the book's architecture and sum aggregation: cross_validate is called exactly as before the flags
+    main([*TINY, "--models", "diffpool", "--out", str(tmp_path)])
+    assert not {"first_layers", "normalize", "aggr"} & set(calls[0][1])

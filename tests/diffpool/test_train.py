@@ -4,7 +4,8 @@ import torch
 
 from companion import data
 from companion.utils import seed_everything, torch_threads
-from companion.diffpool import cross_validate, evaluate_accuracy, fit, make_model, stratified_folds, to_dense
+from companion.diffpool import (choose_on_validation, cross_validate, evaluate_accuracy, fit, make_model,
+                               stratified_folds, to_dense)
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +99,88 @@ def test_cross_validate_reports_folds():
     for bad in (0, 6):  # 0 folds gave a NaN mean; more than folds is a typo
         with pytest.raises(ValueError, match="max_folds must be in"):
             cross_validate(graphs, "flat-mean", folds=5, max_folds=bad)
+
+
+def test_nolp_trains_with_link_weight_zero_and_diffpool_with_the_asked_weight(monkeypatch):
+    import companion.diffpool.train as train_mod
+
+    seen = {}
+    real = train_mod.fit
+
+    def spy(model, *a, **kw):
+        seen[kw["desc"].split()[0]] = kw["link_weight"], kw["entropy_weight"]
+        return real(model, *a, **kw)
+
+    monkeypatch.setattr(train_mod, "fit", spy)
+    graphs = data.load("hier_graphs", num_graphs=40, seed=1)
+    for kind in ("diffpool", "diffpool-nolp"):
+        cross_validate(graphs, kind, folds=4, epochs=1, max_folds=1, hidden=8, batch_size=16,
+                       link_weight=2.5, entropy_weight=0.5)
+    assert seen == {"diffpool": (2.5, 0.5), "diffpool-nolp": (0.0, 0.5)}  # only the link loss is off
+
+
+def test_link_weight_zero_leaves_the_link_loss_out_of_the_training_loss():
+    dense = to_dense(data.load("hier_graphs", num_graphs=32, seed=5))
+    seed_everything(0)
+    model = make_model("diffpool-nolp", dense.x.shape[-1], 4, dense.max_nodes, hidden=8)
+    hist = fit(model, dense, epochs=2, batch_size=16, link_weight=0.0, entropy_weight=1.0)
+    assert min(hist["link_loss"]) > 0  # logged, but not trained on
+    np.testing.assert_allclose(hist["loss"], np.add(hist["ce"], hist["entropy_loss"]), rtol=1e-6)
+
+
+def test_det_cross_validates_with_fixed_clusters_and_no_auxiliary_loss(monkeypatch):
+    pytest.importorskip("pymetis")
+    import companion.diffpool.train as train_mod
+
+    losses = []
+    real = train_mod.fit
+
+    def spy(model, *a, **kw):
+        hist = real(model, *a, **kw)
+        losses.append((hist["link_loss"], hist["entropy_loss"], model.uses_clusters, len(model.pool)))
+        return hist
+
+    monkeypatch.setattr(train_mod, "fit", spy)
+    graphs = data.load("hier_graphs", num_graphs=40, seed=1)
+    r = cross_validate(graphs, "diffpool-det", folds=4, epochs=2, max_folds=1, hidden=8, batch_size=16, levels=2)
+    assert len(r["fold_acc"]) == 1 and losses == [([0.0, 0.0], [0.0, 0.0], True, 0)]
+
+
+def test_paper_architecture_depths():
+    model = make_model("diffpool", 6, 4, 40, hidden=8, levels=2, num_layers=3, first_layers=2, normalize=True)
+    assert [len(e.convs) for e in model.embed] == [2, 3] and [len(p.convs) for p in model.pool] == [2, 3]
+    assert len(model.final.convs) == 3 and model.clusters == [10, 3]
+    flat = make_model("flat-mean", 6, 4, 40, hidden=8, levels=2, num_layers=3, first_layers=2)
+    assert len(flat.gnn.convs) == 2 + 3 + 3  # the same depth as the DiffPool model
+
+
+def fake_cv(fold_acc, fold_val_acc, cpu=1.0):
+    return {"fold_acc": fold_acc, "fold_val_acc": fold_val_acc, "mean": float(np.mean(fold_acc)),
+            "std": float(np.std(fold_acc)), "cpu_seconds_per_epoch": cpu}
+
+
+def test_choose_on_validation_picks_by_validation_never_by_test():
+    # fold 0: "a" is best on validation, "b" on test; fold 1: the reverse; fold 2: a tie on validation
+    results = {"a": fake_cv([0.5, 0.9, 0.4], [0.8, 0.1, 0.6]), "b": fake_cv([0.9, 0.2, 0.9], [0.3, 0.7, 0.6])}
+    r = choose_on_validation(results)
+    assert r["chosen"] == ["a", "b", "a"]  # a tie goes to the first candidate
+    assert r["fold_acc"] == [0.5, 0.2, 0.4] and r["fold_val_acc"] == [0.8, 0.7, 0.6]
+    assert r["mean"] == pytest.approx(1.1 / 3) and r["cpu_seconds_per_epoch"] == 2.0
+    # any other test accuracies: the same choice
+    shuffled = {k: {**v, "fold_acc": v["fold_acc"][::-1]} for k, v in results.items()}
+    assert choose_on_validation(shuffled)["chosen"] == r["chosen"]
+    with pytest.raises(ValueError, match="same number of folds"):
+        choose_on_validation({"a": fake_cv([0.5], [0.5]), "b": fake_cv([0.5, 0.5], [0.5, 0.5])})
+    with pytest.raises(ValueError, match="at least one"):
+        choose_on_validation({})
+
+
+def test_cross_validate_reports_the_validation_accuracy_of_the_scored_epoch(monkeypatch):
+    import companion.diffpool.train as train_mod
+
+    # a fake training whose histories say which epoch validation picks (epoch 1 of 3)
+    hist = {"val_acc": [0.2, 0.7, 0.5], "test_acc": [0.9, 0.3, 0.8], "cpu_seconds": [1.0, 1.0, 1.0]}
+    monkeypatch.setattr(train_mod, "fit", lambda *a, **kw: hist)
+    graphs = data.load("hier_graphs", num_graphs=40, seed=1)
+    r = cross_validate(graphs, "flat-sum", folds=4, epochs=3, max_folds=2, hidden=8, batch_size=16)
+    assert r["fold_val_acc"] == [0.7, 0.7] and r["fold_acc"] == [0.3, 0.3]
