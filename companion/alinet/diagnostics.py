@@ -1,6 +1,6 @@
-"""Why an earlier GCN-Align baseline sat at chance: switch its differences from GCN-Align's code one at a time.
+"""Why a GCN-Align built from AliNet's parts sits at chance: switch its differences from GCN-Align's code one at a time.
 
-The earlier baseline of this chapter differed from GCN-Align's code (``include/Model.py``) in five
+A GCN-Align assembled from AliNet's parts (``OLD_BASELINE``) differs from GCN-Align's code (``include/Model.py``) in five
 ways: full weight matrices instead of diagonal ones, free Xavier inputs instead of L2-normalised
 truncated-normal ones, the plain :math:`\\hat A` instead of the functionality-weighted adjacency, AliNet's
 loss (squared distances of L2-normalised outputs, margin 3, 10 hard negatives, cosine ranking) instead
