@@ -19,6 +19,27 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+def pytest_generate_tests(metafunc):
+    """A test asking for ``mutant`` runs once per wrong answer in its module's ``MUTANTS``
+    (``{exercise key: [wrong answers]}``), as ``(key, wrong)``, with the answer's name as its id."""
+    if "mutant" in metafunc.fixturenames:
+        pairs = [(k, f) for k, fs in metafunc.module.MUTANTS.items() for f in fs]
+        metafunc.parametrize("mutant", pairs, ids=[f"{k}-{f.__name__}" for k, f in pairs])
+
+
+@pytest.fixture
+def check_rejects():
+    """``check(key, wrong)``: the exercise's check must fail ``wrong``, naming the case it failed on."""
+    from companion import exercises
+
+    def check(key, wrong):
+        verdict = exercises.evaluate(key, wrong)
+        assert not verdict.passed, f"{key} accepts the wrong answer {wrong.__name__}"
+        assert verdict.message.startswith(f"✗ {key}: case "), verdict.message
+
+    return check
+
+
 @pytest.fixture
 def rejects_before_work(monkeypatch, capsys, tmp_path):
     """Check that a chapter's CLI refuses a bad flag before doing any work.
