@@ -65,11 +65,13 @@ results: $(STAMP)
 bench-load: $(STAMP)
 	COMPANION_NO_PROGRESS=1 $(BIN)/python tools/bench_load.py --out _build/bench_load.json
 
-# Student notebooks (solutions replaced by answer cells, nbgrader metadata) and a solution-free book.
+# Student notebooks (solutions replaced by answer cells, nbgrader metadata), a solution-free book, and
+# the student package (no reference solutions; checks compare with stored outputs).
 student: $(STAMP)
 	$(BIN)/python -m companion.student --out _build/student
 	$(BIN)/jupyter-book build _build/student --builder html
 	@echo "Student notebooks: $(CURDIR)/_build/student/book/; HTML: $(CURDIR)/_build/student/_build/html/index.html"
+	@echo "Student package (no reference solutions): pip install $(CURDIR)/_build/student/package"
 
 # JupyterLab on notebook copies of every chapter in lab/ (excluded from the book build).
 LAB_STAMP := $(VENV)/.lab-installed

@@ -10,19 +10,28 @@ test case, the part of the result (``part 2 of 2``) and what was expected and re
 returns ``False``; it raises only when it is called wrongly (an unknown key, a non-callable).
 :func:`evaluate` returns the same verdict as a :class:`Verdict` without printing (the grader
 uses it).
+
+In the student edition of the package (:func:`companion.student.build_package`), the chapters'
+``exercises`` modules register no reference solutions: :func:`expected` registers a key with its
+case generator only, and :func:`evaluate` compares with the outputs that :func:`freeze` stored
+when the edition was built (``companion/_expected/chNN.json``), with the same messages.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
 
-__all__ = ["exercise", "check", "evaluate", "Verdict", "keys", "CHAPTERS"]
+from companion import expected as _store
+
+__all__ = ["exercise", "expected", "check", "evaluate", "freeze", "Verdict", "keys", "CHAPTERS", "EXPECTED_DIR"]
 
 # chapter prefix -> companion subpackage that registers its checks
 CHAPTERS = {
@@ -41,10 +50,17 @@ CHAPTERS = {
 }
 
 
+# where the student edition keeps the outputs that freeze() stored, one JSON file per chapter
+EXPECTED_DIR = Path(__file__).resolve().parent / "_expected"
+
+
 @dataclass
 class Exercise:
+    """A registered check: the reference solution (``None`` in the student edition, which
+    compares with stored outputs instead), the seeded cases and the tolerances."""
+
     key: str
-    reference: Callable[..., Any]
+    reference: Callable[..., Any] | None
     cases: Callable[[], Iterable[tuple[tuple, dict]]]  # seeded (args, kwargs) inputs
     atol: float
     rtol: float
@@ -80,6 +96,65 @@ def exercise(key: str, cases: Callable[[], Iterable[tuple[tuple, dict]]], atol: 
         return fn
 
     return wrap
+
+
+def expected(key: str, cases: Callable[[], Iterable[tuple[tuple, dict]]], atol: float = 1e-5,
+             rtol: float = 1e-4) -> None:
+    """Register ``key`` without a reference: the student edition's checks compare with the
+    outputs stored in ``EXPECTED_DIR/<chapter>.json`` (same arguments as :func:`exercise`)."""
+    _EXERCISES[key] = Exercise(key, None, cases, atol, rtol)
+
+
+def freeze(chapters: Iterable[str] | None = None) -> dict[str, dict]:
+    """Run every reference once on its seeded cases: ``{chapter prefix: stored file content}``.
+
+    Each exercise stores, per case, the fingerprint of its inputs (taken before any reference
+    runs, as :func:`evaluate` takes it) and the reference's output, encoded by
+    :mod:`companion.expected`. Raises ``ValueError`` for an unknown chapter or an exercise that
+    has no reference (freezing the student edition itself).
+    """
+    chapters = list(CHAPTERS) if chapters is None else list(chapters)
+    unknown = [c for c in chapters if c not in CHAPTERS]
+    if unknown:
+        raise ValueError(f"unknown chapters {unknown}; chapters are {sorted(CHAPTERS)}")
+    out = {}
+    for chapter in chapters:
+        stored = {}
+        for key in keys(chapter):
+            ex = _EXERCISES[key]
+            if ex.reference is None:
+                raise ValueError(f"{key} has no reference solution to run (this is the student edition)")
+            cases = list(ex.cases())
+            prints = [_store.fingerprint(args, kwargs) for args, kwargs in cases]
+            try:
+                wants = [_store.encode(ex.reference(*args, **kwargs)) for args, kwargs in cases]
+            except TypeError as err:
+                raise ValueError(f"cannot store the reference output of {key}: {err}") from err
+            stored[key] = {"cases": [{"inputs": p, "expected": w} for p, w in zip(prints, wants)]}
+        out[chapter] = {"format": _store.FORMAT, "chapter": chapter,
+                        "made_by": "companion.exercises.freeze: each reference run on its seeded cases",
+                        "exercises": stored}
+    return out
+
+
+def _stored_outputs(ex: Exercise, cases: list[tuple[tuple, dict]]) -> list[Any]:
+    """The stored outputs of ``ex``'s cases, after checking that the cases are those they were
+    stored for (a stale or missing file is a broken edition, not a wrong answer: it raises)."""
+    chapter = ex.key.split(".", 1)[0]
+    path = EXPECTED_DIR / f"{chapter}.json"
+    rebuild = "rebuild the student edition (python -m companion.student)"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))["exercises"][ex.key]["cases"]
+    except (OSError, ValueError, KeyError) as err:
+        raise RuntimeError(f"{ex.key}: the stored expected outputs are missing or unreadable ({path}: "
+                           f"{type(err).__name__}: {err}); {rebuild}") from err
+    if len(stored) != len(cases):
+        raise RuntimeError(f"{ex.key}: {len(cases)} test cases, but {len(stored)} stored outputs; {rebuild}")
+    for i, ((args, kwargs), case) in enumerate(zip(cases, stored)):
+        if not _store.same_inputs(_store.fingerprint(args, kwargs), case["inputs"]):
+            raise RuntimeError(f"{ex.key}: case {i + 1} of {len(cases)} is not the case its expected output "
+                               f"was stored for (the inputs changed since the edition was built); {rebuild}")
+    return [_store.decode(case["expected"]) for case in stored]
 
 
 def _lookup(key: str) -> Exercise:
@@ -287,16 +362,21 @@ def evaluate(key: str, fn: Callable[..., Any]) -> Verdict:
     """Run ``fn`` and the reference of exercise ``key`` on the same seeded inputs; never prints.
 
     Raises ``ValueError`` only for an unknown ``key`` or a ``fn`` that is not callable; anything
-    ``fn`` does (raise, return the wrong thing) becomes a failed :class:`Verdict`.
+    ``fn`` does (raise, return the wrong thing) becomes a failed :class:`Verdict`. In the student
+    edition the reference's outputs are read from its stored file, and a missing or stale file
+    raises ``RuntimeError``.
     """
     ex = _lookup(key)
     if not callable(fn):
         raise ValueError(f"check({key!r}, ...) needs your function as its second argument (the name, "
                          f"without calling it), got {_describe(fn)}")
     cases = list(ex.cases())
+    # fingerprints are taken before fn runs: an answer that changes its inputs in place must not
+    # make a good edition look stale
+    stored = _stored_outputs(ex, cases) if ex.reference is None else None
     for i, (args, kwargs) in enumerate(cases):
         where = f"case {i + 1} of {len(cases)}"
-        want = ex.reference(*args, **kwargs)
+        want = ex.reference(*args, **kwargs) if stored is None else stored[i]
         try:
             got = fn(*args, **kwargs)
         except NotImplementedError as err:

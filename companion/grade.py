@@ -1,13 +1,16 @@
 """Grade submitted student notebooks against the chapters' checked exercises.
 
-``python -m companion.grade SUBMISSIONS... --out grades.csv [--chapter NN_topic] [--timeout S]``
+``python -m companion.grade SUBMISSIONS... --out grades.csv [--chapter NN_topic] [--timeout S] [-j N]``
 
 Each submission (an ``.ipynb``, usually the student edition of ``python -m companion.student``
 with the answer cells filled in) is executed in a fresh kernel, in a temporary folder, with
 ``S`` seconds per cell (a cell that runs over is interrupted and the next one runs) and errors
-allowed, so one broken answer does not stop the others. Then, in the same kernel, each exercise
-of the chapter is checked with :func:`companion.exercises.evaluate` on the student's function,
-whose name is taken from the reference chapter's ``exercises.check(key, name)`` call.
+allowed, so one broken answer does not stop the others. The notebook's own locked check cells
+are not run: the grader checks each exercise itself, once. Then, in the same kernel, each
+exercise of the chapter is checked with :func:`companion.exercises.evaluate` on the student's
+function, whose name is taken from the reference chapter's ``exercises.check(key, name)`` call;
+a check that runs over ``S`` seconds is reported as "ran over S s". With ``-j N``, N submissions
+are graded at a time, each in a process of its own (default 1); the CSV is the same.
 
 The CSV has one row per student (the file's stem) and exercise::
 
@@ -24,11 +27,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from companion.student import CHECK_META, chapter_notebooks, parse_chapter
 from companion.utils import repo_path
@@ -37,6 +43,7 @@ __all__ = ["Row", "reference", "grade_notebook", "grade", "main"]
 
 COLUMNS = ["student", "chapter", "label", "key", "points", "max_points", "passed", "message", "error"]
 MARK = "<<companion-grade>>"
+TIMEOUT = "Timeout"  # the error name nbclient reports for a cell it interrupted
 
 
 @dataclass
@@ -143,6 +150,12 @@ def _grading_source(item: Item) -> str:
             f"print({MARK!r} + _companion_json.dumps(_companion_result))\n")
 
 
+def _is_check_cell(cell) -> bool:
+    """A locked check cell of the student edition (``grade_id: <label>-check``)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("locked")) and str(meta.get("grade_id", "")).endswith("-check")
+
+
 def _text(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
 
@@ -184,12 +197,19 @@ def _execute_and_check(nb, student: str, chapter: str, items: list[Item], timeou
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
 
-    errors: dict[int, str] = {}
+    errors: dict[int, tuple[str, str]] = {}  # cell index -> (error name, message)
 
     def on_executed(cell, cell_index, execute_reply):
         content = (execute_reply or {}).get("content", {})
         if content.get("status") == "error":
-            errors[cell_index] = f"{content.get('ename', 'Error')}: {str(content.get('evalue', ''))[:200]}"
+            errors[cell_index] = (str(content.get("ename", "Error")), str(content.get("evalue", ""))[:200])
+
+    ran_over = f"ran over {timeout:g} s"
+
+    def said(index: int) -> str:
+        """What the cell's error was, in words: a timeout is "ran over N s", nothing more."""
+        name, message = errors[index]
+        return ran_over if name == TIMEOUT else f"raised {name}: {message}"
 
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     for cell in nb.cells:
@@ -198,16 +218,18 @@ def _execute_and_check(nb, student: str, chapter: str, items: list[Item], timeou
     with tempfile.TemporaryDirectory(prefix="grade_") as tmp:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 interrupt_on_timeout=True, resources={"metadata": {"path": tmp}},
-                                error_on_timeout={"ename": "Timeout", "evalue": f"the cell ran over {timeout:g} s",
+                                error_on_timeout={"ename": TIMEOUT, "evalue": f"the cell {ran_over}",
                                                   "traceback": []},
                                 on_cell_executed=on_executed, record_timing=False)
         results: dict[int, dict] = {}
         died = ""
         with client.setup_kernel():
-            n = len(nb.cells)
+            original = len(nb.cells)
             try:
-                for index in range(n):
-                    if nb.cells[index].get("cell_type") == "code":
+                for index in range(original):
+                    # the check cells would run each answer a second time (and a looping one
+                    # would cost a second timeout): the grading cells below do the checking
+                    if nb.cells[index].get("cell_type") == "code" and not _is_check_cell(nb.cells[index]):
                         client.execute_cell(nb.cells[index], index)
             except DeadKernelError as err:
                 died = f"the kernel died while running the notebook ({err})"
@@ -223,37 +245,79 @@ def _execute_and_check(nb, student: str, chapter: str, items: list[Item], timeou
                     died = f"the kernel died while checking ({err})"
                     break
                 lines = [x for x in _text(nb.cells[index]).splitlines() if x.startswith(MARK)]
-                if lines:
+                if errors.get(index, ("",))[0] == TIMEOUT:
+                    # the interrupt reaches the check as a KeyboardInterrupt, which the cell may
+                    # still report: the timeout is the reason, said once
+                    results[k] = {"passed": False, "message": "", "error": f"the check {ran_over}"}
+                elif lines:
                     results[k] = json.loads(lines[-1][len(MARK):])
                 elif index in errors:
-                    results[k] = {"passed": False, "message": "", "error": f"checking stopped: {errors[index]}"}
+                    results[k] = {"passed": False, "message": "", "error": f"checking stopped: {said(index)}"}
     ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""): i for i, c in enumerate(nb.cells)}
-    timeouts = [i for i, e in errors.items() if e.startswith("Timeout")]
+    # the notebook's own cells only: a check that ran over is already said on its own row
+    timeouts = [i for i, e in errors.items() if e[0] == TIMEOUT and i < original]
     rows = []
     for k, item in enumerate(items):
         r = results.get(k, {"passed": False, "message": "", "error": died or "the check did not report"})
         error = r.get("error", "")
         answer = ids.get(f"{item.label}-answer")
         if not r.get("passed") and answer is not None and answer in errors:
-            error = "; ".join(x for x in (f"the answer cell raised {errors[answer]}", error) if x)
+            error = "; ".join(x for x in (f"the answer cell {said(answer)}", error) if x)
         if not r.get("passed") and timeouts and not error:
-            error = f"cell {timeouts[0] + 1} ran over {timeout:g} s"
+            error = f"cell {timeouts[0] + 1} {ran_over}"
         passed = bool(r.get("passed"))
         rows.append(Row(student, chapter, item.label, item.key, item.points if passed else 0.0, item.points,
                         passed, r.get("message", ""), error))
     return rows
 
 
+def _timed(path: Path | str, chapter: str | None, timeout: float, book: Path,
+           chapters: dict[str, list[Item]]) -> tuple[list[Row], float]:
+    """:func:`grade_notebook` and its wall time (what a worker process runs)."""
+    start = time.perf_counter()
+    rows = grade_notebook(path, chapter, timeout, book, chapters)
+    return rows, time.perf_counter() - start
+
+
 def grade(submissions: list[Path | str], out: Path | str | None = None, chapter: str | None = None,
-          timeout: float = 120, book: Path | str | None = None) -> list[Row]:
-    """Grade every submission; write the CSV to ``out`` when given; return the rows."""
+          timeout: float = 120, book: Path | str | None = None, jobs: int = 1,
+          on_graded: Callable[[Path, list[Row], float], None] | None = None) -> list[Row]:
+    """Grade every submission; write the CSV to ``out`` when given; return the rows.
+
+    ``jobs`` submissions are graded at a time, each in a process of its own when ``jobs > 1``;
+    the rows keep the order of ``submissions`` whatever order they finish in. ``on_graded(path,
+    rows, seconds)`` is called as each submission is done.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number >= 1, got {jobs!r}")
     book = Path(book) if book is not None else repo_path("book")
     chapters = _all_chapters(book)
     if chapter and chapter not in chapters:
         raise ValueError(f"unknown chapter {chapter!r}; chapters are {sorted(chapters)}")
-    rows: list[Row] = []
-    for sub in submissions:
-        rows += grade_notebook(sub, chapter, timeout, book, chapters)
+    paths = [Path(s) for s in submissions]
+    done: dict[int, list[Row]] = {}
+    if jobs == 1 or len(paths) < 2:
+        for i, path in enumerate(paths):
+            done[i], seconds = _timed(path, chapter, timeout, book, chapters)
+            if on_graded:
+                on_graded(path, done[i], seconds)
+    else:
+        # spawn, not fork: the parent has torch and its thread pools loaded, which a forked
+        # child must not inherit; a worker costs one start-up, not one per submission
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
+            futures = {pool.submit(_timed, path, chapter, timeout, book, chapters): i for i, path in enumerate(paths)}
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    done[i], seconds = future.result()
+                except Exception as err:  # a worker that died: the class is still graded
+                    expected = chapters.get(chapter, []) if chapter else []
+                    done[i], seconds = _rows(paths[i].stem, chapter or "", expected,
+                                             f"the grading process failed: {type(err).__name__}: {err}"), 0.0
+                if on_graded:
+                    on_graded(paths[i], done[i], seconds)
+    rows = [row for i in range(len(paths)) for row in done[i]]
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -265,6 +329,17 @@ def grade(submissions: list[Path | str], out: Path | str | None = None, chapter:
     return rows
 
 
+def _jobs(text: str) -> int:
+    """``-j``'s value: a whole number >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (submissions graded at a time), got {text!r}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("submissions", nargs="+", help="submitted notebooks (.ipynb)")
@@ -273,12 +348,23 @@ def main(argv: list[str] | None = None) -> int:
                         "read from each notebook)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per cell (default 120)")
     parser.add_argument("--book", default=None, help="the book folder with the reference chapters (default book/)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                        help="grade N submissions at a time, each in a process of its own (default 1)")
     args = parser.parse_args(argv)
     if args.timeout <= 0:
         parser.error(f"--timeout must be > 0, got {args.timeout}")
     start = time.perf_counter()
+    total = len(args.submissions)
+    count = 0
+
+    def progress(path: Path, rows: list[Row], seconds: float) -> None:
+        nonlocal count
+        count += 1
+        print(f"[{count}/{total}] {path.stem}: {sum(r.points for r in rows):g} / "
+              f"{sum(r.max_points for r in rows):g} points ({seconds:.1f} s)", file=sys.stderr, flush=True)
+
     try:
-        rows = grade(args.submissions, args.out, args.chapter, args.timeout, args.book)
+        rows = grade(args.submissions, args.out, args.chapter, args.timeout, args.book, args.jobs, progress)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -19,6 +19,12 @@ block becomes two code cells:
 The solution's prose and every other line of its code are dropped; cells outside the exercises
 are copied unchanged. ``<out>`` also receives ``_config.yml`` and ``_toc.yml`` so that
 ``jupyter-book build <out>`` makes a solution-free HTML edition (``--html`` lists what it copies).
+
+``<out>/package/`` is the student edition of the package (``pip install <out>/package``; leave it
+out with ``--no-package``): the ``companion`` package with each chapter's ``exercises`` module
+replaced by one that registers its keys and case generators but no reference solution, and
+``companion/_expected/chNN.json`` holding each reference's outputs on those cases, which its
+``exercises.check`` compares with (see :func:`build_package`).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from pathlib import Path
 from companion.utils import repo_path
 
 __all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown",
-           "student_notebook", "build", "main"]
+           "student_notebook", "strip_references", "build_package", "build", "main"]
 
 _DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,}|:{3,})")
@@ -455,9 +461,164 @@ def _html_project(out: Path, book_root: Path) -> list[Path]:
     return written
 
 
+# ---------------------------------------------------------------- the student package
+
+
+def _is_registration(node: ast.AST) -> bool:
+    """``exercise(...)``: the decorator (or the call) that registers a reference solution."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "exercise"
+
+
+def _as_expected(call: ast.Call, source: str) -> str:
+    """The ``exercise(key, cases, ...)`` call rewritten as ``expected(key, cases, ...)``, its
+    arguments as the source wrote them (comments and line breaks included)."""
+    segment = ast.get_source_segment(source, call) or ast.unparse(call)
+    return "expected" + segment[len("exercise"):]
+
+
+def _drop_unused(source: str) -> str:
+    """``source`` without the top-level imports, functions, classes and plain assignments that
+    nothing reads any more, repeated until nothing changes (a helper only a removed reference
+    used goes, and so do the imports only it used)."""
+    while True:
+        tree = ast.parse(source)
+        lines = source.split("\n")
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+        used |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+        edits: list[tuple[int, int, str]] = []
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                    continue
+                keep = [a for a in node.names if (a.asname or a.name).split(".")[0] in used]
+                if len(keep) != len(node.names):
+                    new = type(node)(**{**{f: getattr(node, f) for f in node._fields}, "names": keep})
+                    edits.append((node.lineno, node.end_lineno, ast.unparse(new) if keep else ""))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if node.name not in used:
+                    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+                    edits.append((start, node.end_lineno, ""))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if len(names) == len(targets) and not set(names) & (used | {"__all__"}):
+                    edits.append((node.lineno, node.end_lineno, ""))
+        if not edits:
+            return source
+        for start, end, text in sorted(edits, reverse=True):
+            lines[start - 1:end] = [text] if text else []
+        source = "\n".join(lines)
+
+
+def strip_references(source: str, name: str = "exercises.py") -> str:
+    """The student edition of a chapter's ``exercises`` module source.
+
+    Each reference solution (a function decorated with ``@exercise(key, cases, ...)``, or a
+    top-level ``exercise(...)(fn)`` call) becomes ``expected(key, cases, ...)``, which registers
+    the key and its case generator without a function; what only the references used is dropped
+    (see :func:`_drop_unused`). Raises ``ValueError`` when the module cannot be stripped: a case
+    generator that calls a reference, or a decorator this does not know.
+    """
+    tree = ast.parse(source)
+    lines = source.split("\n")
+    edits: list[tuple[int, int, str]] = []
+    references: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            regs = [d for d in node.decorator_list if _is_registration(d)]
+            if not regs:
+                continue
+            if len(node.decorator_list) != 1:
+                raise ValueError(f"{name}: {node.name} has other decorators beside @exercise; "
+                                 f"the student edition cannot strip it")
+            references.add(node.name)
+            edits.append((node.decorator_list[0].lineno, node.end_lineno, _as_expected(regs[0], source)))
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and _is_registration(node.value.func):
+            edits.append((node.lineno, node.end_lineno, _as_expected(node.value.func, source)))
+    for start, end, text in sorted(edits, reverse=True):
+        lines[start - 1:end] = [text]
+    stripped = _drop_unused("\n".join(lines))
+    tree = ast.parse(stripped)
+    calls = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in references}
+    if calls:
+        raise ValueError(f"{name}: the cases use the reference solutions {sorted(calls)}, which the student "
+                         f"edition leaves out")
+    # the import goes after the module's last top-level import (or its docstring)
+    body = tree.body
+    at = max([n.end_lineno for n in body if isinstance(n, (ast.Import, ast.ImportFrom))]
+             + [body[0].end_lineno if body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) else 0])
+    lines = stripped.split("\n")
+    head, rest = "\n".join(lines[:at]).rstrip("\n"), "\n".join(lines[at:]).strip("\n")
+    text = (f"{head}\n\nfrom companion.exercises import expected  # stored outputs, no reference solutions\n\n\n"
+            f"{rest}")
+    text = re.sub(r"\n{4,}", "\n\n\n", text)  # at most two blank lines where removed code was
+    header = (f"# Student edition of {name}, written by companion.student: the reference solutions are left out;\n"
+              f"# the checks compare with the outputs stored in companion/_expected/.\n")
+    return header + text.rstrip("\n") + "\n"
+
+
+def _package_files(src: Path, project: Path, target: Path) -> None:
+    """``pyproject.toml`` (the stored outputs as package data), ``LICENSE`` and a short README."""
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    data = '"companion._expected" = ["*.json"]'
+    if "[tool.setuptools.package-data]" in pyproject:
+        pyproject = pyproject.replace("[tool.setuptools.package-data]", f"[tool.setuptools.package-data]\n{data}", 1)
+    else:
+        pyproject += f"\n[tool.setuptools.package-data]\n{data}\n"
+    (target / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    if (project / "LICENSE").is_file():
+        shutil.copyfile(project / "LICENSE", target / "LICENSE")
+    (target / "README.md").write_text(
+        "# mlbook-companion, student edition\n\n"
+        "The companion package of the course book, without the reference solutions of the checked\n"
+        "exercises: `exercises.check(key, your_function)` compares your function with the outputs the\n"
+        "references gave on the same seeded test cases, stored in `companion/_expected/`.\n\n"
+        "```bash\npip install .\n```\n", encoding="utf-8")
+
+
+def _copy_sources(src: Path, dst: Path) -> None:
+    """Copy the package at ``src`` to ``dst`` without compiled files, whose bytecode would still
+    hold the reference solutions, and without a stored ``_expected`` folder (rewritten after)."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "_expected"))
+
+
+def build_package(out: Path | str) -> Path:
+    """Write the student edition of the package to ``out/companion`` (with ``pyproject.toml``).
+
+    The package is copied without compiled files (``__pycache__`` would hold the references'
+    bytecode); each module of :data:`companion.exercises.CHAPTERS` is replaced by
+    :func:`strip_references` of its source; :func:`companion.exercises.freeze` stores every
+    reference's outputs in ``companion/_expected/chNN.json``. Returns ``out``.
+    """
+    import companion
+    from companion import exercises
+
+    src = Path(companion.__file__).resolve().parent
+    out = Path(out)
+    pkg = out / "companion"
+    if pkg.exists():  # a previous edition: a reference removed since must not survive in it
+        shutil.rmtree(pkg)
+    out.mkdir(parents=True, exist_ok=True)
+    _copy_sources(src, pkg)
+    for module in exercises.CHAPTERS.values():
+        rel = Path(*module.split(".")[1:]).with_suffix(".py")
+        text = (src / rel).read_text(encoding="utf-8")
+        (pkg / rel).write_text(strip_references(text, f"companion/{rel.as_posix()}"), encoding="utf-8")
+    store = pkg / "_expected"
+    store.mkdir()
+    (store / "__init__.py").write_text('"""Outputs of the exercises\' reference solutions on their seeded cases, '
+                                      'stored by companion.exercises.freeze for the student edition."""\n')
+    for chapter, content in exercises.freeze().items():
+        (store / f"{chapter}.json").write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    _package_files(src, src.parent, out)
+    return out
+
+
 def build(out: Path | str = "_build/student", book: Path | str | None = None,
-          chapters: list[str] | None = None, html: bool = True) -> dict[str, dict]:
-    """Write the student edition of every chapter notebook (or of ``chapters``) under ``out``.
+          chapters: list[str] | None = None, html: bool = True, package: bool = False) -> dict[str, dict]:
+    """Write the student edition of every chapter notebook (or of ``chapters``) under ``out``,
+    and with ``package`` the student package under ``out/package`` (:func:`build_package`).
 
     Returns ``{chapter folder: {"md", "ipynb", "exercises", "dropped_names_used_later"}}``.
     """
@@ -487,6 +648,8 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
                                   "dropped_names_used_later": _later_uses(text, chapter)}
     if html:
         _html_project(out, book.parent)
+    if package:
+        build_package(out / "package")
     return report
 
 
@@ -496,10 +659,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--book", default=None, help="the book folder holding NN_topic/ chapters (default book/)")
     parser.add_argument("--chapter", action="append", default=None, help="only this chapter folder (repeatable)")
     parser.add_argument("--no-html", action="store_true", help="do not write _config.yml/_toc.yml for jupyter-book")
+    parser.add_argument("--no-package", action="store_true", help="do not write the student package "
+                        "(<out>/package: no reference solutions, stored expected outputs)")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
     try:
-        report = build(args.out, args.book, args.chapter, html=not args.no_html)
+        report = build(args.out, args.book, args.chapter, html=not args.no_html, package=not args.no_package)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -512,6 +677,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  warning: {label}'s solution defines {names}, which later cells read")
     if not args.no_html:
         print(f"HTML edition: jupyter-book build {args.out}")
+    if not args.no_package:
+        print(f"student package (no reference solutions): pip install {Path(args.out) / 'package'}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

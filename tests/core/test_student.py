@@ -127,7 +127,13 @@ def test_student_notebook_runs_up_to_the_first_exercise(edition, chapter):
 
 def test_cli(tmp_path, capsys):
     assert student.main(["--out", str(tmp_path), "--chapter", "00_getting_started", "--no-html"]) == 0
-    assert "00_getting_started" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "00_getting_started" in out and f"pip install {tmp_path / 'package'}" in out
     assert (tmp_path / "book" / "00_getting_started" / "getting_started.ipynb").is_file()
     assert not (tmp_path / "_config.yml").exists()
+    # the student package comes with the notebooks unless --no-package says otherwise
+    assert (tmp_path / "package" / "companion" / "_expected" / "ch00.json").is_file()
+    assert student.main(["--out", str(tmp_path / "bare"), "--chapter", "00_getting_started", "--no-html",
+                         "--no-package"]) == 0
+    assert not (tmp_path / "bare" / "package").exists()
     assert student.main(["--out", str(tmp_path), "--chapter", "42_nothing"]) == 2
