@@ -29,7 +29,7 @@ from pathlib import Path
 from companion import data as datasets
 from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, run_seeds, start_run
 from companion.data.kg_recsys import load_kg_recsys
-from companion.kgcn.train import BASELINES, MODELS, KGCNConfig, run_comparison
+from companion.kgcn.train import BASELINES, EXTRA_MODELS, MODELS, KGCNConfig, run_comparison
 from companion.results import load_results, mean_std_text, save_results, summary_lookup
 
 METRICS = {"auc": True, "f1": True, "recall@5": True, "recall@10": True, "recall@20": True}
@@ -44,14 +44,17 @@ EXAMPLES = ["python -m companion.kgcn --density 0.2 --fractions 0.2 0.4 0.6 0.8 
 
 
 def default_filename(fractions: list[float], data: str,
-                     steps: int | None = None, tuned: bool = False) -> str:
+                     steps: int | None = None, tuned: bool = False, models: list[str] | None = None) -> str:
     """The file a run writes: ``sparsity`` for a sweep over fractions, else ``kgcn``,
     with ``_equal`` for an equal step budget (``--steps``, so that ``--publish`` keeps
-    the fixed-epoch file) and ``_tuned`` for a tuning grid; the data set is named unless it
-    is the generated world."""
+    the fixed-epoch file) and ``_tuned`` for a tuning grid; a run of none of the default
+    models adds its models' names (``_mf``), so that it never overwrites a comparison; the data
+    set is named unless it is the generated world."""
     stem = "sparsity" if len(fractions) > 1 else "kgcn"
     stem += "" if steps is None else "_equal"
     stem += "_tuned" if tuned else ""
+    if models and not set(models) & set(MODELS):
+        stem += "".join(f"_{m.lower()}" for m in models)
     return f"{stem}.json" if data == "kg_recsys" else f"{stem}_{data}.json"
 
 
@@ -100,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--grid-lr", type=float_in(0, float("inf"), low_open=True), nargs="+", default=None,
                    help="learning rates tried for every trained model (instead of --lr)")
     t.add_argument("--grid-l2-bprmf", type=float_in(0, float("inf")), nargs="+", default=None,
-                   help="BPR-MF L2 weights tried (without a grid BPR-MF uses 1e-4)")
+                   help="BPR-MF (and MF) L2 weights tried (without a grid they use 1e-4)")
     t.add_argument("--grid-l2-kgcn", type=float_in(0, float("inf")), nargs="+", default=None,
                    help="KGCN and KGCN-LS L2 weights tried (instead of --l2-weight); as many as --grid-l2-bprmf, "
                         "so that every model gets a grid of the same size")
@@ -109,9 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shares of the training rows kept, space-separated (the test rows stay the same); "
                         "several write sparsity.json, one kgcn.json")
     e.add_argument("--models", nargs="+", default=list(MODELS),
-                   choices=[*MODELS, *BASELINES],
+                   choices=[*MODELS, *EXTRA_MODELS, *BASELINES],
                    help="models to compare, space-separated; Popularity scores an item by its number of "
-                        "training positives (not trained)")
+                        "training positives (not trained); MF is BPR-MF's model trained like KGCN "
+                        "(cross-entropy on the fixed rows)")
     e.add_argument("--topk-users", type=int_at_least(1), default=100,
                    help="users (at most) over whom Recall@K is averaged")
     return p
@@ -152,8 +156,9 @@ def tuning_grid(args: argparse.Namespace) -> dict[str, list[dict]] | None:
     """The grid of every trained model (lr x L2 weight), or None without the grid flags."""
     if args.grid_lr is None:
         return None
-    l2 = {"BPR-MF": args.grid_l2_bprmf, "KGCN": args.grid_l2_kgcn, "KGCN-LS": args.grid_l2_kgcn}
-    return {m: [{"lr": lr, "l2_weight": w} for lr in args.grid_lr for w in l2[m]] for m in l2}
+    l2 = {"BPR-MF": args.grid_l2_bprmf, "MF": args.grid_l2_bprmf, "KGCN": args.grid_l2_kgcn,
+          "KGCN-LS": args.grid_l2_kgcn}
+    return {m: [{"lr": lr, "l2_weight": w} for lr in args.grid_lr for w in l2[m]] for m in l2 if m in args.models}
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         aggregator=args.aggregator, ls_weight=args.ls_weight, l2_weight=args.l2_weight,
                         lr=args.lr, batch_size=args.batch_size, n_epochs=args.epochs)
     grid = tuning_grid(args)
-    filename = default_filename(args.fractions, args.data, args.steps, tuned=grid is not None)
+    filename = default_filename(args.fractions, args.data, args.steps, tuned=grid is not None, models=args.models)
     # every fraction and model of a seed, then the next seed (run_comparison's order): each finished
     # seed is kept, and a rerun of the same command resumes after it
     ckpt = run.checkpoint(filename)

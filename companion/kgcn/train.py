@@ -189,6 +189,30 @@ def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16,
                 "BPR-MF", steps)
 
 
+def fit_mf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
+           n_epochs: int = 15, l2_weight: float = BPRMF_L2, batch_size: int = 256, seed: int = 0,
+           eval_rows: np.ndarray | None = None, steps: int | None = None) -> tuple[BPRMF, History]:
+    """A matrix factorisation without the KG trained the way KGCN is: cross-entropy on the
+    labelled training rows (the rating file's fixed negatives), the same batches and selection.
+
+    The model is BPR-MF's (``p_u . q_i + b_i``), so this differs from :func:`fit_bprmf` only in
+    the recipe (no pairwise loss, no fresh negatives): the control that separates the knowledge
+    graph from BPR-MF's training recipe. ``l2_weight`` as in :func:`bpr_loss` (per batch row)."""
+    rows = torch.as_tensor(np.asarray(train_rows), dtype=torch.long)
+    if len(rows) == 0:
+        raise ValueError("train_rows is empty")
+    seed_everything(seed)
+    model = BPRMF(n_users, n_items, dim)
+
+    def step(m, idx):
+        u, i, y = rows[idx, 0], rows[idx, 1], rows[idx, 2].float()
+        reg = (m.user_emb(u) ** 2).sum() + (m.item_emb(i) ** 2).sum()
+        bce = F.binary_cross_entropy_with_logits(m(u, i), y)
+        return {"bce": bce, "loss": bce + l2_weight * reg / len(idx)}
+
+    return _fit(model, step, len(rows), batch_size, lr, n_epochs, seed, eval_rows, "MF", steps)
+
+
 def evaluate_model(model: torch.nn.Module, train_rows: np.ndarray, test_rows: np.ndarray, n_items: int,
                    ks: Sequence[int] = (5, 10, 20), n_users: int = 100, seed: int = 0) -> dict[str, float]:
     """CTR metrics on ``test_rows`` and Recall@K over all items not seen in training."""
@@ -199,14 +223,17 @@ def evaluate_model(model: torch.nn.Module, train_rows: np.ndarray, test_rows: np
 
 
 MODELS = ("BPR-MF", "KGCN", "KGCN-LS")   # the trained models, the CLI's default
+EXTRA_MODELS = ("MF",)                  # trained on request: BPR-MF's model with KGCN's recipe (fit_mf)
 BASELINES = ("Popularity",)             # untrained reference points, on request
+KG_FREE = ("BPR-MF", "MF")              # the models without the knowledge graph
 
 
 def _fit_named(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
                config: KGCNConfig, seed: int, adjacency, steps: int | None) -> torch.nn.Module:
     """One trained model of :data:`MODELS` with ``config``'s lr, batch, budget and L2 weight."""
-    if name == "BPR-MF":
-        model, _ = fit_bprmf(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
+    if name in KG_FREE:
+        fit = fit_bprmf if name == "BPR-MF" else fit_mf
+        model, _ = fit(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
                              n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
                              eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight)
         return model
@@ -220,7 +247,7 @@ def check_grid(grid: dict[str, Sequence[dict]] | None, models: Sequence[str]) ->
     (``{"lr": ..., "l2_weight": ...}``), every list the same length (equal tuning for all)."""
     if grid is None:
         return
-    trained = [m for m in models if m in MODELS]
+    trained = [m for m in models if m in MODELS + EXTRA_MODELS]
     missing = [m for m in trained if not grid.get(m)]
     if missing:
         raise ValueError(f"the tuning grid has no settings for {missing}; every trained model needs some")
@@ -275,10 +302,10 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
     ``on_row(row)`` is called as each row is appended (a CLI counts finished runs with it).
     """
     config = config or KGCNConfig()
-    unknown = set(models) - set(MODELS + BASELINES)
+    unknown = set(models) - set(MODELS + EXTRA_MODELS + BASELINES)
     if unknown:
         raise ValueError(f"unknown models {sorted(unknown)}; "
-                         f"choose from {MODELS + BASELINES}")
+                         f"choose from {MODELS + EXTRA_MODELS + BASELINES}")
     if steps is not None and steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     check_grid(grid, models)
@@ -296,7 +323,7 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
                     model, chosen = tune_on_eval(name, data, train_rows, eval_rows, config, grid[name], seed,
                                                  adjacency, steps)
                 else:
-                    cfg = config if name != "BPR-MF" else replace(config, l2_weight=BPRMF_L2)
+                    cfg = config if name not in KG_FREE else replace(config, l2_weight=BPRMF_L2)
                     model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps)
                 metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
                 rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics, **chosen})

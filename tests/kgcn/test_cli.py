@@ -110,6 +110,9 @@ def test_default_filename():
     assert cli.default_filename([0.2, 1.0], "kg_recsys", 100) == "sparsity_equal.json"
     assert cli.default_filename([1.0], "kgcn_files", 9) == "kgcn_equal_kgcn_files.json"
     assert cli.default_filename([0.2, 1.0], "kg_recsys", 100, tuned=True) == "sparsity_equal_tuned.json"
+    # a run of none of the default models never overwrites a comparison's file
+    assert cli.default_filename([0.2, 1.0], "kg_recsys", 100, True, ["MF"]) == "sparsity_equal_tuned_mf.json"
+    assert cli.default_filename([0.2, 1.0], "kg_recsys", 100, True, ["MF", "KGCN"]) == "sparsity_equal_tuned.json"
 
 
 @pytest.mark.parametrize("args, flag", [
@@ -172,4 +175,7 @@ def test_committed_commands_still_parse(path):
     command = shlex.split(json.loads(path.read_text())["command"])
     assert command[:3] == ["python", "-m", "companion.kgcn"]
     args = cli.build_parser().parse_args(command[3:])
-    assert args.fractions == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert len(args.fractions) > 1 and args.fractions[-1] == 1.0
+    # the command still writes the file it is committed as
+    assert cli.default_filename(args.fractions, args.data, args.steps, tuned=args.grid_lr is not None,
+                                models=args.models) == path.name

@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from companion import data
 from companion.kgcn import (KGCNConfig, epochs_for_steps, evaluate_ctr, fit_bprmf,
@@ -125,3 +126,23 @@ def test_the_bprmf_l2_weight_of_a_grid_reaches_its_trainer():
         model = train_mod._fit_named("BPR-MF", d, tr, ev, KGCNConfig(n_epochs=3, l2_weight=w), 0, None, None)
         norms[w] = sum(p.detach().norm().item() for p in model.parameters())
     assert norms[1.0] < 0.8 * norms[1e-4]  # a heavy penalty shrinks the embeddings
+
+
+def test_mf_is_bprmfs_model_trained_on_the_fixed_rows_by_cross_entropy():
+    d = data.load("kg_recsys", n_users=30, n_items=40, density=0.2)
+    tr, ev, te = split_ratings(d.ratings, seed=0)
+    mf, _ = train_mod.fit_mf(d.n_users, d.n_items, tr, n_epochs=20, lr=0.05, batch_size=32, seed=0)
+    bpr, _ = fit_bprmf(d.n_users, d.n_items, tr, n_epochs=20, lr=0.05, batch_size=32, seed=0)
+    assert type(mf) is type(bpr)  # the same model: only the recipe differs
+    assert evaluate_ctr(mf, tr)["auc"] > 0.75  # it fits the labelled rows, negatives included
+    assert not all(torch.equal(a, b) for a, b in zip(mf.parameters(), bpr.parameters()))
+    again, _ = train_mod.fit_mf(d.n_users, d.n_items, tr, n_epochs=20, lr=0.05, batch_size=32, seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(mf.parameters(), again.parameters()))  # seeded
+
+
+def test_mf_runs_only_on_request_and_takes_bprmfs_grid():
+    assert "MF" not in train_mod.MODELS and "MF" in train_mod.KG_FREE
+    d = data.load("kg_recsys", n_users=30, n_items=40, density=0.2)
+    rows = run_comparison(d, models=("MF",), config=KGCNConfig(n_epochs=2, batch_size=64), topk_users=5,
+                          grid={"MF": [{"l2_weight": 1e-4}, {"l2_weight": 1e-1}]})
+    assert [r["model"] for r in rows] == ["MF"] and rows[0]["l2_weight"] in (1e-4, 1e-1)
