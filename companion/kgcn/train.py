@@ -230,12 +230,13 @@ KG_FREE = ("BPR-MF", "MF")              # the models without the knowledge graph
 
 def _fit_named(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
                config: KGCNConfig, seed: int, adjacency, steps: int | None) -> torch.nn.Module:
-    """One trained model of :data:`MODELS` with ``config``'s lr, batch, budget and L2 weight."""
+    """One trained model (:data:`MODELS`, :data:`EXTRA_MODELS`) with ``config``'s lr, batch, budget and
+    L2 weight."""
     if name in KG_FREE:
         fit = fit_bprmf if name == "BPR-MF" else fit_mf
         model, _ = fit(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
-                             n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
-                             eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight)
+                       n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
+                       eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight)
         return model
     cfg = replace(config, ls_weight=config.ls_weight if name == "KGCN-LS" else 0.0)
     model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name, steps=steps)
