@@ -15,12 +15,15 @@
 
 from __future__ import annotations
 
+import math
 import re
+from pathlib import Path
 from typing import Any
 
 from companion.utils import repo_path
 
-__all__ = ["load_course", "header", "header_markdown", "syllabus", "chapters"]
+__all__ = ["load_course", "header", "header_markdown", "syllabus", "chapters", "exercise_names",
+           "set_execution_seconds", "readme_with_times", "term_plan"]
 
 REQUIRED = ("objectives", "prerequisites", "study_minutes", "execution_seconds", "exercises")
 
@@ -85,6 +88,18 @@ def header(chapter: str):
     return Markdown(header_markdown(chapter))
 
 
+def exercise_names(chapter: str) -> dict[str, str]:
+    """``{label: "Exercise N.k"}`` for the chapter's exercises, numbered as the book and the
+    student edition number them (chapter number, then order in the chapter)."""
+    from companion import student
+
+    out: dict[str, str] = {}
+    for md in sorted(repo_path("book", chapter).glob("*.md")):
+        if md in student.chapter_notebooks(repo_path("book")):
+            out.update({ex.label: f"Exercise {ex.number}" for ex in student.parse_chapter(md).exercises})
+    return out
+
+
 def syllabus():
     """One row per chapter: title, prerequisites, objectives, study and execution time, exercises."""
     import pandas as pd
@@ -92,10 +107,87 @@ def syllabus():
     rows = []
     for ch in chapters():
         c = load_course(ch)
+        names = exercise_names(ch)
+        unknown = [x for kind in c["exercises"].values() for x in kind if x not in names]
+        if unknown:
+            raise ValueError(f"book/{ch}/course.yml lists exercises the chapter does not have: {unknown}; "
+                             f"its exercises are {sorted(names)}")
+
+        def listed(kind: str) -> str:
+            return ", ".join(names[x] for x in c["exercises"].get(kind, []))
+
         rows.append({"chapter": c["title"], "folder": ch,
                      "prerequisites": "; ".join(c["prerequisites"]),
                      "objectives": " ".join(f"({i}) {o}" for i, o in enumerate(c["objectives"], 1)),
                      "study (min)": c["study_minutes"], "runs (s)": c["execution_seconds"],
-                     "homework": ", ".join(c["exercises"].get("homework", [])),
-                     "lab": ", ".join(c["exercises"].get("lab", []))})
-    return pd.DataFrame(rows)
+                     "homework": listed("homework"), "lab": listed("lab")})
+    return pd.DataFrame(rows).set_index("chapter")
+
+
+def term_plan(weeks: list[list[str]]):
+    """One row per week of a course plan: its chapters (folder names), their study time and
+    their homework and lab exercises, read from the course files."""
+    import pandas as pd
+
+    known = set(chapters())
+    rows = []
+    for week, folders in enumerate(weeks, 1):
+        bad = [f for f in folders if f not in known]
+        if bad:
+            raise ValueError(f"week {week}: {bad} are not chapter folders; expected some of {sorted(known)}")
+        courses = [load_course(f) for f in folders]
+        names = {f: exercise_names(f) for f in folders}
+        rows.append({"week": week, "chapters": "; ".join(c["title"] for c in courses),
+                     "study (h)": round(sum(c["study_minutes"] for c in courses) / 60, 1),
+                     "homework": ", ".join(names[f][x] for f, c in zip(folders, courses)
+                                           for x in c["exercises"].get("homework", [])),
+                     "lab": ", ".join(names[f][x] for f, c in zip(folders, courses)
+                                      for x in c["exercises"].get("lab", []))})
+    return pd.DataFrame(rows).set_index("week")
+
+
+def set_execution_seconds(durations: dict[str, float], step: int = 5) -> dict[str, int]:
+    """Write measured notebook times into the chapters' ``course.yml`` (rounded up to ``step`` s).
+
+    ``durations`` maps notebook paths (``.../book/NN_topic/name.ipynb`` or ``.md``, as the root
+    ``conftest.py`` writes them to ``_build/notebook_durations.json``) to seconds. Returns the new
+    value per chapter folder; chapters without a measured time keep theirs.
+    """
+    known = set(chapters())
+    new: dict[str, int] = {}
+    for path, seconds in durations.items():
+        folder = Path(path).parent.name
+        if folder not in known:
+            continue
+        if not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise ValueError(f"{path}: a notebook time must be a positive number of seconds, got {seconds!r}")
+        new[folder] = max(step, step * math.ceil(seconds / step))
+    for folder, seconds in new.items():
+        yml = repo_path("book", folder, "course.yml")
+        text, n = re.subn(r"^execution_seconds:.*$", f"execution_seconds: {seconds}",
+                          yml.read_text(), count=1, flags=re.M)
+        if n != 1:
+            raise ValueError(f"{yml} has no execution_seconds line")
+        yml.write_text(text)
+    return new
+
+
+_README_ROW = re.compile(r"^(\|[^|\n]*\|\s*`book/(\d\d_[a-z_]+)`[ \t]*\|.*\|[ \t]*)~[\d.]+ s([ \t]*\|)[ \t]*$", re.M)
+
+
+def readme_with_times(text: str) -> str:
+    """``text`` (the README) with its chapter table's time column read from the course files.
+
+    Raises ``ValueError`` when a chapter with a course file has no row in the table.
+    """
+    seen: set[str] = set()
+
+    def sub(m: re.Match) -> str:
+        seen.add(m.group(2))
+        return f"{m.group(1)}~{load_course(m.group(2))['execution_seconds']:.0f} s{m.group(3)}"
+
+    out = _README_ROW.sub(sub, text)
+    missing = sorted(set(chapters()) - seen)
+    if missing:
+        raise ValueError(f"the README's chapter table has no row ending in '~N s |' for {missing}")
+    return out
