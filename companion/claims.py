@@ -294,20 +294,21 @@ def _ours(item: Mapping[str, Any]) -> str:
 
 
 def claims_table(chapter: str):
-    """A pandas table of a chapter's claims: claim, paper, ours (A vs B), comparable, verdict
-    (its :attr:`Judgement.text`: within noise with the gap's sign, too few seeds with n)."""
+    """A pandas table of a chapter's claims, indexed by claim id: claim, paper, ours (A vs B),
+    comparable, verdict (its :attr:`Judgement.text`: within noise with the gap's sign, too few
+    seeds with n)."""
     import pandas as pd
 
     records = []
     for item in chapter_claims(chapter):
         c: Claim = item["claim"]
-        records.append({"claim": c.claim,
+        records.append({"id": c.id, "claim": c.claim,
                         "paper": "" if c.paper_value is None else f"{c.paper_value:g}",
                         "paper setting": c.paper_setting,
                         "ours": _ours(item),
                         "comparable": "yes" if c.comparable else f"no: {c.comparable_why}",
                         "verdict": item["judgement"].text})
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records).set_index("id")  # the id the report page links by
 
 
 def book_claims() -> list[dict[str, Any]]:

@@ -110,7 +110,7 @@ def test_chapter_claims_reads_the_results(chapter):
     [item] = claims.chapter_claims("99_toy")
     assert item["verdict"] == "reproduced" and item["a"]["mean"] == pytest.approx(0.91)
     table = claims.claims_table("99_toy")
-    assert table.loc[0, "verdict"] == "reproduced" and table.loc[0, "comparable"] == "no: toy data"
+    assert table.loc["beats", "verdict"] == "reproduced" and table.loc["beats", "comparable"] == "no: toy data"
 
 
 def test_a_claim_naming_a_missing_row_fails(chapter):
@@ -225,7 +225,7 @@ def test_counts_and_tables_show_the_sign_of_a_gap_within_noise(report_chapter):
     rows = claims.report_rows(items)
     assert rows[2]["verdict"] == "within noise" and rows[2]["verdict_label"] == "within noise (+)"
     assert rows[2]["verdict_text"] == "within noise (margin +0.005, spread 0.01)"
-    assert claims.claims_table("99_toy").loc[2, "verdict"] == "within noise (margin +0.005, spread 0.01)"
+    assert claims.claims_table("99_toy").loc["above", "verdict"] == "within noise (margin +0.005, spread 0.01)"
     assert "| **within noise (margin +0.005, spread 0.01)** |" in claims.report_markdown(rows)
 
 
@@ -236,8 +236,8 @@ def test_one_seed_rows_show_no_spread(chapter):
     write_claims(chapter)
     [item] = claims.chapter_claims("99_toy")
     assert item["a"]["std"] is None and item["verdict"] == "too few seeds"
-    assert claims.claims_table("99_toy").loc[0, "verdict"] == "too few seeds (n=1; gap +0.2)"
-    assert claims.claims_table("99_toy").loc[0, "ours"] == "0.9 (n=1) vs 0.7 (n=1)"
+    assert claims.claims_table("99_toy").loc["beats", "verdict"] == "too few seeds (n=1; gap +0.2)"
+    assert claims.claims_table("99_toy").loc["beats", "ours"] == "0.9 (n=1) vs 0.7 (n=1)"
 
 
 def test_report_markdown_escapes_and_links(report_chapter):
