@@ -283,9 +283,12 @@ def _fmt(row: Mapping[str, Any] | None) -> str:
 
 
 def _ours(item: Mapping[str, Any]) -> str:
-    """Row A (vs row B), with the threshold of an at_least/at_most rule: what the verdict read."""
-    ours = _fmt(item["a"]) + (f" vs {_fmt(item['b'])}" if item["b"] is not None else "")
+    """Row A (vs row B), each named by its method, with the threshold of an at_least/at_most rule:
+    what the verdict read."""
     rule = item["claim"].rule
+    ours = f"{rule['a']['method']} {_fmt(item['a'])}"
+    if item["b"] is not None:
+        ours += f" vs {rule['b']['method']} {_fmt(item['b'])}"
     if rule["kind"] in ("at_least", "at_most"):
         ours += f" ({'≥' if rule['kind'] == 'at_least' else '≤'} {rule['value']})"
     if rule["kind"] == "no_worse":
@@ -502,15 +505,16 @@ QUANTITY_WORDS = {"a": "", "gap": "gap", "change_pct": "change"}
 
 def report_markdown(rows: list[dict[str, Any]]) -> str:
     """A MyST Markdown table of report rows: the claim (linked to its section), the paper's number and
-    setting (with a ``{cite:p}`` role), ours, comparable, verdict (its text, with the gap's sign).
+    setting (with a ``{cite:p}`` role), ours (each row named by its method), the gap or margin the
+    rule read with its spread, comparable, verdict (its text, with the gap's sign).
 
     Needs MyST rendering of Markdown outputs (``mystnb: render_markdown_format: myst`` in the
     page's metadata) for the links and citations to resolve.
     """
     if not rows:
         raise ValueError("rows must hold at least one report row")
-    lines = ["| claim | paper (number, setting) | ours | comparable | verdict |",
-             "|:--|:--|:--|:--|:--|"]
+    lines = ["| claim | paper (number, setting) | ours | gap (spread) | comparable | verdict |",
+             "|:--|:--|:--|:--|:--|:--|"]
     for r in rows:
         paper = "" if r["paper_value"] is None else f"**{r['paper_value']:g}**"
         if r["paper_setting"]:
@@ -522,6 +526,8 @@ def report_markdown(rows: list[dict[str, Any]]) -> str:
             unit = " %" if r["quantity"] == "change_pct" else ""
             ours += f"; {QUANTITY_WORDS[r['quantity']]} **{r['ours_value']:+.3g}{unit}**"
         comparable = "yes" if r["comparable"] else "no: " + _md(r["comparable_why"])
-        lines.append(f"| [{_md(r['claim'])}]({r['link']}) | {paper.strip()} | {ours} | {comparable} "
+        gap = "" if r["gap"] is None else f"{r['gap']:+.3g}" + (
+            "" if r["spread"] is None else f" ({r['spread']:.2g})")
+        lines.append(f"| [{_md(r['claim'])}]({r['link']}) | {paper.strip()} | {ours} | {gap} | {comparable} "
                      f"| **{_md(r['verdict_text'])}** |")
     return "\n".join(lines) + "\n"
