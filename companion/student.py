@@ -14,11 +14,20 @@ block becomes two code cells:
   ``raise NotImplementedError("exercise <label>")`` bodies (and the solution's imports), with
   nbgrader metadata ``solution: true, grade: false, locked: false, grade_id: <label>-answer``;
 - a *check* cell with the solution's ``exercises.check(...)`` line(s), locked, worth one point
-  (``grade: true, points: 1, grade_id: <label>-check``).
+  (``grade: true, points: 1, grade_id: <label>-check``); ``assert exercises.check(key, fn)``
+  becomes ``exercises.check(key, fn, strict=True)``, so that a failed check's error is the
+  checker's sentence (the first mismatch), not a bare ``AssertionError``.
 
 The solution's prose and every other line of its code are dropped; cells outside the exercises
 are copied unchanged. ``<out>`` also receives ``_config.yml`` and ``_toc.yml`` so that
 ``jupyter-book build <out>`` makes a solution-free HTML edition (``--html`` lists what it copies).
+
+``python -m companion.student --source --out COURSE`` writes the *nbgrader source edition*
+instead, ``COURSE/source/NN_topic/name.ipynb`` (see :func:`build_source`): the same notebooks with
+each answer cell holding the reference solution, its body between ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` and its signature, docstring and imports outside, so that
+``nbgrader generate_assignment NN_topic`` releases them with the signatures intact
+(``tools/nbgrader_roundtrip.py`` checks the whole nbgrader round trip).
 
 ``<out>/package/`` is the student edition of the package (``pip install <out>/package``; leave it
 out with ``--no-package``): the ``companion`` package with each chapter's ``exercises`` module
@@ -40,8 +49,9 @@ from pathlib import Path
 
 from companion.utils import repo_path
 
-__all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown",
-           "student_notebook", "strip_references", "build_package", "build", "main"]
+__all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown", "source_markdown",
+           "student_notebook", "clear_marked", "unmarked", "strip_references", "build_package", "build",
+           "build_source", "main"]
 
 _DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,}|:{3,})")
@@ -63,6 +73,7 @@ class Exercise:
     solution_code: list[str] = field(default_factory=list)  # the solution's code cells
     checks: list[tuple[str, str | None]] = field(default_factory=list)  # (key, function name)
     answer: str = ""                 # the answer cell of the student edition
+    source_answer: str = ""          # the answer cell of the nbgrader source edition
     check_source: str = ""           # its check cell
     dropped_names: set[str] = field(default_factory=set)  # names the dropped solution code defined
     context: str = ""                # solution statements kept because later cells read their names
@@ -187,6 +198,108 @@ def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: li
     return "\n".join(out)
 
 
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def _marked(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> str:
+    """The definition as the nbgrader source edition writes it: the lines :func:`_stub` keeps
+    (decorators, signature, docstring), and the body after them between ``### BEGIN SOLUTION``
+    and ``### END SOLUTION`` lines at the body's indentation (a class: each method's body).
+
+    Replacing each marked region by ``raise NotImplementedError("exercise <label>")`` gives
+    :func:`_stub`'s text; ``nbgrader generate_assignment`` puts its own stub there instead.
+    """
+    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    body = node.body
+    doc = (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+           and isinstance(body[0].value.value, str) else None)
+    rest = body[1:] if doc is not None else body
+    first = body[0]
+    if first.lineno <= node.lineno:  # a one-line definition: rebuild it, the body on lines of its own
+        import copy
+
+        new = copy.deepcopy(node)
+        placeholder = "__companion_solution_region__"
+        new.body = ([doc] if doc else []) + [ast.Expr(ast.Constant(placeholder))]
+        text = ast.unparse(new)
+        out = []
+        for line in text.split("\n"):
+            if placeholder in line:
+                indent = line[:len(line) - len(line.lstrip())]
+                out += [indent + BEGIN] + [indent + ast.unparse(n) for n in rest] + [indent + END]
+            else:
+                out.append(line)
+        return "\n".join(out)
+    head_end = first.lineno - 1  # the comment lines before the body belong to the solution
+    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
+        head_end -= 1
+    out = lines[start - 1:head_end]
+    indent = lines[first.lineno - 1][:first.col_offset]
+    if doc is not None:
+        out += lines[doc.lineno - 1:doc.end_lineno]
+        region_start = doc.end_lineno + 1
+    else:
+        region_start = head_end + 1
+    if isinstance(node, ast.ClassDef):
+        for n in rest:
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out += [""] + _marked(n, lines).split("\n")
+            else:  # a class attribute: part of the solution too
+                seg = lines[n.lineno - 1:n.end_lineno]
+                out += [indent + BEGIN, *seg, indent + END]
+        if not rest and doc is None:
+            out.append(f"{indent}pass")
+        return "\n".join(out)
+    region = lines[region_start - 1:node.end_lineno]
+    while region and not region[0].strip():  # blank lines after the docstring stay outside
+        region = region[1:]
+    if not rest:  # a docstring and nothing else: the region is empty
+        region = []
+    out += [indent + BEGIN, *region, indent + END]
+    return "\n".join(out)
+
+
+def clear_marked(source: str, stub: str) -> str:
+    """``source`` with each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region replaced by
+    ``stub``, indented as the BEGIN line: what ``nbgrader generate_assignment`` does to an
+    answer cell (its stub is ``# YOUR CODE HERE`` and ``raise NotImplementedError()``)."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN in line:
+            if inside:
+                raise ValueError("nested BEGIN SOLUTION")
+            inside = True
+            indent = line[:len(line) - len(line.lstrip())]
+            out += [indent + s for s in stub.split("\n")]
+        elif END in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("a BEGIN SOLUTION without its END SOLUTION")
+    return "\n".join(out)
+
+
+def unmarked(source: str) -> str:
+    """``source`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines: the reference."""
+    return "\n".join(line for line in source.split("\n") if BEGIN not in line and END not in line)
+
+
+def _strict(node: ast.stmt, text: str) -> str | None:
+    """``exercises.check(key, fn, strict=True)`` for an ``assert exercises.check(key, fn)``
+    statement (so that a failed check's error is the checker's sentence), else ``None``."""
+    if not (isinstance(node, ast.Assert) and node.msg is None and isinstance(node.test, ast.Call)
+            and _check_calls(node.test) and not any(k.arg == "strict" for k in node.test.keywords)):
+        return None
+    call = ast.get_source_segment(text, node.test)
+    if call is None or not call.endswith(")"):
+        return None
+    inner = call[:-1].rstrip()
+    if inner.endswith(","):
+        inner = inner[:-1]
+    return f"{inner}, strict=True)"
+
+
 def _assigned_names(node: ast.AST) -> set[str]:
     names = set()
     for sub in ast.walk(node):
@@ -196,12 +309,14 @@ def _assigned_names(node: ast.AST) -> set[str]:
 
 
 def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
-    """Fill ``ex.answer``, ``ex.check_source``, ``ex.checks`` and ``ex.dropped_names`` from its solution.
+    """Fill ``ex.answer``, ``ex.source_answer``, ``ex.check_source``, ``ex.checks`` and
+    ``ex.dropped_names`` from its solution.
 
-    A dropped statement that assigns a name in ``keep`` (a later cell reads it) and does not call
+    A check ``assert exercises.check(key, fn)`` becomes ``exercises.check(key, fn, strict=True)``,
+    whose error is the checker's sentence. A dropped statement that assigns a name in ``keep`` (a later cell reads it) and does not call
     the solution's own functions goes to ``ex.context`` instead.
     """
-    imports, stubs, checks, context = [], [], [], []
+    imports, stubs, marked, checks, context = [], [], [], [], []
     own = set()
     for source in ex.solution_code:
         try:
@@ -221,11 +336,12 @@ def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
             seg = "\n".join(lines[node.lineno - 1:node.end_lineno])
             if calls:
                 ex.checks += calls
-                checks.append(seg)
+                checks.append(_strict(node, text) or seg)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 imports.append(seg)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stubs.append(_stub(node, lines, ex.label))
+                marked.append(_marked(node, lines))
             else:
                 names = _assigned_names(node)
                 reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -236,8 +352,9 @@ def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
     parts = []
     if imports:
         parts.append("\n".join(imports))
-    parts += stubs or [f"# Exercise {ex.number} ({ex.label}): write your answer here."]
-    ex.answer = "\n\n".join(parts)
+    blank = [f"# Exercise {ex.number} ({ex.label}): write your answer here."]
+    ex.answer = "\n\n".join(parts + (stubs or blank))
+    ex.source_answer = "\n\n".join(parts + (marked or blank))
     ex.check_source = "\n".join(checks)
     ex.context = "\n".join(context)
 
@@ -274,7 +391,8 @@ def parse_chapter(path: Path | str) -> Chapter:
     return _transform(path)[0]
 
 
-def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Chapter, str]:
+def _transform(path: Path, keep: dict[str, list[str]] | None = None,
+               edition: str = "student") -> tuple[Chapter, str]:
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     folder = path.parent.name
@@ -323,7 +441,8 @@ def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Ch
                 continue
             ex.solution_md, ex.solution_code = _split_solution(content)
             _student_cells(ex, set((keep or {}).get(ex.label, ())))
-            out += _code_cell(ex.answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
+            answer = ex.source_answer if edition == "source" else ex.answer
+            out += _code_cell(answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
             if ex.check_source:
                 out += _code_cell(ex.check_source, {"deletable": False, "editable": False,
                                                     "nbgrader": {**CHECK_META, "grade_id": f"{ex.label}-check"}})
@@ -334,7 +453,7 @@ def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Ch
             out.append("")
         elif kind == "solution":  # a one-piece solution holds Markdown only: dropped
             continue
-    return Chapter(folder, path, number, order), _add_header(_tidy(out), folder)
+    return Chapter(folder, path, number, order), _add_header(_tidy(out), folder, edition)
 
 
 def _exercise_footer(ex: Exercise) -> list[str]:
@@ -362,27 +481,35 @@ def _tidy(lines: list[str]) -> list[str]:
     return out
 
 
-def _add_header(lines: list[str], folder: str) -> str:
-    """Add ``companion: {chapter, edition: student}`` to the jupytext header (notebook metadata)."""
+def _add_header(lines: list[str], folder: str, edition: str = "student") -> str:
+    """Add ``companion: {chapter, edition}`` to the jupytext header (notebook metadata)."""
     if lines and lines[0].strip() == "---":
         close = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
         if close is not None:
-            lines = lines[:close] + ["companion:", f"  chapter: {folder}", "  edition: student"] + lines[close:]
+            lines = lines[:close] + ["companion:", f"  chapter: {folder}", f"  edition: {edition}"] + lines[close:]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _student(path: Path) -> tuple[Chapter, str, dict[str, list[str]]]:
-    """The chapter, its student MyST source, and the solution names kept because later cells read them."""
+def _student(path: Path, edition: str = "student") -> tuple[Chapter, str, dict[str, list[str]]]:
+    """The chapter, its student (or nbgrader source) MyST source, and the solution names kept
+    because later cells read them."""
     chapter, text = _transform(path)
-    kept = _later_uses(text, chapter)
-    if kept:  # keep the solution statements that later cells need
-        chapter, text = _transform(path, keep=kept)
+    kept = _later_uses(text, chapter)  # the student edition decides, so both editions keep the same
+    if kept or edition != "student":  # keep the solution statements that later cells need
+        chapter, text = _transform(path, keep=kept, edition=edition)
     return chapter, text, kept
 
 
 def student_markdown(path: Path | str) -> str:
     """The MyST source of the student edition of the chapter notebook at ``path``."""
     return _student(Path(path))[1]
+
+
+def source_markdown(path: Path | str) -> str:
+    """The MyST source of the nbgrader source edition of the chapter notebook at ``path``: the
+    student edition with each answer cell holding the reference solution between ``### BEGIN
+    SOLUTION`` and ``### END SOLUTION`` (signatures, docstrings and imports outside)."""
+    return _student(Path(path), edition="source")[1]
 
 
 def student_notebook(markdown: str):
@@ -626,15 +753,8 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
 
     book = Path(book) if book is not None else repo_path("book")
     out = Path(out)
-    paths = chapter_notebooks(book)
-    if chapters:
-        unknown = set(chapters) - {p.parent.name for p in paths}
-        if unknown:
-            raise ValueError(f"no chapter notebook in {sorted(unknown)}; chapters are "
-                             f"{[p.parent.name for p in paths]}")
-        paths = [p for p in paths if p.parent.name in chapters]
     report = {}
-    for path in paths:
+    for path in _select(book, chapters):
         chapter, text, kept = _student(path)
         target = out / book.name / path.parent.name
         target.mkdir(parents=True, exist_ok=True)
@@ -653,6 +773,46 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
     return report
 
 
+def _select(book: Path, chapters: list[str] | None) -> list[Path]:
+    paths = chapter_notebooks(book)
+    if chapters:
+        unknown = set(chapters) - {p.parent.name for p in paths}
+        if unknown:
+            raise ValueError(f"no chapter notebook in {sorted(unknown)}; chapters are "
+                             f"{[p.parent.name for p in paths]}")
+        paths = [p for p in paths if p.parent.name in chapters]
+    return paths
+
+
+def build_source(out: Path | str, book: Path | str | None = None,
+                 chapters: list[str] | None = None) -> dict[str, dict]:
+    """Write the nbgrader *source* edition of every chapter notebook (or of ``chapters``):
+    ``<out>/source/<NN_topic>/<name>.ipynb``, the layout of an nbgrader course folder whose
+    assignments are the chapters.
+
+    Each notebook is the student edition with the reference solutions in its answer cells
+    between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (:func:`_marked`), so that
+    ``nbgrader generate_assignment NN_topic`` (run in ``<out>``) releases it with the signatures
+    and docstrings kept and only the marked bodies replaced by nbgrader's stub. The notebooks hold
+    the solutions: ``<out>`` is for the instructor, never for students.
+
+    Returns ``{chapter folder: {"ipynb", "exercises"}}``.
+    """
+    import nbformat
+
+    book = Path(book) if book is not None else repo_path("book")
+    out = Path(out)
+    report = {}
+    for path in _select(book, chapters):
+        chapter, text, _ = _student(path, edition="source")
+        target = out / "source" / path.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        ipynb = target / f"{path.stem}.ipynb"
+        nbformat.write(student_notebook(text), str(ipynb))
+        report[chapter.folder] = {"ipynb": str(ipynb), "exercises": [e.label for e in chapter.exercises]}
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.student", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="_build/student", help="output folder (default _build/student)")
@@ -661,8 +821,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", action="store_true", help="do not write _config.yml/_toc.yml for jupyter-book")
     parser.add_argument("--no-package", action="store_true", help="do not write the student package "
                         "(<out>/package: no reference solutions, stored expected outputs)")
+    parser.add_argument("--source", action="store_true", help="write the nbgrader source edition instead "
+                        "(<out>/source/NN_topic/name.ipynb, reference solutions between BEGIN/END SOLUTION "
+                        "markers; for the instructor's nbgrader course folder, never for students)")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
+    if args.source:
+        try:
+            report = build_source(args.out, args.book, args.chapter)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"{'chapter':<22} {'exercises':>9}  nbgrader source notebook")
+        for folder, r in report.items():
+            print(f"{folder:<22} {len(r['exercises']):>9}  {r['ipynb']}")
+        print(f"nbgrader: cd {args.out} && nbgrader generate_assignment <chapter folder>")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2))
+        return 0
     try:
         report = build(args.out, args.book, args.chapter, html=not args.no_html, package=not args.no_package)
     except ValueError as err:

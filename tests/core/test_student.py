@@ -1,6 +1,6 @@
 """The student edition: exercises become headings, solutions become stub answer cells and locked
 check cells with nbgrader metadata, no solution body survives, and the notebooks run up to the
-first unwritten exercise."""
+first unwritten exercise, whose check cell fails with the checker's sentence."""
 
 import re
 from pathlib import Path
@@ -37,7 +37,8 @@ def test_tiny_chapter_cells_and_metadata(tmp_path):
     assert graded["tiny_ex1-answer"].source == (
         'def my_normalize(edge_index, num_nodes):\n    """The dense D^-1/2 (A + I) D^-1/2 of an undirected graph."""\n'
         '    raise NotImplementedError("exercise tiny_ex1")')
-    assert graded["tiny_ex1-check"].source == 'assert exercises.check("ch00.normalize", my_normalize)'
+    # the check raises the checker's sentence, not a bare AssertionError
+    assert graded["tiny_ex1-check"].source == 'exercises.check("ch00.normalize", my_normalize, strict=True)'
     # a name that a later cell reads is kept, in a locked cell of its own; the solution is gone
     assert graded["tiny_ex1-context"].source == "demo_graph = torch.tensor([[0, 1], [1, 2]])"
     for secret in ("adjacency_with_loops", "inverse_sqrt_degree", "transposed_assignment", "Add the self-loops"):
@@ -118,8 +119,10 @@ def test_student_notebook_runs_up_to_the_first_exercise(edition, chapter):
     nb, failing, err = _run_to_first_error(report[chapter]["ipynb"])
     first = student.parse_chapter(next(p for p in student.chapter_notebooks() if p.parent.name == chapter)).exercises[0]
     assert failing.metadata["nbgrader"]["grade_id"] == f"{first.label}-check"
-    text = "".join(o.get("text", "") for o in failing.outputs if o.get("output_type") == "stream")
-    assert "not written yet" in text and f"NotImplementedError: exercise {first.label}" in text
+    # the checker's sentence is the error's message, not a bare AssertionError
+    (error,) = [o for o in failing.outputs if o.get("output_type") == "error"]
+    assert error["ename"] == "AssertionError" and error["evalue"].startswith(f"✗ {first.checks[0][0]}: case 1 of ")
+    assert f"not written yet (it raised NotImplementedError: exercise {first.label})" in error["evalue"]
     # every cell before it ran without an error
     before = nb.cells[:nb.cells.index(failing)]
     assert all(o.get("output_type") != "error" for c in before for o in c.get("outputs", []))
