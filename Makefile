@@ -65,8 +65,9 @@ results: $(STAMP)
 bench-load: $(STAMP)
 	COMPANION_NO_PROGRESS=1 $(BIN)/python tools/bench_load.py --out _build/bench_load.json
 
-# Student notebooks (solutions replaced by answer cells, nbgrader metadata), a solution-free book, and
-# the student package (no reference solutions; checks compare with stored outputs).
+# Student notebooks (solutions replaced by answer cells, nbgrader metadata), a solution-free book
+# (executed: tables and figures on the pages, each check cell showing its "not written yet" error),
+# and the student package (no reference solutions; checks compare with stored outputs).
 student: $(STAMP)
 	$(BIN)/python -m companion.student --out _build/student
 	$(BIN)/jupyter-book build _build/student --builder html

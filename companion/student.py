@@ -20,7 +20,8 @@ block becomes two code cells:
 
 The solution's prose and every other line of its code are dropped; cells outside the exercises
 are copied unchanged. ``<out>`` also receives ``_config.yml`` and ``_toc.yml`` so that
-``jupyter-book build <out>`` makes a solution-free HTML edition (``--html`` lists what it copies).
+``jupyter-book build <out>`` makes a solution-free HTML edition, executed, the check cells (tagged
+``raises-exception``) showing their errors (see :func:`_html_project`; ``--no-html`` leaves it out).
 
 ``python -m companion.student --source --out COURSE`` writes the *nbgrader source edition*
 instead, ``COURSE/source/NN_topic/name.ipynb`` (see :func:`build_source`): the same notebooks with
@@ -59,6 +60,7 @@ _GATED = {"exercise-start", "exercise-end", "solution-start", "solution-end", "e
 
 ANSWER_META = {"solution": True, "grade": False, "locked": False, "schema_version": 3}
 CHECK_META = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
+CHECK_TAG = "raises-exception"  # the check cells' tag: their error does not stop an execution
 
 
 @dataclass
@@ -444,7 +446,9 @@ def _transform(path: Path, keep: dict[str, list[str]] | None = None,
             answer = ex.source_answer if edition == "source" else ex.answer
             out += _code_cell(answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
             if ex.check_source:
-                out += _code_cell(ex.check_source, {"deletable": False, "editable": False,
+                # the check fails until the answer is written: tagged so that executing the
+                # notebook (the HTML edition) records its error and goes on
+                out += _code_cell(ex.check_source, {"deletable": False, "editable": False, "tags": [CHECK_TAG],
                                                     "nbgrader": {**CHECK_META, "grade_id": f"{ex.label}-check"}})
             if ex.context:
                 out += _code_cell(ex.context, {"deletable": False, "editable": False, "nbgrader": {
@@ -553,15 +557,31 @@ def _later_uses(text: str, chapter: Chapter) -> dict[str, list[str]]:
     return out
 
 
-def _html_project(out: Path, book_root: Path) -> list[Path]:
-    """``_config.yml``, ``_toc.yml``, bibliographies and plain pages for ``jupyter-book build <out>``."""
+def _html_project(out: Path, book_root: Path, chapters: list[str] | None = None) -> list[Path]:
+    """``_config.yml``, ``_toc.yml``, bibliographies and plain pages for ``jupyter-book build <out>``.
+
+    The configuration is the book's, with three changes. The notebooks are executed
+    (``execute_notebooks: cache``), so tables and figures are on the pages; errors still stop the
+    build (``allow_errors: false``) except in the check cells, which fail until an answer is
+    written and are tagged ``raises-exception`` (their error, the checker's "not written yet",
+    is shown). The repository, issues, edit and launch buttons are off and the repository URL
+    empty: they would lead to the book's own sources, solutions included. With ``chapters``
+    only those chapter notebooks are in the table of contents (with the plain pages).
+    """
     import yaml
 
     written = []
     config = yaml.safe_load((book_root / "_config.yml").read_text()) if (book_root / "_config.yml").is_file() else {}
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
     execute = config.setdefault("execute", {})
-    execute["execute_notebooks"] = "off"  # answers are stubs: a student runs the notebooks
+    execute["execute_notebooks"] = "cache"  # outputs on the pages; the stubs are never called outside checks
+    execute["allow_errors"] = False  # only the check cells (tagged CHECK_TAG) may fail
+    config["repository"] = {**(config.get("repository") or {}), "url": ""}
+    html = config.setdefault("html", {})
+    for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        html[button] = False
+    config["launch_buttons"] = {**(config.get("launch_buttons") or {}), "binderhub_url": "", "colab_url": "",
+                                "jupyterhub_url": "", "thebe": False}
     sphinx = config.get("sphinx") or {}
     for name, folder in (sphinx.get("local_extensions") or {}).items():
         # the book's own Sphinx extensions (tools/bibstyle.py) stay where they are
@@ -571,9 +591,12 @@ def _html_project(out: Path, book_root: Path) -> list[Path]:
     written.append(out / "_config.yml")
     toc = book_root / "_toc.yml"
     if toc.is_file():
-        shutil.copyfile(toc, out / "_toc.yml")
+        text = toc.read_text()
+        if chapters:
+            text = _only_chapters(text, book_root, chapters)
+        (out / "_toc.yml").write_text(text)
         written.append(out / "_toc.yml")
-        for entry in re.findall(r"(?:file|root):\s*(\S+)", toc.read_text()):
+        for entry in re.findall(r"(?:file|root):\s*(\S+)", text):
             src = book_root / f"{entry}.md"
             dst = out / f"{entry}.md"
             if src.is_file() and not dst.exists():
@@ -586,6 +609,27 @@ def _html_project(out: Path, book_root: Path) -> list[Path]:
             shutil.copyfile(book_root / bib, out / bib)
             written.append(out / bib)
     return written
+
+
+def _only_chapters(toc: str, book_root: Path, chapters: list[str]) -> str:
+    """The table of contents without the chapter notebooks that are not in ``chapters`` (and
+    without a part left empty)."""
+    import yaml
+
+    notebooks = {str(p.relative_to(book_root).with_suffix("")) for p in chapter_notebooks(book_root / "book")}
+    keep = {n for n in notebooks if Path(n).parent.name in chapters}
+    data = yaml.safe_load(toc)
+
+    def wanted(entry) -> bool:
+        return not (isinstance(entry, dict) and entry.get("file") in notebooks - keep)
+
+    for part in data.get("parts", []):
+        part["chapters"] = [c for c in part.get("chapters", []) if wanted(c)]
+    data["parts"] = [p for p in data.get("parts", []) if p["chapters"]]
+    if "chapters" in data:
+        data["chapters"] = [c for c in data["chapters"] if wanted(c)]
+    return ("# generated by python -m companion.student: the student edition, chapters "
+            + ", ".join(sorted(chapters)) + "\n" + yaml.safe_dump(data, sort_keys=False))
 
 
 # ---------------------------------------------------------------- the student package
@@ -767,7 +811,7 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
                                   "kept_for_later_cells": kept,
                                   "dropped_names_used_later": _later_uses(text, chapter)}
     if html:
-        _html_project(out, book.parent)
+        _html_project(out, book.parent, chapters)
     if package:
         build_package(out / "package")
     return report

@@ -81,7 +81,7 @@ def test_tiny_source_edition_is_the_student_edition_but_for_the_answers(tiny):
     checks = [c for c in source.cells if _gid(c).endswith("-check")]
     assert [c.source for c in checks] == ['exercises.check("ch00.normalize", my_normalize, strict=True)',
                                           'exercises.check("ch08.coarsen", my_coarsen, strict=True)']
-    assert all(c.metadata["nbgrader"]["grade"] and c.metadata["nbgrader"]["locked"] for c in checks)
+    assert all(c.metadata["tags"] == ["raises-exception"] and c.metadata["nbgrader"]["grade"] for c in checks)
 
 
 def _definitions(source: str) -> dict[str, str]:
