@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
 NBDIR := _build/nbval
 
-.PHONY: test unit notebooks book clean venv reproduce results bench-load student lab
+.PHONY: test unit notebooks book clean venv reproduce results bench-load student lab nbgrader-check
 
 venv: $(STAMP)
 
@@ -65,13 +65,31 @@ results: $(STAMP)
 bench-load: $(STAMP)
 	COMPANION_NO_PROGRESS=1 $(BIN)/python tools/bench_load.py --out _build/bench_load.json
 
-# Student notebooks (solutions replaced by answer cells, nbgrader metadata), a solution-free book, and
-# the student package (no reference solutions; checks compare with stored outputs).
+# Student notebooks (solutions replaced by answer cells, nbgrader metadata), a solution-free book
+# (executed: tables and figures on the pages, each check cell showing its "not written yet" error),
+# and the student package (no reference solutions; checks compare with stored outputs).
 student: $(STAMP)
 	$(BIN)/python -m companion.student --out _build/student
 	$(BIN)/jupyter-book build _build/student --builder html
 	@echo "Student notebooks: $(CURDIR)/_build/student/book/; HTML: $(CURDIR)/_build/student/_build/html/index.html"
 	@echo "Student package (no reference solutions): pip install $(CURDIR)/_build/student/package"
+
+# nbgrader in an environment of its own (.venv-nbgrader): its Jupyter pins stay out of .venv. The
+# notebooks it grades still run in .venv's Python, through a kernelspec the round trip writes.
+NBG_VENV ?= .venv-nbgrader
+NBG_STAMP := $(NBG_VENV)/.installed
+$(NBG_STAMP): requirements-nbgrader.txt
+	test -x $(NBG_VENV)/bin/python || $(PYTHON) -m venv $(NBG_VENV)
+	$(NBG_VENV)/bin/python -m pip install -q --upgrade pip
+	$(NBG_VENV)/bin/python -m pip install -q -r requirements-nbgrader.txt
+	touch $(NBG_STAMP)
+
+# The nbgrader round trip of one chapter (CH=07_lds by default): the source edition, nbgrader
+# generate_assignment, three submissions (correct, one wrong answer, one left unwritten), nbgrader
+# autograde and companion.grade on the same files; fails unless both give the same points.
+nbgrader-check: $(STAMP) $(NBG_STAMP)
+	$(BIN)/python tools/nbgrader_roundtrip.py --chapter $(or $(CH),07_lds) --nbgrader-venv $(NBG_VENV) \
+	  --out _build/nbgrader_roundtrip.json
 
 # JupyterLab on notebook copies of every chapter in lab/ (excluded from the book build).
 LAB_STAMP := $(VENV)/.lab-installed

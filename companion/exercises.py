@@ -380,8 +380,9 @@ def evaluate(key: str, fn: Callable[..., Any]) -> Verdict:
         try:
             got = fn(*args, **kwargs)
         except NotImplementedError as err:
-            return Verdict(key, False, f"✗ {key}: {where}: {_name(fn)} is not written yet "
-                                       f"(it raised NotImplementedError: {err})", i + 1)
+            said = f"NotImplementedError: {err}" if str(err) else "NotImplementedError"
+            return Verdict(key, False, f"✗ {key}: {where}: {_name(fn)} is not written yet (it raised {said})",
+                           i + 1)
         except (Exception, SystemExit) as err:  # a student's bug is a message, not a traceback
             return Verdict(key, False, f"✗ {key}: {where}: {_name(fn)} raised {type(err).__name__}: {err} "
                                        f"(inputs: {_inputs(args, kwargs)})", i + 1)
@@ -394,13 +395,20 @@ def evaluate(key: str, fn: Callable[..., Any]) -> Verdict:
     return Verdict(key, True, f"✓ {key}: your function matches the reference on every test case.")
 
 
-def check(key: str, fn: Callable[..., Any], verbose: bool = True) -> bool:
+def check(key: str, fn: Callable[..., Any], verbose: bool = True, strict: bool = False) -> bool:
     """Run ``fn`` and the reference of exercise ``key`` on the same seeded inputs.
 
     Prints a pass message, or the first input on which they differ and how; returns the verdict
     (``True``/``False``), so a notebook writes ``assert exercises.check("ch08.coarsen", my_coarsen)``.
+
+    With ``strict=True`` a failed check raises ``AssertionError`` whose message is that sentence
+    (and prints nothing), so the cell's error says what went wrong rather than a bare
+    ``AssertionError``: the check cells of the student edition are written this way.
     """
+    __tracebackhide__ = True  # pytest shows the error without this frame
     verdict = evaluate(key, fn)
+    if strict and not verdict.passed:
+        raise AssertionError(verdict.message)
     if verbose:
         print(verdict.message)
     return verdict.passed

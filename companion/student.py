@@ -14,11 +14,21 @@ block becomes two code cells:
   ``raise NotImplementedError("exercise <label>")`` bodies (and the solution's imports), with
   nbgrader metadata ``solution: true, grade: false, locked: false, grade_id: <label>-answer``;
 - a *check* cell with the solution's ``exercises.check(...)`` line(s), locked, worth one point
-  (``grade: true, points: 1, grade_id: <label>-check``).
+  (``grade: true, points: 1, grade_id: <label>-check``); ``assert exercises.check(key, fn)``
+  becomes ``exercises.check(key, fn, strict=True)``, so that a failed check's error is the
+  checker's sentence (the first mismatch), not a bare ``AssertionError``.
 
 The solution's prose and every other line of its code are dropped; cells outside the exercises
 are copied unchanged. ``<out>`` also receives ``_config.yml`` and ``_toc.yml`` so that
-``jupyter-book build <out>`` makes a solution-free HTML edition (``--html`` lists what it copies).
+``jupyter-book build <out>`` makes a solution-free HTML edition, executed, the check cells (tagged
+``raises-exception``) showing their errors (see :func:`_html_project`; ``--no-html`` leaves it out).
+
+``python -m companion.student --source --out COURSE`` writes the *nbgrader source edition*
+instead, ``COURSE/source/NN_topic/name.ipynb`` (see :func:`build_source`): the same notebooks with
+each answer cell holding the reference solution, its body between ``### BEGIN SOLUTION`` and
+``### END SOLUTION`` and its signature, docstring and imports outside, so that
+``nbgrader generate_assignment NN_topic`` releases them with the signatures intact
+(``tools/nbgrader_roundtrip.py`` checks the whole nbgrader round trip).
 
 ``<out>/package/`` is the student edition of the package (``pip install <out>/package``; leave it
 out with ``--no-package``): the ``companion`` package with each chapter's ``exercises`` module
@@ -40,8 +50,9 @@ from pathlib import Path
 
 from companion.utils import repo_path
 
-__all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown",
-           "student_notebook", "strip_references", "build_package", "build", "main"]
+__all__ = ["Chapter", "Exercise", "chapter_notebooks", "parse_chapter", "student_markdown", "source_markdown",
+           "student_notebook", "clear_marked", "unmarked", "strip_references", "build_package", "build",
+           "build_source", "main"]
 
 _DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}\s*(?P<arg>.*?)\s*$")
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,}|:{3,})")
@@ -49,6 +60,7 @@ _GATED = {"exercise-start", "exercise-end", "solution-start", "solution-end", "e
 
 ANSWER_META = {"solution": True, "grade": False, "locked": False, "schema_version": 3}
 CHECK_META = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
+CHECK_TAG = "raises-exception"  # the check cells' tag: their error does not stop an execution
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Exercise:
     solution_code: list[str] = field(default_factory=list)  # the solution's code cells
     checks: list[tuple[str, str | None]] = field(default_factory=list)  # (key, function name)
     answer: str = ""                 # the answer cell of the student edition
+    source_answer: str = ""          # the answer cell of the nbgrader source edition
     check_source: str = ""           # its check cell
     dropped_names: set[str] = field(default_factory=set)  # names the dropped solution code defined
     context: str = ""                # solution statements kept because later cells read their names
@@ -187,6 +200,108 @@ def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: li
     return "\n".join(out)
 
 
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def _marked(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> str:
+    """The definition as the nbgrader source edition writes it: the lines :func:`_stub` keeps
+    (decorators, signature, docstring), and the body after them between ``### BEGIN SOLUTION``
+    and ``### END SOLUTION`` lines at the body's indentation (a class: each method's body).
+
+    Replacing each marked region by ``raise NotImplementedError("exercise <label>")`` gives
+    :func:`_stub`'s text; ``nbgrader generate_assignment`` puts its own stub there instead.
+    """
+    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    body = node.body
+    doc = (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+           and isinstance(body[0].value.value, str) else None)
+    rest = body[1:] if doc is not None else body
+    first = body[0]
+    if first.lineno <= node.lineno:  # a one-line definition: rebuild it, the body on lines of its own
+        import copy
+
+        new = copy.deepcopy(node)
+        placeholder = "__companion_solution_region__"
+        new.body = ([doc] if doc else []) + [ast.Expr(ast.Constant(placeholder))]
+        text = ast.unparse(new)
+        out = []
+        for line in text.split("\n"):
+            if placeholder in line:
+                indent = line[:len(line) - len(line.lstrip())]
+                out += [indent + BEGIN] + [indent + ast.unparse(n) for n in rest] + [indent + END]
+            else:
+                out.append(line)
+        return "\n".join(out)
+    head_end = first.lineno - 1  # the comment lines before the body belong to the solution
+    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
+        head_end -= 1
+    out = lines[start - 1:head_end]
+    indent = lines[first.lineno - 1][:first.col_offset]
+    if doc is not None:
+        out += lines[doc.lineno - 1:doc.end_lineno]
+        region_start = doc.end_lineno + 1
+    else:
+        region_start = head_end + 1
+    if isinstance(node, ast.ClassDef):
+        for n in rest:
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out += [""] + _marked(n, lines).split("\n")
+            else:  # a class attribute: part of the solution too
+                seg = lines[n.lineno - 1:n.end_lineno]
+                out += [indent + BEGIN, *seg, indent + END]
+        if not rest and doc is None:
+            out.append(f"{indent}pass")
+        return "\n".join(out)
+    region = lines[region_start - 1:node.end_lineno]
+    while region and not region[0].strip():  # blank lines after the docstring stay outside
+        region = region[1:]
+    if not rest:  # a docstring and nothing else: the region is empty
+        region = []
+    out += [indent + BEGIN, *region, indent + END]
+    return "\n".join(out)
+
+
+def clear_marked(source: str, stub: str) -> str:
+    """``source`` with each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region replaced by
+    ``stub``, indented as the BEGIN line: what ``nbgrader generate_assignment`` does to an
+    answer cell (its stub is ``# YOUR CODE HERE`` and ``raise NotImplementedError()``)."""
+    out, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN in line:
+            if inside:
+                raise ValueError("nested BEGIN SOLUTION")
+            inside = True
+            indent = line[:len(line) - len(line.lstrip())]
+            out += [indent + s for s in stub.split("\n")]
+        elif END in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError("a BEGIN SOLUTION without its END SOLUTION")
+    return "\n".join(out)
+
+
+def unmarked(source: str) -> str:
+    """``source`` without its ``### BEGIN SOLUTION`` / ``### END SOLUTION`` lines: the reference."""
+    return "\n".join(line for line in source.split("\n") if BEGIN not in line and END not in line)
+
+
+def _strict(node: ast.stmt, text: str) -> str | None:
+    """``exercises.check(key, fn, strict=True)`` for an ``assert exercises.check(key, fn)``
+    statement (so that a failed check's error is the checker's sentence), else ``None``."""
+    if not (isinstance(node, ast.Assert) and node.msg is None and isinstance(node.test, ast.Call)
+            and _check_calls(node.test) and not any(k.arg == "strict" for k in node.test.keywords)):
+        return None
+    call = ast.get_source_segment(text, node.test)
+    if call is None or not call.endswith(")"):
+        return None
+    inner = call[:-1].rstrip()
+    if inner.endswith(","):
+        inner = inner[:-1]
+    return f"{inner}, strict=True)"
+
+
 def _assigned_names(node: ast.AST) -> set[str]:
     names = set()
     for sub in ast.walk(node):
@@ -196,12 +311,14 @@ def _assigned_names(node: ast.AST) -> set[str]:
 
 
 def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
-    """Fill ``ex.answer``, ``ex.check_source``, ``ex.checks`` and ``ex.dropped_names`` from its solution.
+    """Fill ``ex.answer``, ``ex.source_answer``, ``ex.check_source``, ``ex.checks`` and
+    ``ex.dropped_names`` from its solution.
 
-    A dropped statement that assigns a name in ``keep`` (a later cell reads it) and does not call
+    A check ``assert exercises.check(key, fn)`` becomes ``exercises.check(key, fn, strict=True)``,
+    whose error is the checker's sentence. A dropped statement that assigns a name in ``keep`` (a later cell reads it) and does not call
     the solution's own functions goes to ``ex.context`` instead.
     """
-    imports, stubs, checks, context = [], [], [], []
+    imports, stubs, marked, checks, context = [], [], [], [], []
     own = set()
     for source in ex.solution_code:
         try:
@@ -221,11 +338,12 @@ def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
             seg = "\n".join(lines[node.lineno - 1:node.end_lineno])
             if calls:
                 ex.checks += calls
-                checks.append(seg)
+                checks.append(_strict(node, text) or seg)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 imports.append(seg)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 stubs.append(_stub(node, lines, ex.label))
+                marked.append(_marked(node, lines))
             else:
                 names = _assigned_names(node)
                 reads = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -236,8 +354,9 @@ def _student_cells(ex: Exercise, keep: set[str] = frozenset()) -> None:
     parts = []
     if imports:
         parts.append("\n".join(imports))
-    parts += stubs or [f"# Exercise {ex.number} ({ex.label}): write your answer here."]
-    ex.answer = "\n\n".join(parts)
+    blank = [f"# Exercise {ex.number} ({ex.label}): write your answer here."]
+    ex.answer = "\n\n".join(parts + (stubs or blank))
+    ex.source_answer = "\n\n".join(parts + (marked or blank))
     ex.check_source = "\n".join(checks)
     ex.context = "\n".join(context)
 
@@ -274,7 +393,8 @@ def parse_chapter(path: Path | str) -> Chapter:
     return _transform(path)[0]
 
 
-def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Chapter, str]:
+def _transform(path: Path, keep: dict[str, list[str]] | None = None,
+               edition: str = "student") -> tuple[Chapter, str]:
     text = path.read_text(encoding="utf-8")
     lines = text.split("\n")
     folder = path.parent.name
@@ -323,9 +443,12 @@ def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Ch
                 continue
             ex.solution_md, ex.solution_code = _split_solution(content)
             _student_cells(ex, set((keep or {}).get(ex.label, ())))
-            out += _code_cell(ex.answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
+            answer = ex.source_answer if edition == "source" else ex.answer
+            out += _code_cell(answer, {"nbgrader": {**ANSWER_META, "grade_id": f"{ex.label}-answer"}})
             if ex.check_source:
-                out += _code_cell(ex.check_source, {"deletable": False, "editable": False,
+                # the check fails until the answer is written: tagged so that executing the
+                # notebook (the HTML edition) records its error and goes on
+                out += _code_cell(ex.check_source, {"deletable": False, "editable": False, "tags": [CHECK_TAG],
                                                     "nbgrader": {**CHECK_META, "grade_id": f"{ex.label}-check"}})
             if ex.context:
                 out += _code_cell(ex.context, {"deletable": False, "editable": False, "nbgrader": {
@@ -334,7 +457,7 @@ def _transform(path: Path, keep: dict[str, list[str]] | None = None) -> tuple[Ch
             out.append("")
         elif kind == "solution":  # a one-piece solution holds Markdown only: dropped
             continue
-    return Chapter(folder, path, number, order), _add_header(_tidy(out), folder)
+    return Chapter(folder, path, number, order), _add_header(_tidy(out), folder, edition)
 
 
 def _exercise_footer(ex: Exercise) -> list[str]:
@@ -362,27 +485,35 @@ def _tidy(lines: list[str]) -> list[str]:
     return out
 
 
-def _add_header(lines: list[str], folder: str) -> str:
-    """Add ``companion: {chapter, edition: student}`` to the jupytext header (notebook metadata)."""
+def _add_header(lines: list[str], folder: str, edition: str = "student") -> str:
+    """Add ``companion: {chapter, edition}`` to the jupytext header (notebook metadata)."""
     if lines and lines[0].strip() == "---":
         close = next((k for k in range(1, len(lines)) if lines[k].strip() == "---"), None)
         if close is not None:
-            lines = lines[:close] + ["companion:", f"  chapter: {folder}", "  edition: student"] + lines[close:]
+            lines = lines[:close] + ["companion:", f"  chapter: {folder}", f"  edition: {edition}"] + lines[close:]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _student(path: Path) -> tuple[Chapter, str, dict[str, list[str]]]:
-    """The chapter, its student MyST source, and the solution names kept because later cells read them."""
+def _student(path: Path, edition: str = "student") -> tuple[Chapter, str, dict[str, list[str]]]:
+    """The chapter, its student (or nbgrader source) MyST source, and the solution names kept
+    because later cells read them."""
     chapter, text = _transform(path)
-    kept = _later_uses(text, chapter)
-    if kept:  # keep the solution statements that later cells need
-        chapter, text = _transform(path, keep=kept)
+    kept = _later_uses(text, chapter)  # the student edition decides, so both editions keep the same
+    if kept or edition != "student":  # keep the solution statements that later cells need
+        chapter, text = _transform(path, keep=kept, edition=edition)
     return chapter, text, kept
 
 
 def student_markdown(path: Path | str) -> str:
     """The MyST source of the student edition of the chapter notebook at ``path``."""
     return _student(Path(path))[1]
+
+
+def source_markdown(path: Path | str) -> str:
+    """The MyST source of the nbgrader source edition of the chapter notebook at ``path``: the
+    student edition with each answer cell holding the reference solution between ``### BEGIN
+    SOLUTION`` and ``### END SOLUTION`` (signatures, docstrings and imports outside)."""
+    return _student(Path(path), edition="source")[1]
 
 
 def student_notebook(markdown: str):
@@ -426,15 +557,31 @@ def _later_uses(text: str, chapter: Chapter) -> dict[str, list[str]]:
     return out
 
 
-def _html_project(out: Path, book_root: Path) -> list[Path]:
-    """``_config.yml``, ``_toc.yml``, bibliographies and plain pages for ``jupyter-book build <out>``."""
+def _html_project(out: Path, book_root: Path, chapters: list[str] | None = None) -> list[Path]:
+    """``_config.yml``, ``_toc.yml``, bibliographies and plain pages for ``jupyter-book build <out>``.
+
+    The configuration is the book's, with three changes. The notebooks are executed
+    (``execute_notebooks: cache``), so tables and figures are on the pages; errors still stop the
+    build (``allow_errors: false``) except in the check cells, which fail until an answer is
+    written and are tagged ``raises-exception`` (their error, the checker's "not written yet",
+    is shown). The repository, issues, edit and launch buttons are off and the repository URL
+    empty: they would lead to the book's own sources, solutions included. With ``chapters``
+    only those chapter notebooks are in the table of contents (with the plain pages).
+    """
     import yaml
 
     written = []
     config = yaml.safe_load((book_root / "_config.yml").read_text()) if (book_root / "_config.yml").is_file() else {}
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
     execute = config.setdefault("execute", {})
-    execute["execute_notebooks"] = "off"  # answers are stubs: a student runs the notebooks
+    execute["execute_notebooks"] = "cache"  # outputs on the pages; the stubs are never called outside checks
+    execute["allow_errors"] = False  # only the check cells (tagged CHECK_TAG) may fail
+    config["repository"] = {**(config.get("repository") or {}), "url": ""}
+    html = config.setdefault("html", {})
+    for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        html[button] = False
+    config["launch_buttons"] = {**(config.get("launch_buttons") or {}), "binderhub_url": "", "colab_url": "",
+                                "jupyterhub_url": "", "thebe": False}
     sphinx = config.get("sphinx") or {}
     for name, folder in (sphinx.get("local_extensions") or {}).items():
         # the book's own Sphinx extensions (tools/bibstyle.py) stay where they are
@@ -444,9 +591,12 @@ def _html_project(out: Path, book_root: Path) -> list[Path]:
     written.append(out / "_config.yml")
     toc = book_root / "_toc.yml"
     if toc.is_file():
-        shutil.copyfile(toc, out / "_toc.yml")
+        text = toc.read_text()
+        if chapters:
+            text = _only_chapters(text, book_root, chapters)
+        (out / "_toc.yml").write_text(text)
         written.append(out / "_toc.yml")
-        for entry in re.findall(r"(?:file|root):\s*(\S+)", toc.read_text()):
+        for entry in re.findall(r"(?:file|root):\s*(\S+)", text):
             src = book_root / f"{entry}.md"
             dst = out / f"{entry}.md"
             if src.is_file() and not dst.exists():
@@ -459,6 +609,27 @@ def _html_project(out: Path, book_root: Path) -> list[Path]:
             shutil.copyfile(book_root / bib, out / bib)
             written.append(out / bib)
     return written
+
+
+def _only_chapters(toc: str, book_root: Path, chapters: list[str]) -> str:
+    """The table of contents without the chapter notebooks that are not in ``chapters`` (and
+    without a part left empty)."""
+    import yaml
+
+    notebooks = {str(p.relative_to(book_root).with_suffix("")) for p in chapter_notebooks(book_root / "book")}
+    keep = {n for n in notebooks if Path(n).parent.name in chapters}
+    data = yaml.safe_load(toc)
+
+    def wanted(entry) -> bool:
+        return not (isinstance(entry, dict) and entry.get("file") in notebooks - keep)
+
+    for part in data.get("parts", []):
+        part["chapters"] = [c for c in part.get("chapters", []) if wanted(c)]
+    data["parts"] = [p for p in data.get("parts", []) if p["chapters"]]
+    if "chapters" in data:
+        data["chapters"] = [c for c in data["chapters"] if wanted(c)]
+    return ("# generated by python -m companion.student: the student edition, chapters "
+            + ", ".join(sorted(chapters)) + "\n" + yaml.safe_dump(data, sort_keys=False))
 
 
 # ---------------------------------------------------------------- the student package
@@ -626,15 +797,8 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
 
     book = Path(book) if book is not None else repo_path("book")
     out = Path(out)
-    paths = chapter_notebooks(book)
-    if chapters:
-        unknown = set(chapters) - {p.parent.name for p in paths}
-        if unknown:
-            raise ValueError(f"no chapter notebook in {sorted(unknown)}; chapters are "
-                             f"{[p.parent.name for p in paths]}")
-        paths = [p for p in paths if p.parent.name in chapters]
     report = {}
-    for path in paths:
+    for path in _select(book, chapters):
         chapter, text, kept = _student(path)
         target = out / book.name / path.parent.name
         target.mkdir(parents=True, exist_ok=True)
@@ -647,9 +811,49 @@ def build(out: Path | str = "_build/student", book: Path | str | None = None,
                                   "kept_for_later_cells": kept,
                                   "dropped_names_used_later": _later_uses(text, chapter)}
     if html:
-        _html_project(out, book.parent)
+        _html_project(out, book.parent, chapters)
     if package:
         build_package(out / "package")
+    return report
+
+
+def _select(book: Path, chapters: list[str] | None) -> list[Path]:
+    paths = chapter_notebooks(book)
+    if chapters:
+        unknown = set(chapters) - {p.parent.name for p in paths}
+        if unknown:
+            raise ValueError(f"no chapter notebook in {sorted(unknown)}; chapters are "
+                             f"{[p.parent.name for p in paths]}")
+        paths = [p for p in paths if p.parent.name in chapters]
+    return paths
+
+
+def build_source(out: Path | str, book: Path | str | None = None,
+                 chapters: list[str] | None = None) -> dict[str, dict]:
+    """Write the nbgrader *source* edition of every chapter notebook (or of ``chapters``):
+    ``<out>/source/<NN_topic>/<name>.ipynb``, the layout of an nbgrader course folder whose
+    assignments are the chapters.
+
+    Each notebook is the student edition with the reference solutions in its answer cells
+    between ``### BEGIN SOLUTION`` / ``### END SOLUTION`` (:func:`_marked`), so that
+    ``nbgrader generate_assignment NN_topic`` (run in ``<out>``) releases it with the signatures
+    and docstrings kept and only the marked bodies replaced by nbgrader's stub. The notebooks hold
+    the solutions: ``<out>`` is for the instructor, never for students.
+
+    Returns ``{chapter folder: {"ipynb", "exercises"}}``.
+    """
+    import nbformat
+
+    book = Path(book) if book is not None else repo_path("book")
+    out = Path(out)
+    report = {}
+    for path in _select(book, chapters):
+        chapter, text, _ = _student(path, edition="source")
+        target = out / "source" / path.parent.name
+        target.mkdir(parents=True, exist_ok=True)
+        ipynb = target / f"{path.stem}.ipynb"
+        nbformat.write(student_notebook(text), str(ipynb))
+        report[chapter.folder] = {"ipynb": str(ipynb), "exercises": [e.label for e in chapter.exercises]}
     return report
 
 
@@ -661,8 +865,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", action="store_true", help="do not write _config.yml/_toc.yml for jupyter-book")
     parser.add_argument("--no-package", action="store_true", help="do not write the student package "
                         "(<out>/package: no reference solutions, stored expected outputs)")
+    parser.add_argument("--source", action="store_true", help="write the nbgrader source edition instead "
+                        "(<out>/source/NN_topic/name.ipynb, reference solutions between BEGIN/END SOLUTION "
+                        "markers; for the instructor's nbgrader course folder, never for students)")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
+    if args.source:
+        try:
+            report = build_source(args.out, args.book, args.chapter)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(f"{'chapter':<22} {'exercises':>9}  nbgrader source notebook")
+        for folder, r in report.items():
+            print(f"{folder:<22} {len(r['exercises']):>9}  {r['ipynb']}")
+        print(f"nbgrader: cd {args.out} && nbgrader generate_assignment <chapter folder>")
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=2))
+        return 0
     try:
         report = build(args.out, args.book, args.chapter, html=not args.no_html, package=not args.no_package)
     except ValueError as err:

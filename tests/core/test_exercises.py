@@ -25,6 +25,27 @@ def test_reference_passes_and_check_prints(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_strict_check_raises_the_message(capsys):
+    """The student edition's check cells use strict=True: the error names the mismatch."""
+    assert exercises.check("ch08.coarsen", dp.coarsen, strict=True) is True
+    assert "✓ ch08.coarsen" in capsys.readouterr().out
+    with pytest.raises(AssertionError) as err:
+        exercises.check("ch08.coarsen", lambda z, a, s: None, strict=True)
+    assert str(err.value).startswith("✗ ch08.coarsen: case 1 of 3: expected a tuple of 2 parts, got None")
+    assert capsys.readouterr().out == ""  # said once, in the error
+
+    def unwritten(z, a, s):
+        raise NotImplementedError("exercise x")
+
+    with pytest.raises(AssertionError, match="not written yet .*NotImplementedError: exercise x"):
+        exercises.check("ch08.coarsen", unwritten, strict=True)
+
+    def nbgrader_stub(z, a, s):  # nbgrader's stub raises it without a message
+        raise NotImplementedError()
+
+    assert verdict("ch08.coarsen", nbgrader_stub).endswith("nbgrader_stub is not written yet (it raised NotImplementedError)")
+
+
 def test_pair_with_a_wrongly_shaped_part():
     msg = verdict("ch08.coarsen", lambda z, a, s: (s.transpose(1, 2) @ z, s.transpose(1, 2) @ a))
     assert "part 2 of 2" in msg and "expected a tensor of shape (1, 2, 2)" in msg

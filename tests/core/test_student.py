@@ -1,6 +1,6 @@
 """The student edition: exercises become headings, solutions become stub answer cells and locked
-check cells with nbgrader metadata, no solution body survives, and the notebooks run up to the
-first unwritten exercise."""
+check cells with nbgrader metadata, no solution body survives, and the notebooks run to the end,
+the only errors being the unwritten exercises' check cells, each the checker's sentence."""
 
 import re
 from pathlib import Path
@@ -37,7 +37,12 @@ def test_tiny_chapter_cells_and_metadata(tmp_path):
     assert graded["tiny_ex1-answer"].source == (
         'def my_normalize(edge_index, num_nodes):\n    """The dense D^-1/2 (A + I) D^-1/2 of an undirected graph."""\n'
         '    raise NotImplementedError("exercise tiny_ex1")')
-    assert graded["tiny_ex1-check"].source == 'assert exercises.check("ch00.normalize", my_normalize)'
+    # the check raises the checker's sentence (not a bare AssertionError), and is tagged as a cell
+    # that fails until the answer is written
+    assert graded["tiny_ex1-check"].source == 'exercises.check("ch00.normalize", my_normalize, strict=True)'
+    assert graded["tiny_ex1-check"].metadata["tags"] == ["raises-exception"]
+    assert [c for c in nb.cells if "raises-exception" in c.metadata.get("tags", [])] == [
+        graded["tiny_ex1-check"], graded["tiny_ex2-check"]]
     # a name that a later cell reads is kept, in a locked cell of its own; the solution is gone
     assert graded["tiny_ex1-context"].source == "demo_graph = torch.tensor([[0, 1], [1, 2]])"
     for secret in ("adjacency_with_loops", "inverse_sqrt_degree", "transposed_assignment", "Add the self-loops"):
@@ -92,37 +97,64 @@ def test_every_chapter_has_answer_and_check_cells_and_no_solution_text(edition):
 def test_html_project_files(edition):
     import yaml
 
-    out, _ = edition
+    out, report = edition
     config = yaml.safe_load((out / "_config.yml").read_text())
-    assert config["execute"]["execute_notebooks"] == "off" and "student edition" in config["title"]
+    assert "student edition" in config["title"]
+    # executed, so the pages have their tables and figures; an error stops the build except in
+    # the check cells (tagged raises-exception), which fail until the answer is written
+    assert config["execute"]["execute_notebooks"] == "cache" and config["execute"]["allow_errors"] is False
+    assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    for r in report.values():
+        nb = nbformat.read(r["ipynb"], as_version=4)
+        tagged = [c for c in nb.cells if "raises-exception" in c.metadata.get("tags", [])]
+        assert tagged and all(c.metadata["nbgrader"]["grade_id"].endswith("-check") for c in tagged)
+        assert len(tagged) == len(r["exercises"])
+    # no button leads to the book's sources (solutions included) or to nowhere
+    assert config["repository"]["url"] == ""
+    assert not any(config["html"][b] for b in ("use_repository_button", "use_issues_button", "use_edit_page_button"))
+    assert not any(config["launch_buttons"][k] for k in ("binderhub_url", "colab_url", "jupyterhub_url", "thebe"))
     assert (out / "_toc.yml").is_file() and (out / "book" / "index.md").is_file()
+    toc = (out / "_toc.yml").read_text()
+    assert all(f"book/{Path(r['md']).parent.name}/{Path(r['md']).stem}" in toc for r in report.values())
 
 
-def _run_to_first_error(ipynb: str, timeout: int = 300):
-    """Execute with nbclient until the first error; return (failing cell, cells before it)."""
+def test_html_project_of_some_chapters_lists_only_them(tmp_path):
+    import yaml
+
+    student.build(tmp_path, chapters=["07_lds"], package=False)
+    toc = yaml.safe_load((tmp_path / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    assert "book/07_lds/lds" in files and "book/syllabus" in files
+    assert not any(f.startswith("book/0") and f != "book/07_lds/lds" for f in files)
+    assert all((tmp_path / f"{f}.md").is_file() for f in files)
+
+
+def _run(ipynb: str, timeout: int = 300):
+    """Execute with nbclient as the HTML build does (errors stop it, except in cells tagged
+    raises-exception); the executed notebook."""
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(ipynb, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(Path(ipynb).parent)}})
-    with pytest.raises(CellExecutionError) as err:
-        client.execute()
-    failing = next(c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
-    return nb, failing, err.value
+    client.execute()
+    return nb
 
 
 @pytest.mark.parametrize("chapter", ["00_getting_started", "07_lds"])
-def test_student_notebook_runs_up_to_the_first_exercise(edition, chapter):
+def test_student_notebook_runs_to_the_end_with_only_the_checks_failing(edition, chapter):
     out, report = edition
-    nb, failing, err = _run_to_first_error(report[chapter]["ipynb"])
-    first = student.parse_chapter(next(p for p in student.chapter_notebooks() if p.parent.name == chapter)).exercises[0]
-    assert failing.metadata["nbgrader"]["grade_id"] == f"{first.label}-check"
-    text = "".join(o.get("text", "") for o in failing.outputs if o.get("output_type") == "stream")
-    assert "not written yet" in text and f"NotImplementedError: exercise {first.label}" in text
-    # every cell before it ran without an error
-    before = nb.cells[:nb.cells.index(failing)]
-    assert all(o.get("output_type") != "error" for c in before for o in c.get("outputs", []))
+    nb = _run(report[chapter]["ipynb"])
+    exercises = student.parse_chapter(next(p for p in student.chapter_notebooks() if p.parent.name == chapter)).exercises
+    failing = [c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in failing] == [f"{ex.label}-check" for ex in exercises]
+    for cell, ex in zip(failing, exercises):
+        (error,) = [o for o in cell.outputs if o.get("output_type") == "error"]
+        key, name = ex.checks[0]
+        # the checker's sentence is the error's message, not a bare AssertionError
+        assert error["ename"] == "AssertionError"
+        assert re.fullmatch(rf"✗ {re.escape(key)}: case 1 of \d+: {name} is not written yet "
+                            rf"\(it raised NotImplementedError: exercise {ex.label}\)", error["evalue"]), error["evalue"]
 
 
 def test_cli(tmp_path, capsys):
