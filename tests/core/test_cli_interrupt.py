@@ -41,9 +41,15 @@ def test_ctrl_c_after_a_seed_keeps_it_and_a_rerun_resumes(tmp_path):
     # the same command again: it says which seeds it reuses (then we stop it again)
     proc = subprocess.Popen(argv, cwd=repo_path(), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    time.sleep(8)
+    # stop it once it has said so (a fixed wait loses the race on a loaded machine: importing
+    # torch alone can take longer)
+    seen, deadline = [], time.monotonic() + 300
+    for line in proc.stderr:
+        seen.append(line)
+        if "resuming:" in line or time.monotonic() > deadline:
+            break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    err = "".join(seen) + proc.communicate(timeout=120)[1]
     assert "resuming: reusing finished seed(s) 0" in err, err[-2000:]
     assert proc.returncode in (0, 130), err[-2000:]
 
