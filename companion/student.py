@@ -167,12 +167,28 @@ def _check_calls(node: ast.AST) -> list[tuple[str, str | None]]:
     return calls
 
 
+def _docstring(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> ast.Expr | None:
+    body = node.body
+    return (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str) else None)
+
+
+def _head(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> tuple[list[str], int, str]:
+    """The lines a stub keeps of a multi-line definition (decorators, signature, docstring), the
+    last signature line, and the body's indentation. Comment lines between the signature and the
+    body belong to the body."""
+    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    first, doc = node.body[0], _docstring(node)
+    head_end = first.lineno - 1
+    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
+        head_end -= 1
+    out = lines[start - 1:head_end] + (lines[doc.lineno - 1:doc.end_lineno] if doc is not None else [])
+    return out, head_end, lines[first.lineno - 1][:first.col_offset]
+
+
 def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str], label: str) -> str:
     """The signature (and docstring) of a function or class with its body replaced by a raise."""
-    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
-    body = node.body
-    doc = (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-           and isinstance(body[0].value.value, str) else None)
+    body, doc = node.body, _docstring(node)
     first = body[0]
     if first.lineno <= node.lineno:  # a one-line definition: rebuild it
         import copy
@@ -182,13 +198,7 @@ def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: li
         new.body = ([doc] if doc else []) + [raise_]
         new.decorator_list = node.decorator_list
         return ast.unparse(new)
-    head_end = first.lineno - 1  # skip comment/blank lines between the signature and the body
-    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
-        head_end -= 1
-    out = lines[start - 1:head_end]
-    indent = lines[first.lineno - 1][:first.col_offset]
-    if doc is not None:
-        out += lines[doc.lineno - 1:doc.end_lineno]
+    out, _, indent = _head(node, lines)
     if isinstance(node, ast.ClassDef):
         methods = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for m in methods:
@@ -211,10 +221,7 @@ def _marked(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: 
     Replacing each marked region by ``raise NotImplementedError("exercise <label>")`` gives
     :func:`_stub`'s text; ``nbgrader generate_assignment`` puts its own stub there instead.
     """
-    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
-    body = node.body
-    doc = (body[0] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-           and isinstance(body[0].value.value, str) else None)
+    body, doc = node.body, _docstring(node)
     rest = body[1:] if doc is not None else body
     first = body[0]
     if first.lineno <= node.lineno:  # a one-line definition: rebuild it, the body on lines of its own
@@ -232,13 +239,8 @@ def _marked(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: 
             else:
                 out.append(line)
         return "\n".join(out)
-    head_end = first.lineno - 1  # the comment lines before the body belong to the solution
-    while head_end > node.lineno and (not lines[head_end - 1].strip() or lines[head_end - 1].lstrip().startswith("#")):
-        head_end -= 1
-    out = lines[start - 1:head_end]
-    indent = lines[first.lineno - 1][:first.col_offset]
+    out, head_end, indent = _head(node, lines)
     if doc is not None:
-        out += lines[doc.lineno - 1:doc.end_lineno]
         region_start = doc.end_lineno + 1
     else:
         region_start = head_end + 1
