@@ -872,39 +872,29 @@ def main(argv: list[str] | None = None) -> int:
                         "markers; for the instructor's nbgrader course folder, never for students)")
     parser.add_argument("--json", default=None, help="also write the report as JSON to this file")
     args = parser.parse_args(argv)
-    if args.source:
-        try:
-            report = build_source(args.out, args.book, args.chapter)
-        except ValueError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        print(f"{'chapter':<22} {'exercises':>9}  nbgrader source notebook")
-        for folder, r in report.items():
-            print(f"{folder:<22} {len(r['exercises']):>9}  {r['ipynb']}")
-        print(f"nbgrader: cd {args.out} && nbgrader generate_assignment <chapter folder>")
-        if args.json:
-            Path(args.json).write_text(json.dumps(report, indent=2))
-        return 0
     try:
-        report = build(args.out, args.book, args.chapter, html=not args.no_html, package=not args.no_package)
+        report = (build_source(args.out, args.book, args.chapter) if args.source else
+                  build(args.out, args.book, args.chapter, html=not args.no_html, package=not args.no_package))
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"{'chapter':<22} {'exercises':>9}  student notebook")
+    print(f"{'chapter':<22} {'exercises':>9}  {'nbgrader source' if args.source else 'student'} notebook")
     for folder, r in report.items():
         print(f"{folder:<22} {len(r['exercises']):>9}  {r['ipynb']}")
-        for label, names in r["kept_for_later_cells"].items():
+        for label, names in r.get("kept_for_later_cells", {}).items():
             print(f"  note: {label}'s solution defines {names}, which later cells read: kept in a locked cell")
-        for label, names in r["dropped_names_used_later"].items():
+        for label, names in r.get("dropped_names_used_later", {}).items():
             print(f"  warning: {label}'s solution defines {names}, which later cells read")
-    if not args.no_html:
-        print(f"HTML edition: jupyter-book build {args.out}")
-    if not args.no_package:
-        print(f"student package (no reference solutions): pip install {Path(args.out) / 'package'}")
+    if args.source:
+        print(f"nbgrader: cd {args.out} && nbgrader generate_assignment <chapter folder>")
+    else:
+        if not args.no_html:
+            print(f"HTML edition: jupyter-book build {args.out}")
+        if not args.no_package:
+            print(f"student package (no reference solutions): pip install {Path(args.out) / 'package'}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
