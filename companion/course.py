@@ -93,11 +93,22 @@ def exercise_names(chapter: str) -> dict[str, str]:
     student edition number them (chapter number, then order in the chapter)."""
     from companion import student
 
+    notebooks = set(student.chapter_notebooks(repo_path("book")))
     out: dict[str, str] = {}
     for md in sorted(repo_path("book", chapter).glob("*.md")):
-        if md in student.chapter_notebooks(repo_path("book")):
+        if md in notebooks:
             out.update({ex.label: f"Exercise {ex.number}" for ex in student.parse_chapter(md).exercises})
     return out
+
+
+def _named_exercises(chapter: str, course: dict[str, Any]) -> dict[str, list[str]]:
+    """The course file's homework and lab exercises of ``chapter`` by their book names."""
+    names = exercise_names(chapter)
+    unknown = [x for kind in course["exercises"].values() for x in kind if x not in names]
+    if unknown:
+        raise ValueError(f"book/{chapter}/course.yml lists exercises the chapter does not have: {unknown}; "
+                         f"its exercises are {sorted(names)}")
+    return {kind: [names[x] for x in course["exercises"].get(kind, [])] for kind in ("homework", "lab")}
 
 
 def syllabus():
@@ -107,20 +118,12 @@ def syllabus():
     rows = []
     for ch in chapters():
         c = load_course(ch)
-        names = exercise_names(ch)
-        unknown = [x for kind in c["exercises"].values() for x in kind if x not in names]
-        if unknown:
-            raise ValueError(f"book/{ch}/course.yml lists exercises the chapter does not have: {unknown}; "
-                             f"its exercises are {sorted(names)}")
-
-        def listed(kind: str) -> str:
-            return ", ".join(names[x] for x in c["exercises"].get(kind, []))
-
+        named = _named_exercises(ch, c)
         rows.append({"chapter": c["title"], "folder": ch,
                      "prerequisites": "; ".join(c["prerequisites"]),
                      "objectives": " ".join(f"({i}) {o}" for i, o in enumerate(c["objectives"], 1)),
                      "study (min)": c["study_minutes"], "runs (s)": c["execution_seconds"],
-                     "homework": listed("homework"), "lab": listed("lab")})
+                     "homework": ", ".join(named["homework"]), "lab": ", ".join(named["lab"])})
     return pd.DataFrame(rows).set_index("chapter")
 
 
@@ -136,13 +139,11 @@ def term_plan(weeks: list[list[str]]):
         if bad:
             raise ValueError(f"week {week}: {bad} are not chapter folders; expected some of {sorted(known)}")
         courses = [load_course(f) for f in folders]
-        names = {f: exercise_names(f) for f in folders}
+        named = [_named_exercises(f, c) for f, c in zip(folders, courses)]
         rows.append({"week": week, "chapters": "; ".join(c["title"] for c in courses),
                      "study (h)": round(sum(c["study_minutes"] for c in courses) / 60, 1),
-                     "homework": ", ".join(names[f][x] for f, c in zip(folders, courses)
-                                           for x in c["exercises"].get("homework", [])),
-                     "lab": ", ".join(names[f][x] for f, c in zip(folders, courses)
-                                      for x in c["exercises"].get("lab", []))})
+                     "homework": ", ".join(x for n in named for x in n["homework"]),
+                     "lab": ", ".join(x for n in named for x in n["lab"])})
     return pd.DataFrame(rows).set_index("week")
 
 
