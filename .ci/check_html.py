@@ -15,14 +15,27 @@ falls back to the image's path when a cell gives no ``alt``), and must sit in a 
 ``<figcaption>`` carries a number ("Fig. 7.2") when ``numfig`` is on. A cell gives both with
 myst-nb's cell metadata (``mystnb: {figure: {caption, name}, image: {alt}}``).
 
+Text: no sentence about how the book was made (``MAKING_OF``: "the issue asks", "an earlier
+version", "not found in our sources", a commit hash...) anywhere on a page, outputs included, and
+no TeX left as text: ``$`` against a non-space, or a TeX command such as ``\\max``, outside code
+and typeset math (a formula Markdown broke apart, as a line starting ``- c)$`` inside ``$...$``).
+
+Layout: each page is opened in frames 375 px (a phone) and 1,400 px wide; the page must not be
+wider than its frame, and no code or output block may scroll sideways (long lines wrap).
+
+Links: every internal link (``href``/``src`` to a file of the build) must name a file that exists,
+and its ``#fragment`` an id on that page.
+
 ``python .ci/check_html.py --figures [DIR]`` runs only the figure check, on every page under DIR
 (default ``_build/html``), from the HTML files alone: no browser, no network. Add ``--unnumbered``
-for a build that does not number figures (a single-page ``jupyter-book build page.md``).
+for a build that does not number figures (a single-page ``jupyter-book build page.md``);
+``--links [DIR]`` only the link check, ``--layout PAGE...`` only the layout check of those pages.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -77,6 +90,9 @@ MATH_ELEMENT = re.compile(r'class="math notranslate nohighlight"')
 # text a reader never sees as prose: code, scripts, and the typeset formulas themselves
 HIDDEN = re.compile(r"<(script|style|pre|code|textarea|mjx-container)\b.*?</\1>", re.S | re.I)
 RAW_TEX = re.compile(r"\\\(|\\\[|\$\$")
+# TeX that Markdown left as text: a dollar against a non-space ($\max, c)$) or a TeX command
+# (\delta); prose money ("$5") and a lone "$" are fine
+TEX_IN_TEXT = re.compile(r"\$(?=[^\s$\d])|(?<=[^\s$])\$(?!\d)|\\[A-Za-z]{2,}")
 CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 # MyST dollarmath: $x$ has no space inside its dollars and no digit after the closing one ($5 and $10)
 SOURCE_MATH = re.compile(r"\$\$|\\begin\{|\{math\}|(?<![\\$])\$(?=\S)[^$\n]+(?<![\s\\])\$(?![\d$])")
@@ -105,6 +121,105 @@ def math_problems(page: Path, md: Path, dom: str) -> list[str]:
     raw = [visible[max(m.start() - 30, 0):m.end() + 30].strip() for m in RAW_TEX.finditer(visible)]
     if raw:
         problems.append(f"{len(raw)} raw TeX delimiters in the text, e.g. {raw[0]!r}")
+    problems += tex_in_text(visible)
+    return problems
+
+
+def tex_in_text(visible: str) -> list[str]:
+    """TeX a reader sees as text (``visible``: the page's text without code and typeset math)."""
+    hits = [visible[max(m.start() - 30, 0):m.end() + 30].strip() for m in TEX_IN_TEXT.finditer(visible)]
+    return [f"{len(hits)} pieces of TeX shown as text, e.g. {hits[0]!r}"] if hits else []
+
+
+# Sentences about how the book was made, not about the method: a reader must not meet them
+MAKING_OF = re.compile("|".join([
+    r"\bthe issue (asks|says|wants)", r"\bthis issue\b", r"\ban? earlier version\b",
+    r"\bearlier runs\b", r"\bnot found in (our|the) (sources|text)", r"\bthe text we read\b",
+    r"\bnot confirmed from\b", r"\bgit worktree\b", r"\bcommit [0-9a-f]{7,40}\b",
+    r"\bnot found\b", r"\bthe review(er)? (found|asked|showed)\b", r"\bclosing note\b",
+    r"\bREVIEW\.md\b", r"\bwe could not (read|find|reach)\b",
+]), re.I)
+
+
+def making_of(text: str) -> list[str]:
+    """Each phrase of ``text`` that speaks of how the book was made, with its context."""
+    return [text[max(m.start() - 40, 0):m.end() + 40].strip() for m in MAKING_OF.finditer(text)]
+
+
+# Run inside a page in a frame of the wanted width, after it has laid out; posts to the parent
+# frame the page's width and what sticks out: elements past the right edge that no scrolling
+# box clips, and <pre> blocks (code, outputs) that scroll sideways
+LAYOUT_PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var vw = window.innerWidth;
+  function clipped(el) {
+    for (var a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (/^(auto|scroll|hidden|clip)$/.test(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  }
+  var wide = [];
+  document.querySelectorAll("body *").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > vw + 1 && !clipped(el) && getComputedStyle(el).position !== "fixed")
+      wide.push(el.tagName.toLowerCase() + " (" + Math.round(r.right) + " px): "
+                + (el.textContent || "").trim().slice(0, 50));
+  });
+  var pres = [];
+  document.querySelectorAll("pre").forEach(function (p) {
+    if (p.scrollWidth > p.clientWidth + 1 && p.offsetParent !== null)
+      pres.push(p.textContent.trim().slice(0, 60));
+  });
+  parent.postMessage(JSON.stringify({width: vw, page_width: document.documentElement.scrollWidth,
+                                     wide: wide.slice(-3), scrolling_blocks: pres}), "*");
+}, 300); });
+</script>"""
+
+LAYOUT_FRAMES = """<html><body>{reports}{frames}
+<script>window.addEventListener("message", function (e) {{
+  document.getElementById("layout-" + JSON.parse(e.data).width).textContent = e.data; }});</script>
+</body></html>"""
+
+LAYOUT_WIDTHS = (375, 1400)
+
+
+def layout_report_problems(report: dict) -> list[str]:
+    """What is wrong in one frame's layout report (see ``LAYOUT_PROBE``)."""
+    width, problems = report["width"], []
+    if report["page_width"] > width:
+        problems.append(f"at {width} px the page is {report['page_width']} px wide; sticking out: "
+                        + "; ".join(report["wide"]))
+    blocks = report["scrolling_blocks"]
+    if blocks:
+        problems.append(f"at {width} px {len(blocks)} code or output blocks scroll sideways, e.g. {blocks[0]!r}")
+    return problems
+
+
+def layout_problems(page: Path, widths: tuple[int, ...] = LAYOUT_WIDTHS) -> list[str]:
+    """Open ``page`` in frames of each width (two helper files beside it, removed after) and
+    report a page wider than its frame or code and outputs that scroll sideways."""
+    page = page.resolve()
+    probe = page.with_name(f".layout-{page.name}")
+    frames = page.with_name(f".layout-frames-{page.name}")
+    html = page.read_text()
+    at = html.rfind("</body>")
+    probe.write_text(html[:at] + LAYOUT_PROBE + html[at:] if at >= 0 else html + LAYOUT_PROBE)
+    frames.write_text(LAYOUT_FRAMES.format(
+        reports="".join(f'<pre id="layout-{w}"></pre>' for w in widths),
+        frames="".join(f'<iframe src="{probe.name}" style="width:{w}px;height:900px;border:0"></iframe>'
+                       for w in widths)))
+    try:
+        dom = chromium("--dump-dom", f"--window-size={max(widths) + 100},1000", frames.as_uri())
+    finally:
+        probe.unlink(missing_ok=True)
+        frames.unlink(missing_ok=True)
+    problems = []
+    for w in widths:
+        found = re.search(rf'<pre id="layout-{w}">([^<]*)</pre>', dom)
+        if not found or not found.group(1).strip():
+            problems.append(f"at {w} px the page did not report its layout (did it load?)")
+            continue
+        problems += layout_report_problems(json.loads(unescape(found.group(1))))
     return problems
 
 
@@ -173,6 +288,57 @@ def figure_problems(html: str, numbered: bool = True) -> tuple[int, list[str]]:
     return len(parser.images), problems
 
 
+class _Links(HTMLParser):
+    """The ids of a page and the internal links it makes (``href`` of a/link, ``src`` of img/script)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if a.get(key):
+                self.ids.add(a[key])
+        ref = a.get("href") if tag in ("a", "link") else a.get("src") if tag in ("img", "script", "iframe") else None
+        if ref and not re.match(r"[a-z][a-z0-9+.-]*:|//", ref, re.I):  # http:, mailto:, data:, //cdn
+            self.links.append(ref)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def link_problems(html_dir: Path) -> tuple[int, list[str]]:
+    """The number of internal links on the pages under ``html_dir``, and each broken one: a file
+    that does not exist, or a ``#fragment`` that is no id of its page."""
+    pages = {p.resolve(): p for p in html_dir.rglob("*.html")
+             if not {"_static", "_sources", "_images"} & set(p.relative_to(html_dir).parts)}
+    parsed: dict[Path, _Links] = {}
+
+    def parse(page: Path) -> _Links:
+        if page not in parsed:
+            parsed[page] = _Links()
+            parsed[page].feed(page.read_text(errors="replace"))
+        return parsed[page]
+
+    n, problems = 0, []
+    for page in sorted(pages):
+        for ref in parse(page).links:
+            n += 1
+            path, _, fragment = ref.partition("#")
+            path = path.split("?", 1)[0]
+            target = (page.parent / unescape(path)).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            where = f"{pages[page].relative_to(html_dir)}: link {ref!r}"
+            if not target.is_file():
+                problems.append(f"{where}: no such file")
+            elif fragment and target.suffix == ".html" and unescape(fragment) not in parse(target).ids:
+                problems.append(f"{where}: no id {fragment!r} on that page")
+    return n, problems
+
+
 def numfig_on() -> bool:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     return bool(config.get("sphinx", {}).get("config", {}).get("numfig"))
@@ -227,6 +393,19 @@ def main() -> int:
         if n_figs and not figs:
             print(f"ok: {page.relative_to(ROOT)}: {n_figs} figures captioned"
                   + (" and numbered" if numbered else "") + ", with alt text")
+        # outputs count: a printed note is read like prose
+        phrases = making_of(unescape(re.sub(r"<[^>]+>", " ", re.sub(
+            r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S | re.I))))
+        problems += [f"{page.relative_to(ROOT)}: text about the book's making: {m!r}" for m in phrases]
+        layout = layout_problems(page)
+        problems += [f"{page.relative_to(ROOT)}: layout: {m}" for m in layout]
+        if not layout:
+            print(f"ok: {page.relative_to(ROOT)}: fits {' and '.join(map(str, LAYOUT_WIDTHS))} px, "
+                  "no code or output scrolls sideways")
+    n_links, links = link_problems(HTML)
+    problems += [f"_build/html/{m}" for m in links]
+    if not links:
+        print(f"ok: {n_links} internal links, none broken")
     shots = [(index, "screenshot-index.png"), (HTML / f"{files[-1]}.html", "screenshot-chapter.png")]
     for page, name in shots:
         chromium(f"--screenshot={ROOT / '_build' / name}", "--window-size=1280,1600", page.as_uri())
@@ -243,7 +422,19 @@ if __name__ == "__main__":
                       help="only the figure check, on the pages under DIR (default _build/html)")
     args.add_argument("--unnumbered", action="store_true",
                       help="with --figures: do not require figure numbers")
+    args.add_argument("--links", nargs="?", const=HTML, type=Path, metavar="DIR",
+                      help="only the link check, on the pages under DIR (default _build/html)")
+    args.add_argument("--layout", nargs="+", type=Path, metavar="PAGE",
+                      help="only the layout check (375 and 1,400 px), on these pages")
     opts = args.parse_args()
     if opts.figures is not None:
         sys.exit(check_figures(opts.figures, numbered=numfig_on() and not opts.unnumbered))
+    if opts.links is not None:
+        n_links, links = link_problems(opts.links)
+        print("\n".join(links) if links else f"ok: {n_links} internal links, none broken")
+        sys.exit(1 if links else 0)
+    if opts.layout:
+        found = [f"{page}: {m}" for page in opts.layout for m in layout_problems(page)]
+        print("\n".join(found) if found else "ok: every page fits, no code or output scrolls sideways")
+        sys.exit(1 if found else 0)
     sys.exit(main())
