@@ -102,8 +102,10 @@ def package_dir(package: str, pip_name: str | None = None) -> Path:
 def local_root(root: str | Path | None, dataset: str, hint: str) -> Path:
     """Resolve the folder of a reader-downloaded dataset: ``root``, else ``$COMPANION_DATA/<dataset>``.
 
-    ``hint`` says what to download and where to put it; it is part of the error when missing.
+    ``hint`` says what to download and where to put it; it is part of the error when missing,
+    with a pointer to the opt-in download (``python -m companion.data fetch``).
     """
+    hint = f"{hint} (Or let the package fetch it: python -m companion.data list.)"
     if root is None:
         base = os.environ.get("COMPANION_DATA")
         if base is None:

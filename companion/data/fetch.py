@@ -724,3 +724,18 @@ def listing(root: str | Path | None = None) -> list[dict[str, str]]:
         rows.append({"name": e.name, "size": shown, "where": where, "fetched": there,
                      "loader": e.loader or "-", "description": e.description})
     return rows
+
+
+def markdown_table() -> str:
+    """The catalogue as the Markdown table of the README and the "Run it yourself" page (a test
+    keeps those copies equal to this)."""
+    lines = ["| name | what | download size | folder under `$COMPANION_DATA` | read by |", "|---|---|---|---|---|"]
+    for e in CATALOGUE.values():
+        size = e.size
+        shown = (_human(size) if size is not None else
+                 "not fetched" if e.manual else
+                 f"{_human(sum(f.size for f in e.files if f.size))} + unpublished" if any(f.size for f in e.files)
+                 else "not published")
+        loader = f"`{e.loader}`" if e.loader else "no loader"
+        lines.append(f"| `{e.name}` | {e.description} | {shown} | `{e.folder}/` | {loader} |")
+    return "\n".join(lines)

@@ -83,7 +83,7 @@ def server(monkeypatch):
     """``(base_url, handler)``; only 127.0.0.1 may be reached while it runs, and retries do not wait."""
     _Handler.files, _Handler.log, _Handler.dropped = {}, [], set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     real = socket.create_connection
 
@@ -452,3 +452,18 @@ def test_catalogue_entries_are_complete():
             assert f.sha256 is None or len(f.sha256) == 64
             assert (f.md5 or f.sha256) or "recorded on first download" in f.checksum_source
     assert len(fetch.OTB100) == 98 and len(set(fetch.OTB100)) == 98
+
+
+@pytest.mark.parametrize("doc", ["README.md", "book/run_it_yourself.md"])
+def test_the_documented_table_is_the_catalogue(doc):
+    text = (Path(__file__).resolve().parents[2] / doc).read_text()
+    assert fetch.markdown_table() in text, f"{doc}: paste fetch.markdown_table() over its dataset table"
+
+
+def test_no_notebook_or_cli_asks_for_a_download():
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.glob("book/[0-9][0-9]_*/*.md"), *root.glob("companion/*/__main__.py"),
+               *root.glob("companion/*/*.py")]
+    hits = [str(p.relative_to(root)) for p in sources
+            if "download=True" in p.read_text() and p.parent.name != "data"]
+    assert not hits, hits
