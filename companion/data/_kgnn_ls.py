@@ -59,6 +59,10 @@ def preprocess(raw: Path, dataset: str, out: Path) -> dict[str, int]:
             unwatched = item_set - items
             if user in neg:
                 unwatched -= neg[user]
+            if len(unwatched) < len(items):  # the official script fails here too, less clearly
+                raise ValueError(f"kgnn-ls preprocessing: user {user} of {raw / RATING_FILE[dataset]} has "
+                                 f"{len(items)} positives but only {len(unwatched)} unwatched items to draw "
+                                 "as many negatives from")
             for item in rng.choice(list(unwatched), size=len(items), replace=False):
                 w.write(f"{user_index}\t{item}\t0\n")
             n_users = user_index + 1

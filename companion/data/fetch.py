@@ -559,6 +559,7 @@ def extract(archive: Path, ex: Extract, root: Path) -> list[Path]:
     """Unpack ``archive`` (zip or tar) into ``root`` as ``ex`` says; only regular files and folders,
     never a path outside the target folder (links and devices are refused)."""
     written: list[Path] = []
+    root.mkdir(parents=True, exist_ok=True)
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
             infos = z.infolist()

@@ -413,6 +413,97 @@ def test_kgnn_ls_preprocessing_writes_what_the_loader_reads(tmp_path):
     assert (again / "ratings_final.txt").read_bytes() == (tmp_path / "ratings_final.txt").read_bytes()
 
 
+def _serve_entry(server, monkeypatch, name: str, bodies: dict[str, bytes]) -> fetch.Entry:
+    """Point catalogue entry ``name`` at the test server, serving ``bodies`` with their own SHA-256."""
+    base, handler = server
+    entry = fetch.CATALOGUE[name]
+    files = []
+    for f in entry.files:
+        body = handler.files[f.filename] = bodies[f.filename]
+        files.append(dataclasses.replace(f, urls=(f"{base}/good/{f.filename}",), size=len(body), md5=None,
+                                         sha256=hashlib.sha256(body).hexdigest()))
+    patched = dataclasses.replace(entry, files=tuple(files))
+    monkeypatch.setitem(fetch.CATALOGUE, name, patched)
+    return patched
+
+
+def test_planetoid_files_go_to_name_raw_and_pyg_reads_them(server, tmp_path, monkeypatch, tiny_planetoid):
+    raw = tiny_planetoid(tmp_path / "src")
+    _serve_entry(server, monkeypatch, "cora", {p.name: p.read_bytes() for p in raw.iterdir()})
+    monkeypatch.setenv("COMPANION_DATA", str(tmp_path / "data"))
+    graph = data.load("planetoid", dataset="Cora", download=True)
+    assert graph.num_nodes == 530 and int(graph.train_mask.sum()) == 4
+    assert sorted(p.name for p in (tmp_path / "data" / "planetoid" / "Cora" / "raw").iterdir()) == sorted(
+        p.name for p in raw.iterdir())
+
+
+def test_dbp15k_jape_files_go_to_the_pair_folder(server, tmp_path, monkeypatch):
+    bodies = {"ent_ids_1": b"0\thttp://zh.dbpedia.org/A\n1\thttp://zh.dbpedia.org/B\n",
+              "ent_ids_2": b"10\thttp://dbpedia.org/A\n11\thttp://dbpedia.org/B\n",
+              "triples_1": b"0\t100\t1\n", "triples_2": b"10\t200\t11\n", "ref_ent_ids": b"0\t10\n1\t11\n"}
+    _serve_entry(server, monkeypatch, "dbp15k_zh_en", bodies)
+    pair = data.load("dbp15k", pair="zh_en", root=tmp_path, download=True)
+    assert pair.num_entities1 == 2 and pair.num_entities2 == 2 and len(pair.seed_pairs) + len(pair.test_pairs) == 2
+    assert (tmp_path / "zh_en" / "triples_1").read_bytes() == bodies["triples_1"]
+
+
+def test_kgcn_music_downloads_raw_files_then_preprocesses(server, tmp_path, monkeypatch):
+    bodies = {"item_index2entity_id.txt": b"7\t100\n8\t200\n9\t300\n",
+              "kg.txt": b"100\tartist.genre\t900\n300\tartist.genre\t900\n",
+              "user_artists.dat": b"userID\tartistID\tweight\n2\t7\t13\n5\t8\t40\n"}
+    _serve_entry(server, monkeypatch, "kgcn_music", bodies)
+    monkeypatch.setenv("COMPANION_DATA", str(tmp_path))
+    kg = data.load("kgcn_files", dataset="music", download=True)
+    assert (kg.n_users, kg.n_items, kg.n_entities, kg.n_relations) == (2, 3, 4, 1)
+    assert (tmp_path / "kgcn_music" / "raw" / "user_artists.dat").read_bytes() == bodies["user_artists.dat"]
+    n = len(server[1].log)
+    data.load("kgcn_files", dataset="music", download=True)  # in place: neither downloaded nor redone
+    assert len(server[1].log) == n
+
+
+def test_a_copy_placed_by_hand_is_checked_and_unpacked_without_a_download(server, tmp_path, monkeypatch):
+    import pickle
+    base, handler = server
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name in ("data_batch_1", "test_batch"):
+            body = pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [1]})
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(body)
+            t.addfile(info, io.BytesIO(body))
+    body = buf.getvalue()
+    entry = fetch.CATALOGUE["cifar10"]
+    remote = dataclasses.replace(entry.files[0], urls=(f"{base}/good/cifar-10-python.tar.gz",), size=len(body),
+                                 md5=hashlib.md5(body).hexdigest())
+    monkeypatch.setitem(fetch.CATALOGUE, "cifar10", dataclasses.replace(
+        entry, files=(remote,), outputs=("data_batch_1", "test_batch")))
+    with pytest.raises(fetch.FetchError) as err:  # the server does not have it
+        fetch.fetch("cifar10", tmp_path, progress=False)
+    where = tmp_path / ".download" / "cifar-10-python.tar.gz"
+    assert f"save it as {where}" in str(err.value)
+    where.write_bytes(body)  # the reader saves a copy there
+    n = len(handler.log)
+    fetch.fetch("cifar10", tmp_path, progress=False)
+    assert len(handler.log) == n and (tmp_path / "test_batch").is_file() and not where.exists()
+    assert data.load("cifar10", root=tmp_path)["y_train"].tolist() == [1]
+
+
+def test_tar_members_with_a_leading_dot_slash_are_unpacked(tmp_path):
+    archive = tmp_path / "sc.tar.gz"
+    with tarfile.open(archive, "w:gz") as t:
+        for name, body in (("./", None), ("./yes/a_nohash_0.wav", b"RIFF"), ("./testing_list.txt", b"yes/a\n")):
+            info = tarfile.TarInfo(name)
+            if body is None:
+                info.type = tarfile.DIRTYPE
+                t.addfile(info)
+            else:
+                info.size = len(body)
+                t.addfile(info, io.BytesIO(body))
+    written = fetch.extract(archive, fetch.Extract(), tmp_path / "out")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == [
+        "testing_list.txt", "yes/a_nohash_0.wav"]
+
+
 # ----------------------------------------------------------------------------------------------
 # Nothing downloads without download=True
 # ----------------------------------------------------------------------------------------------
