@@ -28,7 +28,6 @@ import json
 import os
 import posixpath
 import shutil
-import socket
 import stat
 import tarfile
 import time
@@ -456,7 +455,7 @@ def download(remote: Remote, dest: Path, *, progress: bool = True, extra_space: 
                         while True:
                             try:
                                 chunk = resp.read(CHUNK)
-                            except (http.client.IncompleteRead, ConnectionError, TimeoutError, socket.timeout) as err:
+                            except (http.client.HTTPException, OSError) as err:  # reset, timeout, TLS error
                                 raise _Dropped(str(err) or type(err).__name__) from None
                             if not chunk:
                                 break
