@@ -61,11 +61,19 @@ def available() -> dict[str, DatasetInfo]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def load(name: str, **kwargs: Any) -> Any:
-    """Load the offline dataset ``name`` (see :func:`available`); keyword arguments go to its loader."""
+def load(name: str, download: bool = False, **kwargs: Any) -> Any:
+    """Load the offline dataset ``name`` (see :func:`available`); keyword arguments go to its loader.
+
+    ``download=True`` (off by default, never used by the book) first fetches the files a local
+    loader reads when they are not in its folder yet (see :mod:`companion.data.fetch`).
+    """
     _discover()
     if name not in _REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    if download:
+        from companion.data import fetch
+
+        fetch.ensure(name, kwargs)
     return _REGISTRY[name].loader(**kwargs)
 
 
@@ -94,8 +102,10 @@ def package_dir(package: str, pip_name: str | None = None) -> Path:
 def local_root(root: str | Path | None, dataset: str, hint: str) -> Path:
     """Resolve the folder of a reader-downloaded dataset: ``root``, else ``$COMPANION_DATA/<dataset>``.
 
-    ``hint`` says what to download and where to put it; it is part of the error when missing.
+    ``hint`` says what to download and where to put it; it is part of the error when missing,
+    with a pointer to the opt-in download (``python -m companion.data fetch``).
     """
+    hint = f"{hint} (Or let the package fetch it: python -m companion.data list.)"
     if root is None:
         base = os.environ.get("COMPANION_DATA")
         if base is None:
