@@ -22,6 +22,10 @@ What is planted, so that a carried-object detector has something to find:
 * **Nuisances** that make background subtraction imperfect: a soft cast shadow at the feet
   (it darkens the background but is neither person nor object), Gaussian pixel noise and a slow
   global illumination drift (a gain of up to about +-10 % from the reference background).
+* **Camera scale** (``camera_scale``, default 1): the same scenes seen by a camera that is
+  closer or has a finer sensor: frames of ``round(height * s) x round(width * s)`` pixels in which
+  every length (people, objects, paths, shadows) is ``s`` times as many pixels. The scene draws
+  are the same as at scale 1; only the pixel noise comes from its own stream at the new size.
 
 Ground truth per frame: the visible person mask, the visible carried-object mask, the boxes of
 both (``[x0, y0, x1, y1)`` in pixels, end exclusive) and the object kind. The reference
@@ -51,6 +55,9 @@ KINDS = ("bag", "suitcase", "backpack", "box")
 # clothes; "shifted" draws, per walker, a heavier build (torso and limbs 1.2-1.6 times
 # as wide) and, for half of them, a long coat flaring from the shoulders to the knees
 BODIES = ("default", "shifted")
+# the accepted range of camera_scale: below 0.5 a walker is a few pixels wide, above 2 a frame
+# costs four times the pixels and more
+CAMERA_SCALES = (0.5, 2.0)
 BACKGROUNDS = ("brick", "grass", "gravel", "coffee", "rocket", "chelsea", "astronaut", "camera")
 _TEXTURES = {"brick", "grass", "gravel", "camera"}  # grey pictures, tinted before use
 
@@ -247,7 +254,7 @@ def _draw_walker(size: tuple[int, int], foot_x: float, foot_y: float, h: float, 
 def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_walker: int = 4,
                  height: int = 120, width: int = 160, noise: float = 3.0, shadow: bool = True,
                  kinds: tuple[str, ...] = KINDS, seed: int = 0,
-                 body: str = "default") -> WalkerFrames:
+                 body: str = "default", camera_scale: float = 1.0) -> WalkerFrames:
     """Generate ``n_frames`` frames, ``frames_per_walker`` consecutive frames per walker.
 
     A share ``carry_fraction`` of the walkers carries one object whose kind is drawn from
@@ -255,6 +262,9 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
     ``body`` (one of ``BODIES``) is the body-shape and clothing distribution; "shifted"
     draws its builds and coats from a separate stream, so a seed's scenes (backgrounds,
     paths, colours, objects) are the same under both, only the people's shapes change.
+    ``camera_scale`` (in ``CAMERA_SCALES``) renders the same scenes on a ``camera_scale`` times
+    finer pixel grid: frames of ``round(height * camera_scale) x round(width * camera_scale)``
+    pixels, every length that many times as many pixels (1: the unchanged generator).
     """
     if n_frames < 1:
         raise ValueError(f"n_frames must be >= 1, got {n_frames}")
@@ -269,7 +279,14 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
         raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {kinds}")
     if body not in BODIES:
         raise ValueError(f"body must be one of {BODIES}, got {body!r}")
+    if isinstance(camera_scale, bool) or not (isinstance(camera_scale, (int, float)) and CAMERA_SCALES[0] <= camera_scale <= CAMERA_SCALES[1]):
+        raise ValueError(f"camera_scale must be a number in [{CAMERA_SCALES[0]}, {CAMERA_SCALES[1]}], "
+                         f"got {camera_scale!r}")
     body_rng = np.random.default_rng([seed, 1]) if body == "shifted" else None
+    # the rendered size; every draw below is a fraction of it, so a scene is the same at any scale
+    size_h, size_w = int(round(height * camera_scale)), int(round(width * camera_scale))
+    scaled = (size_h, size_w) != (height, width)
+    noise_rng = np.random.default_rng([seed, 2]) if scaled else None
     cv2 = require("cv2", _OPENCV)
     rng = np.random.default_rng(seed)
     n_walkers = -(-n_frames // frames_per_walker)
@@ -277,8 +294,8 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
     out: dict[str, list] = {k: [] for k in ("frames", "backgrounds", "person", "object", "pbox", "obox", "kind", "walker")}
     kind_i = int(rng.integers(len(kinds)))
     for w in range(n_walkers):
-        bg = _background(rng, height, width)
-        h = rng.uniform(0.5, 0.75) * height
+        bg = _background(rng, size_h, size_w)
+        h = rng.uniform(0.5, 0.75) * size_h
         direction = 1 if rng.random() < 0.5 else -1
         kind = None
         if carries[w]:
@@ -292,9 +309,9 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
             style["build"] = float(body_rng.uniform(1.2, 1.6))
             coat = body_rng.random() < 0.5
             style["coat"] = float(body_rng.uniform(0.7, 0.8)) if coat else 0.0
-        foot_y = rng.uniform(0.9, 0.98) * height
+        foot_y = rng.uniform(0.9, 0.98) * size_h
         margin = 0.35 * h
-        x_start = rng.uniform(margin, width - margin)
+        x_start = rng.uniform(margin, size_w - margin)
         stride = rng.uniform(0.12, 0.2) * h * direction  # pixels a frame
         phase0 = rng.uniform(0, 2 * np.pi)
         gain_phase, gain_amp = rng.uniform(0, 2 * np.pi), rng.uniform(0.0, 0.1)
@@ -303,23 +320,26 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
             if len(out["frames"]) == n_frames:
                 break
             fx = x_start + stride * t
-            if fx < margin or fx > width - margin:  # bounce back in: keep the walker inside the frame
+            if fx < margin or fx > size_w - margin:  # bounce back in: keep the walker inside the frame
                 stride = -stride
                 fx = x_start + stride * t
-                fx = float(np.clip(fx, margin, width - margin))
+                fx = float(np.clip(fx, margin, size_w - margin))
             phase = phase0 + 1.3 * t
-            layer, pmask, omask = _draw_walker((height, width), fx, foot_y, h, direction, phase, style)
+            layer, pmask, omask = _draw_walker((size_h, size_w), fx, foot_y, h, direction, phase, style)
             frame = bg.astype(np.float32)
             if shadow:
-                sh = np.zeros((height, width), np.float32)
+                sh = np.zeros((size_h, size_w), np.float32)
                 cv2.ellipse(sh, (int(fx + shadow_dx), int(foot_y)), (max(2, int(0.22 * h)), max(1, int(0.04 * h))),
                             0, 0, 360, 1.0, -1)
-                sh = cv2.GaussianBlur(sh, (0, 0), 1.5)
+                sh = cv2.GaussianBlur(sh, (0, 0), 1.5 * camera_scale)  # a soft edge as wide in the scene
                 frame *= (1.0 - 0.45 * sh)[..., None]
             fg = pmask | omask
             frame[fg] = layer[fg]
             gain = 1.0 + gain_amp * np.sin(gain_phase + 0.5 * t)
-            frame = frame * gain + rng.normal(0.0, noise, frame.shape)
+            pixel_noise = rng.normal(0.0, noise, (height, width, 3))
+            if scaled:  # the draw above keeps the scene stream as at scale 1; the noise is per pixel
+                pixel_noise = noise_rng.normal(0.0, noise, frame.shape)
+            frame = frame * gain + pixel_noise
             out["frames"].append(np.clip(frame, 0, 255).astype(np.uint8))
             out["backgrounds"].append(bg)
             out["person"].append(pmask)
@@ -334,5 +354,5 @@ def load_walkers(n_frames: int = 120, carry_fraction: float = 0.75, frames_per_w
         person_boxes=np.stack(out["pbox"]), object_boxes=out["obox"], kinds=out["kind"],
         walker=np.array(out["walker"]),
         meta={"seed": seed, "carry_fraction": carry_fraction, "height": height,
-              "width": width, "noise": noise, "body": body},
+              "width": width, "noise": noise, "body": body, "camera_scale": camera_scale},
     )

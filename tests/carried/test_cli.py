@@ -84,6 +84,7 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     ("--seeds", "1"),           # the tuning seed is never a test seed
     ("--threads", "0"),
     ("--data", "digits"),
+    ("--shift", "lighting"),    # only the shifts the generator has
 ])
 def test_bad_flags_fail_fast_naming_the_flag(flag, value, rejects_before_work):
     rejects_before_work(cli.main, [*TINY, flag, value], flag,
