@@ -16,8 +16,8 @@ def _sim_cases():
         sim = torch.randn(n, m, generator=g)
         sim[: n // 2].diagonal().add_(1.5)  # some rows right, some wrong
         yield (sim,), {}
-    # ties: rounded similarities, so some matches share their score with other columns (a tie
-    # counts in the match's favour: rank = 1 + the number of strictly higher scores)
+    # ties: rounded similarities, so some matches share their score with other columns (a tie is
+    # broken at random: the metrics are expectations over the tie-break, see ranking_metrics)
     for n, m in ((6, 6), (10, 14)):
         sim = torch.randint(0, 3, (n, m), generator=g).float()
         yield (sim,), {}

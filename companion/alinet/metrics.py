@@ -9,22 +9,46 @@ from torch.nn import functional as F
 def ranking_metrics(sim: torch.Tensor, ks: tuple[int, ...] = (1, 10)) -> dict[str, float]:
     r"""Hits@k and MRR from a similarity matrix whose correct match of row ``i`` is column ``i``.
 
-    ``sim``: (n, m) with m >= n. The rank of the match is :math:`1 + |\{j : s_{ij} > s_{ii}\}|`
-    (ties count in the match's favour). Hits@k is the share of rows with rank <= k; MRR is the mean
-    of 1 / rank. Returns ``{"hits@1": ..., "hits@10": ..., "mrr": ...}``.
+    ``sim``: (n, m) with m >= n. With :math:`g_i` candidates scored strictly higher than the match and
+    :math:`t_i` others scored the same, the match's rank is :math:`1 + g_i + U` with :math:`U` uniform on
+    :math:`\{0, \dots, t_i\}`: ties are broken at random, and the metrics are their expectations
+    (:func:`expected_hits_mrr`). So a model that gives every candidate the same score gets exactly the
+    chance level, not a perfect score. Returns ``{"hits@1": ..., "hits@10": ..., "mrr": ...}``.
     """
     if sim.ndim != 2 or sim.shape[0] > sim.shape[1] or sim.shape[0] == 0:
         raise ValueError(f"sim must be (n, m) with 1 <= n <= m and the match of row i in column i, got {tuple(sim.shape)}")
     if any(int(k) < 1 for k in ks):
         raise ValueError(f"every k must be >= 1, got {ks}")
-    rank = ranks_of_matches(sim).float()
-    out = {f"hits@{int(k)}": (rank <= k).float().mean().item() for k in ks}
-    out["mrr"] = (1.0 / rank).mean().item()
+    higher, tied = higher_and_tied(sim, torch.arange(sim.shape[0]))
+    return expected_hits_mrr(higher, tied, ks)
+
+
+def higher_and_tied(block: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row ``i`` of ``block`` (b, m): the number of scores above ``block[i, cols[i]]`` and of *other* equal ones."""
+    diag = block[torch.arange(len(block)), cols][:, None]
+    return (block > diag).sum(1), (block == diag).sum(1) - 1
+
+
+def expected_hits_mrr(higher: torch.Tensor, tied: torch.Tensor, ks: tuple[int, ...] = (1, 10)) -> dict[str, float]:
+    r"""Expected Hits@k and MRR when the match's rank is :math:`1 + g + U`, :math:`U` uniform on :math:`\{0..t\}`.
+
+    ``higher`` (n,) holds :math:`g`, ``tied`` (n,) :math:`t`. Hits@k of a row is
+    :math:`\mathrm{clip}((k - g) / (t + 1), 0, 1)`; its reciprocal rank is
+    :math:`(H_{g+t+1} - H_g) / (t + 1)` with the harmonic numbers :math:`H` (digamma differences).
+    Without ties this is the plain rank :math:`1 + g`.
+    """
+    g, t = higher.double(), tied.double()
+    out = {f"hits@{int(k)}": ((int(k) - g) / (t + 1)).clamp(0.0, 1.0).mean().item() for k in ks}
+    rr = (torch.special.digamma(g + t + 2) - torch.special.digamma(g + 1)) / (t + 1)
+    out["mrr"] = rr.mean().item()
     return out
 
 
 def ranks_of_matches(sim: torch.Tensor) -> torch.Tensor:
-    """1-based rank of ``sim[i, i]`` in row ``i``; (n,) long."""
+    """Optimistic 1-based rank of ``sim[i, i]`` in row ``i`` (ties in the match's favour); (n,) long.
+
+    :func:`ranking_metrics` does not use it: it breaks ties at random (see there).
+    """
     diag = sim.diagonal()[:, None]
     return 1 + (sim > diag).sum(1)
 
@@ -53,7 +77,8 @@ def evaluate_alignment(emb1: torch.Tensor, emb2: torch.Tensor, ks: tuple[int, ..
 
     ``emb1``, ``emb2``: (n, d) test entities of KG1 and their counterparts in KG2, in the same order.
     ``metric="cosine"`` ranks by cosine similarity (AliNet); ``"l1"`` by the negative city-block distance
-    of the raw vectors (GCN-Align's ``get_hits``). Exact, computed ``batch_size`` rows at a time
+    of the raw vectors (GCN-Align's ``get_hits``). Ties are broken at random, as in :func:`ranking_metrics`
+    (expected values). Exact, computed ``batch_size`` rows at a time
     (memory O(batch_size * n)). ``csls_k > 0`` ranks by CSLS (cosine only).
     """
     if emb1.ndim != 2 or emb1.shape != emb2.shape:
@@ -72,14 +97,12 @@ def evaluate_alignment(emb1: torch.Tensor, emb2: torch.Tensor, ks: tuple[int, ..
         k = min(csls_k, n)
         mean_left = torch.cat([(e1[i:i + batch_size] @ e2.T).topk(k, 1).values.mean(1) for i in range(0, n, batch_size)])
         mean_right = torch.cat([(e2[i:i + batch_size] @ e1.T).topk(k, 1).values.mean(1) for i in range(0, n, batch_size)])
-    ranks = []
+    higher, tied = [], []
     for i in range(0, n, batch_size):
         block = -torch.cdist(e1[i:i + batch_size], e2, p=1) if metric == "l1" else e1[i:i + batch_size] @ e2.T
         if csls_k > 0:
             block = csls(block, csls_k, mean_left[i:i + batch_size], mean_right)
-        diag = block[torch.arange(len(block)), torch.arange(i, i + len(block))][:, None]
-        ranks.append(1 + (block > diag).sum(1))
-    rank = torch.cat(ranks).float()
-    out = {f"hits@{int(k)}": (rank <= k).float().mean().item() for k in ks}
-    out["mrr"] = (1.0 / rank).mean().item()
-    return out
+        g, t = higher_and_tied(block, torch.arange(i, i + len(block)))
+        higher.append(g); tied.append(t)
+    # ties broken at random (expected metrics): a collapsed model, whose scores are all equal, gets chance
+    return expected_hits_mrr(torch.cat(higher), torch.cat(tied), ks)

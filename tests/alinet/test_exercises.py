@@ -93,6 +93,10 @@ def pessimistic_ties(sim):  # a tie counts against the match: rank = number of s
     return _hits_mrr((sim >= sim.diagonal()[:, None]).sum(1))
 
 
+def optimistic_ties(sim):  # a tie counts for the match: a collapsed model would score perfectly
+    return _hits_mrr(1 + (sim > sim.diagonal()[:, None]).sum(1))
+
+
 def zero_based_rank(sim):  # rank from 0: one better than it should be everywhere
     return _hits_mrr((sim > sim.diagonal()[:, None]).sum(1).clamp_min(1))
 
@@ -103,7 +107,7 @@ def ranks_columns(sim):  # ranks the match among its column instead of its row
 
 
 MUTANTS = {
-    "ch04.hits_mrr": [pessimistic_ties, zero_based_rank, ranks_columns],
+    "ch04.hits_mrr": [pessimistic_ties, optimistic_ties, zero_based_rank, ranks_columns],
     "ch04.two_hop": [keeps_the_node_itself, path_counts, subtracts_one_hop, one_hop],
     "ch04.gate": [gate_from_h1, roles_swapped, sigmoid_gate, no_outer_tanh, kernel_transposed],
 }

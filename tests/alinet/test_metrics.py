@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch.nn import functional as F
 
 from companion.alinet import csls, evaluate_alignment, ranking_metrics
 
@@ -50,3 +51,34 @@ def test_l1_metric_ranks_by_city_block_distance():
         evaluate_alignment(e1, e2, metric="l2")
     with pytest.raises(ValueError, match="csls"):
         evaluate_alignment(e1, e2, metric="l1", csls_k=2)
+
+
+def test_collapsed_embeddings_score_chance_not_perfect():
+    # every entity mapped to the same vector (a collapsed or all-zero encoder): every candidate ties
+    # with the match, so a random tie-break finds it with probability 1/n
+    n = 40
+    same = torch.zeros(n, 8)
+    for metric in ("cosine", "l1"):
+        m = evaluate_alignment(same, same.clone(), metric=metric)
+        assert m["hits@1"] == pytest.approx(1 / n)
+        assert m["hits@10"] == pytest.approx(10 / n)
+        assert m["mrr"] == pytest.approx(sum(1 / r for r in range(1, n + 1)) / n)
+    assert ranking_metrics(torch.ones(n, n))["hits@1"] == pytest.approx(1 / n)
+
+
+def test_ties_are_broken_at_random_in_expectation():
+    # row 0: one higher score, the match tied with one other -> rank 2 or 3 with probability 1/2 each
+    # row 1: the match alone on top -> rank 1
+    sim = torch.tensor([[0.5, 0.9, 0.5, 0.1],
+                        [0.2, 0.8, 0.3, 0.1]])
+    m = ranking_metrics(sim, ks=(1, 2, 3))
+    assert m["hits@1"] == pytest.approx((0 + 1) / 2)
+    assert m["hits@2"] == pytest.approx((0.5 + 1) / 2)
+    assert m["hits@3"] == pytest.approx((1 + 1) / 2)
+    assert m["mrr"] == pytest.approx(((1 / 2 + 1 / 3) / 2 + 1) / 2)
+    # the batched evaluation agrees with the matrix form
+    e1 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    e2 = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])  # rows 0 and 2 are the same vector
+    expected = ranking_metrics(F.normalize(e1, dim=1) @ F.normalize(e2, dim=1).T)
+    assert evaluate_alignment(e1, e2, batch_size=2) == pytest.approx(expected)
+    assert expected["hits@1"] == pytest.approx((0.5 + 1 + 0.5) / 3)
