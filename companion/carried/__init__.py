@@ -3,11 +3,13 @@
 Steps, one module each: ``foreground`` (background subtraction), ``superpixels`` (SLIC inside
 the foreground at several scales), ``features`` and ``codebook`` (human-likeness of each
 superpixel), ``probability`` (the carried-object map), ``merging`` (edge-supported merging),
-``detector`` (end to end), ``baseline`` (a person-template baseline) and ``evaluate``.
+``detector`` (end to end, with the person model as an option: codebook, template or none),
+``baseline`` (a person-template baseline and two trivial ones) and ``evaluate``.
 """
 
-from companion.carried.baseline import (ShapeTemplate, fit_template, template_detect,
-                                        template_detections, template_probability)
+from companion.carried.baseline import (ShapeTemplate, band_detections, band_probability, fit_template,
+                                        template_detect, template_detections, template_occupancy,
+                                        template_probability, whole_foreground_detections)
 from companion.carried.codebook import Codebook, human_likeness, learn_codebook
 from companion.carried.detector import (DetectorConfig, analyse, detect, fit_codebooks,
                                         merge_detections, variants)
@@ -19,7 +21,8 @@ from companion.carried.probability import carried_probability_map, superpixel_me
 from companion.carried.superpixels import DEFAULT_SCALES, foreground_superpixels, multiscale_superpixels
 
 __all__ = [
-    "Codebook", "DEFAULT_SCALES", "Detection", "DetectorConfig", "FEATURE_NAMES", "ShapeTemplate", "analyse",
+    "Codebook", "DEFAULT_SCALES", "band_detections", "band_probability", "template_occupancy",
+    "whole_foreground_detections", "Detection", "DetectorConfig", "FEATURE_NAMES", "ShapeTemplate", "analyse",
     "boundary_contrast", "box_iou", "carried_probability_map", "detect", "edge_supported_merge",
     "evaluate_detections", "fit_codebooks", "fit_template", "foreground_confidence", "foreground_mask",
     "foreground_superpixels", "human_likeness", "learn_codebook", "match_detections",

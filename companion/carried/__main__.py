@@ -32,10 +32,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from companion import data as datasets
-from companion.carried.baseline import (fit_template, template_detections,
-                                        template_probability)
-from companion.carried.detector import (DetectorConfig, analyse, detect, fit_codebooks,
+from companion.carried.baseline import (band_detections, fit_template, template_detections,
+                                        template_probability, whole_foreground_detections)
+from companion.carried.detector import (FULL, NO_MODEL, SINGLE, DetectorConfig, analyse, detect, fit_codebooks,
                                         merge_detections, variants)
+from companion.carried.codebook import Codebook
 from companion.carried.evaluate import evaluate_detections
 from companion.carried.foreground import foreground_mask
 from companion.cli import cli_entry, chapter_parser, int_at_least, require_packages, run_seeds, start_run
@@ -45,6 +46,20 @@ from companion.utils import progress, seed_everything
 METRICS = ("box_precision", "box_recall", "box_f1", "pixel_precision", "pixel_recall", "pixel_f1")
 COUNTS = ("tp", "fp", "fn")
 BASELINE = "baseline: foreground minus person template"
+# the single scale of best box F1 on the tuning seed (a choice on validation data, never test)
+BEST_SINGLE = "best single scale on seed 1"
+# trivial baselines: no person model beyond a band around the head axis, or none at all
+BAND = "trivial: foreground outside a band around the head axis"
+WHOLE = "trivial: each foreground component is one object"
+# the band's half-width as a fraction of the person's height, tuned on the tuning seed like a threshold
+BAND_WIDTHS = (0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.18, 0.22, 0.26, 0.30)
+# --shift camera only: the detector and the baseline with their pixel sizes scaled with the
+# camera (superpixel sides x scale, each scored by the codebook of the size it corresponds to;
+# min_area x scale**2), so the cause of the drop is measured rather than guessed
+SCALED_SP = "full, superpixel sizes scaled with the camera"
+SCALED_BOTH = "full, superpixel sizes and min_area scaled with the camera"
+SCALED_BASELINE = "baseline, min_area scaled with the camera"
+SCALED = (SCALED_SP, SCALED_BOTH, SCALED_BASELINE)
 DATASETS = ("walkers",)  # the only dataset with ground-truth carried-object boxes and masks
 FILENAME = "ablation.json"
 SHIFT_FILENAME = "ablation_shift.json"
@@ -92,10 +107,23 @@ def with_threshold(config: DetectorConfig, threshold: float) -> DetectorConfig:
                    grow_threshold=min(config.grow_threshold, threshold))
 
 
+def _best(grid: Sequence, f1: Callable[[float], dict]) -> tuple[float, dict]:
+    """The grid value of best box F1 (then pixel F1; then the first in the grid) and its scores."""
+    scored = [(f1(t), t) for t in grid]
+    best = max(scored, key=lambda st: (st[0]["box_f1"], st[0]["pixel_f1"]))
+    return best[1], best[0]
+
+
 def _best_threshold(grid: Sequence[float], f1: Callable[[float], dict]) -> float:
     """The grid value of best box F1 (then pixel F1; then the first in the grid)."""
-    scored = [(f1(t), t) for t in grid]
-    return max(scored, key=lambda st: (st[0]["box_f1"], st[0]["pixel_f1"]))[1]
+    return _best(grid, f1)[0]
+
+
+def best_single_scale(tune_f1: dict[str, float], config: DetectorConfig = DetectorConfig()) -> str | None:
+    """The single-scale variant of best box F1 on the tuning seed (the finer on a tie), or
+    ``None`` where ``tune_f1`` scores none of them."""
+    singles = [SINGLE.format(int(s)) for s in config.scales if SINGLE.format(int(s)) in tune_f1]
+    return max(singles, key=lambda n: tune_f1[n]) if singles else None
 
 
 def tune_thresholds(n_frames: int, n_train: int,
@@ -103,71 +131,121 @@ def tune_thresholds(n_frames: int, n_train: int,
                     dataset: str = "walkers", seed: int = TUNE_SEED,
                     grid: Sequence[float] = THRESHOLDS,
                     configs: dict[str, DetectorConfig] | None = None,
-                    ) -> dict[str, float]:
-    """Every variant's and the baseline's threshold, chosen the same way: the best box
-    F1 over ``grid`` on ``n_frames`` frames of data seed ``seed`` (codebooks and
-    template learned on ``n_train`` non-carrying frames of seed ``100 + seed``).
-    ``configs``: the variants to tune (default :func:`variants` of ``config``).
-    Returns ``{variant: threshold}``."""
+                    tune_f1: dict[str, float] | None = None,
+                    ) -> dict[str, float | None]:
+    """Every variant's and every baseline's parameter, chosen the same way: the best box
+    F1 on ``n_frames`` frames of data seed ``seed`` (codebooks and template learned on
+    ``n_train`` non-carrying frames of seed ``100 + seed``): a detection threshold over
+    ``grid`` for the variants and the template baseline, a width over ``BAND_WIDTHS`` for
+    the band (the whole-foreground baseline has none: ``None``). ``configs``: the variants
+    to tune (default :func:`variants` of ``config``). ``tune_f1``, when given, is filled with
+    each one's box F1 on the tuning seed; from it :data:`BEST_SINGLE` (the single scale of best
+    tuning F1) is chosen. Returns ``{variant: threshold}``."""
     if not grid or any(not 0.0 < t <= 1.0 for t in grid):
         raise ValueError(f"grid must be thresholds in (0, 1], got {grid}")
+    tune_f1 = {} if tune_f1 is None else tune_f1
     train = datasets.load(dataset, n_frames=n_train, carry_fraction=0.0,
                           seed=100 + seed)
     tune = datasets.load(dataset, n_frames=n_frames, seed=seed)
     books = fit_codebooks(train.frames, train.backgrounds, config, seed=seed,
                           desc="tuning codebooks")
+    template = fit_template([foreground_mask(f, b, config.fg_threshold)
+                             for f, b in zip(train.frames, train.backgrounds)])
     pairs = list(zip(tune.frames, tune.backgrounds))
+    caches = [{} for _ in pairs]  # one per frame: variants share superpixels and P_h
     out = {}
     for name, cfg in (variants(config) if configs is None else configs).items():
         # all before the last step is independent of the threshold: compute it once
-        parts = [analyse(f, b, books, cfg)
-                 for f, b in progress(pairs, desc=f"tune {name}")]
+        parts = [analyse(f, b, books, cfg, template, c)
+                 for (f, b), c in progress(list(zip(pairs, caches)), desc=f"tune {name}")]
 
         def f1(t: float, cfg=cfg, parts=parts) -> dict:
             c = with_threshold(cfg, t)
-            return score([merge_detections(f, a["mask"], a["labels"][0],
+            return score([merge_detections(f, a["mask"], a["merge_labels"],
                                            a["probability"], c)
                           for (f, _), a in zip(pairs, parts)], tune)
-        out[name] = _best_threshold(grid, f1)
-    template = fit_template([foreground_mask(f, b, config.fg_threshold)
-                             for f, b in zip(train.frames, train.backgrounds)])
-    probs = [template_probability(foreground_mask(f, b, config.fg_threshold), template)
-             for f, b in pairs]
-    out[BASELINE] = _best_threshold(grid, lambda t: score(
+        out[name], best = _best(grid, f1)
+        tune_f1[name] = best["box_f1"]
+    chosen = best_single_scale(tune_f1, config)
+    if chosen is not None:
+        out[BEST_SINGLE], tune_f1[BEST_SINGLE] = out[chosen], tune_f1[chosen]
+    masks = [foreground_mask(f, b, config.fg_threshold) for f, b in pairs]
+    probs = [template_probability(m, template) for m in masks]
+    out[BASELINE], best = _best(grid, lambda t: score(
         [template_detections(p, t, config.min_area) for p in probs], tune))
+    tune_f1[BASELINE] = best["box_f1"]
+    out[BAND], best = _best(BAND_WIDTHS, lambda w: score(
+        [band_detections(m, w, config.min_area) for m in masks], tune))
+    tune_f1[BAND] = best["box_f1"]
+    out[WHOLE] = None
+    tune_f1[WHOLE] = score([whole_foreground_detections(m, config.min_area) for m in masks],
+                           tune)["box_f1"]
     return out
+
+
+def scaled_config(config: DetectorConfig, camera_scale: float,
+                  books: dict[int, Codebook]) -> tuple[DetectorConfig, dict[int, Codebook]]:
+    """``config`` with superpixel sides scaled by ``camera_scale`` (rounded), and the codebooks
+    re-keyed so that each scaled size is scored by the codebook learned at the size it stands for."""
+    scales = tuple(int(round(s * camera_scale)) for s in config.scales)
+    if len(set(scales)) != len(scales):
+        raise ValueError(f"camera_scale {camera_scale} maps the scales {config.scales} onto {scales}")
+    return (replace(config, scales=scales, merge_scale=None),
+            {n: books[int(s)] for n, s in zip(scales, config.scales)})
 
 
 def run_seed(seed: int, n_frames: int, n_train: int, config: DetectorConfig = DetectorConfig(),
              dataset: str = "walkers",
-             thresholds: dict[str, float] | None = None,
-             body: str = "default", camera_scale: float = 1.0) -> dict[str, dict[str, float]]:
-    """Scores of every variant and of the baseline on one data seed:
+             thresholds: dict[str, float | None] | None = None,
+             body: str = "default", camera_scale: float = 1.0,
+             tune_f1: dict[str, float] | None = None) -> dict[str, dict[str, float]]:
+    """Scores of every variant and of the baselines on one data seed:
     ``{variant: metrics}``.
 
-    ``thresholds`` (from :func:`tune_thresholds`) sets each one's threshold; without it
-    every variant uses ``config.threshold`` and the baseline 0.7 (the untuned defaults).
+    ``thresholds`` (from :func:`tune_thresholds`) sets each one's threshold (the band's
+    width); without it every variant uses ``config.threshold``, the baseline 0.7 and the band
+    0.12 (untuned defaults). ``tune_f1`` (the tuning seed's box F1, from
+    :func:`tune_thresholds`) chooses :data:`BEST_SINGLE`; without it that row is left out.
     ``body`` and ``camera_scale`` shift the test walkers (see ``walkers``); training is on
-    default walkers."""
+    default walkers. With ``camera_scale != 1`` the scale-aware rows (:data:`SCALED_SP`,
+    :data:`SCALED_BOTH`, :data:`SCALED_BASELINE`) are added, with the full detector's and
+    the baseline's thresholds."""
     if thresholds is None:
-        thresholds = {**{n: config.threshold for n in variants(config)}, BASELINE: 0.7}
+        thresholds = {**{n: config.threshold for n in variants(config)}, BASELINE: 0.7,
+                      BAND: 0.12, WHOLE: None}
     seed_everything(seed)  # the data and k-means take explicit seeds; this covers anything else
     train = datasets.load(dataset, n_frames=n_train, carry_fraction=0.0, seed=100 + seed)
     shift = {**({} if body == "default" else {"body": body}),
              **({} if camera_scale == 1.0 else {"camera_scale": camera_scale})}
     test = datasets.load(dataset, n_frames=n_frames, seed=seed, **shift)
     books = fit_codebooks(train.frames, train.backgrounds, config, seed=seed)
+    template = fit_template([foreground_mask(f, b, config.fg_threshold)
+                             for f, b in zip(train.frames, train.backgrounds)])
     pairs = list(zip(test.frames, test.backgrounds))
+    caches = [{} for _ in pairs]  # one per frame: variants share superpixels and P_h
     out = {}
     for name, cfg in variants(config).items():
         cfg = with_threshold(cfg, thresholds[name])
-        out[name] = score([detect(f, b, books, cfg)
-                           for f, b in progress(pairs, desc=name)], test)
-    template = fit_template([foreground_mask(f, b, config.fg_threshold)
-                             for f, b in zip(train.frames, train.backgrounds)])
-    out[BASELINE] = score([template_detections(
-        template_probability(foreground_mask(f, b, config.fg_threshold), template),
-        thresholds[BASELINE], config.min_area) for f, b in pairs], test)
+        out[name] = score([detect(f, b, books, cfg, template, c)
+                           for (f, b), c in progress(list(zip(pairs, caches)), desc=name)], test)
+    chosen = best_single_scale(tune_f1 or {}, config)
+    if chosen is not None:
+        out[BEST_SINGLE] = out[chosen]
+    masks = [foreground_mask(f, b, config.fg_threshold) for f, b in pairs]
+    out[BASELINE] = score([template_detections(template_probability(m, template),
+                                               thresholds[BASELINE], config.min_area)
+                           for m in masks], test)
+    out[BAND] = score([band_detections(m, thresholds[BAND], config.min_area) for m in masks], test)
+    out[WHOLE] = score([whole_foreground_detections(m, config.min_area) for m in masks], test)
+    if camera_scale != 1.0:
+        sp, sp_books = scaled_config(with_threshold(config, thresholds[FULL]), camera_scale, books)
+        area = int(round(config.min_area * camera_scale ** 2))
+        for name, cfg in ((SCALED_SP, sp), (SCALED_BOTH, replace(sp, min_area=area))):
+            out[name] = score([detect(f, b, sp_books, cfg, None, c)
+                               for (f, b), c in progress(list(zip(pairs, caches)), desc=name)], test)
+        out[SCALED_BASELINE] = score([template_detections(template_probability(m, template),
+                                                          thresholds[BASELINE], area)
+                                      for m in masks], test)
     return out
 
 
@@ -176,9 +254,12 @@ def _finite_or_none(value: float) -> float | None:
     return None if value is None or not math.isfinite(float(value)) else float(value)
 
 
-def _row(setting: str, name: str, seed: int, threshold: float, metrics: dict) -> dict:
-    """One results row: a variant's metrics and counts on one seed, its threshold."""
+def _row(setting: str, name: str, seed: int, threshold: float | None, metrics: dict,
+         tune_box_f1: float | None = None) -> dict:
+    """One results row: a variant's metrics and counts on one seed, its tuned threshold (the
+    band's width; ``None`` where there is nothing to tune) and its box F1 on the tuning seed."""
     return {"setting": setting, "method": name, "seed": seed, "threshold": threshold,
+            "tune_box_f1": tune_box_f1,
             **{m: _finite_or_none(metrics[m]) for m in METRICS},
             **{c: int(metrics[c]) for c in COUNTS}}
 
@@ -225,18 +306,25 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         if ckpt.finished:
             # every row holds its variant's tuned threshold (variants, then the baseline, as tuned):
             # a resumed run reads them back instead of tuning again
-            first = ckpt.done(ckpt.finished[0])
+            first = [r for r in ckpt.done(ckpt.finished[0]) if r["method"] not in SCALED]
             tuned = {r["method"]: r["threshold"] for r in first}
+            tune_f1 = {r["method"]: r["tune_box_f1"] for r in first}
         else:
-            tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data)
+            tune_f1 = {}
+            tuned = tune_thresholds(args.tune_frames, args.train_frames, config, args.data,
+                                    tune_f1=tune_f1)
         display.done("tuning the thresholds", reused=bool(ckpt.finished))
+        if args.shift == "camera":
+            # the scale-aware rows reuse the full detector's and the baseline's tuning
+            for name, like in ((SCALED_SP, FULL), (SCALED_BOTH, FULL), (SCALED_BASELINE, BASELINE)):
+                tuned[name], tune_f1[name] = tuned[like], tune_f1[like]
 
         def seed_rows(seed: int) -> list[dict]:
             rows = []
             for setting, shift in settings.items():
                 scores = run_seed(seed, args.frames, args.train_frames, config, args.data,
-                                  tuned, **shift)
-                rows.extend(_row(setting, name, seed, tuned[name], metrics)
+                                  tuned, tune_f1=tune_f1, **shift)
+                rows.extend(_row(setting, name, seed, tuned[name], metrics, tune_f1[name])
                             for name, metrics in scores.items())
                 display.done(f"seed {seed}" + (f", {setting}" if setting else ""))
             return rows
@@ -250,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
                         train_frames=args.train_frames, cpu_seconds=run.cpu_seconds,
                         tune_seed=TUNE_SEED, tune_frames=args.tune_frames,
                         threshold_grid=list(THRESHOLDS), thresholds=tuned,
+                        band_widths=list(BAND_WIDTHS), tune_box_f1=tune_f1,
                         train_body="default", test_settings=settings)
     for setting in settings:
         print(f"{setting or 'variant':44s} " + " ".join(f"{m:>15s}" for m in METRICS))
@@ -261,7 +350,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
                 f"{v.mean():9.3f}±{v.std(ddof=1):.3f}" if len(v) > 1 else
                 f"{v.mean():9.3f} (1 seed)" if len(v) else f"{'n/a':>15s}"
                 for v in vals.values()))
-    print("tuned thresholds: " + ", ".join(f"{n}: {t:.2f}" for n, t in tuned.items()))
+    print("tuned thresholds (band: width): " + ", ".join(
+        f"{n}: {'-' if t is None else f'{t:.2f}'}" for n, t in tuned.items()))
     ckpt.finish()
     print(f"wrote {path}")
     return rows

@@ -72,6 +72,42 @@ def template_probability(mask: np.ndarray, template: ShapeTemplate) -> np.ndarra
     return out
 
 
+def template_occupancy(mask: np.ndarray, template: ShapeTemplate) -> np.ndarray:
+    """(H, W) map: the template's occupancy at each foreground pixel (0 elsewhere), i.e. how
+    likely a walking person is to cover that pixel; its mean over a superpixel is that
+    superpixel's person-likeness when the template is the person model."""
+    out = np.zeros(mask.shape)
+    if mask.any():
+        ys, xs, r, c = _canonical_coords(mask, template.size)
+        out[ys, xs] = template.occupancy[r, c]
+    return out
+
+
+def band_probability(mask: np.ndarray, width: float) -> np.ndarray:
+    """Trivial baseline's map (H, W): 1 at foreground pixels farther than ``width`` times the
+    person's height from the head axis (where arms and legs rarely reach), 0 elsewhere."""
+    if not 0.0 <= width <= 1.0:
+        raise ValueError(f"width must be a fraction of the height in [0, 1], got {width}")
+    out = np.zeros(mask.shape)
+    if mask.any():
+        _, axis_x, h = person_frame(mask)
+        ys, xs = np.nonzero(mask)
+        far = np.abs(xs - axis_x) > width * h
+        out[ys[far], xs[far]] = 1.0
+    return out
+
+
+def band_detections(mask: np.ndarray, width: float, min_area: int = 50) -> list[Detection]:
+    """Trivial baseline: :func:`band_probability`, opened, as connected components of
+    >= ``min_area`` pixels (no person model beyond 'a vertical band around the head')."""
+    return template_detections(band_probability(mask, width), 0.5, min_area)
+
+
+def whole_foreground_detections(mask: np.ndarray, min_area: int = 50) -> list[Detection]:
+    """Trivial baseline: every foreground component of >= ``min_area`` pixels is one object."""
+    return threshold_components(mask.astype(float), 0.5, min_area)
+
+
 def template_detect(frame: np.ndarray, background: np.ndarray, template: ShapeTemplate,
                     threshold: float = 0.7, min_area: int = 50, fg_threshold: float = 25.0) -> list[Detection]:
     """Baseline detector: foreground pixels where the template's occupancy is below

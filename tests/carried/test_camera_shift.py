@@ -67,9 +67,11 @@ def test_camera_shift_cli_scores_both_scales_tuned_on_default_ones(tmp_path, mon
     assert not (tmp_path / cli.FILENAME).exists() and not (tmp_path / cli.SHIFT_FILENAME).exists()
     rows = payload["rows"]
     assert {r["setting"] for r in rows} == set(cli.CAMERA_SETTINGS)
-    assert len(rows) == 2 * 5
-    for setting in cli.CAMERA_SETTINGS:
-        assert {r["method"] for r in rows if r["setting"] == setting} == {*cli.variants(), cli.BASELINE}
+    base = {*cli.variants(), cli.BEST_SINGLE, cli.BASELINE, cli.BAND, cli.WHOLE}
+    assert len(rows) == 2 * len(base) + len(cli.SCALED)
+    for setting, shift in cli.CAMERA_SETTINGS.items():
+        assert {r["method"] for r in rows if r["setting"] == setting} == (
+            base | set(cli.SCALED) if shift else base)
     assert payload["command"].endswith("--shift camera")
     assert payload["test_settings"] == {k: v for k, v in cli.CAMERA_SETTINGS.items()}
     # only test frames of the test seed are scaled, and only the camera: codebooks, template

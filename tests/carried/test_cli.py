@@ -25,17 +25,19 @@ def test_cli_writes_per_seed_rows_under_results_of_the_cwd(tmp_path, monkeypatch
     assert _snapshot() == before, "the CLI wrote into book/ without --publish"
     payload = json.loads((tmp_path / "results" / cli.FILENAME).read_text())
     methods = [r["method"] for r in payload["rows"]]
-    assert len(rows) == len(methods) == 5 and cli.BASELINE in methods
+    assert len(rows) == len(methods) == len(cli.variants()) + 4 and cli.BASELINE in methods
+    assert {cli.BEST_SINGLE, cli.BAND, cli.WHOLE} <= set(methods)
     assert {r["seed"] for r in payload["rows"]} == {2} and payload["seeds"] == [2]
     assert payload["command"] == "python -m companion.carried " + " ".join(a for a in TINY if a != "--no-progress")
     f1 = [s for s in payload["summary"] if s["metric"] == "box_f1"]
-    assert len(f1) == 5 and all(s["n"] == 1 and s["higher_is_better"] and 0 <= s["mean"] <= 1 for s in f1)
+    assert len(f1) == len(methods) and all(s["n"] == 1 and s["higher_is_better"] and 0 <= s["mean"] <= 1 for s in f1)
     assert payload["frames_per_seed"] == 3 and payload["train_frames"] == 48
     assert payload["tune_seed"] == cli.TUNE_SEED and payload["tune_frames"] == 3
     # every row records the threshold its variant was tuned to, one from the shared grid
     tuned = payload["thresholds"]
     assert all(r["threshold"] == tuned[r["method"]] for r in payload["rows"])
-    assert all(r["threshold"] in cli.THRESHOLDS for r in payload["rows"])
+    assert all(r["threshold"] in cli.THRESHOLDS for r in payload["rows"]
+               if r["method"] not in (cli.BAND, cli.WHOLE))
     assert "baseline" in capsys.readouterr().out
 
 
@@ -118,7 +120,8 @@ def test_tuning_reads_only_the_tuning_seed_and_all_variants_get_thresholds(monke
     assert tune_seeds == {cli.TUNE_SEED, 100 + cli.TUNE_SEED}
     assert not tune_seeds & {2, 3, 102, 103}
     # both test seeds use the one set of thresholds tuned before them
-    assert used[2] == used[3] and set(used[2]) == {*cli.variants(), cli.BASELINE}
+    assert used[2] == used[3] and set(used[2]) == {*cli.variants(), cli.BEST_SINGLE,
+                                                   cli.BASELINE, cli.BAND, cli.WHOLE}
 
 
 def test_no_codebook_gets_a_threshold_inside_its_probability_range():
@@ -129,8 +132,8 @@ def test_no_codebook_gets_a_threshold_inside_its_probability_range():
     configs = {"codebook": cli.replace(base, use_edges=False),
                "no codebook": cli.replace(base, use_edges=False, use_codebook=False)}
     tuned = cli.tune_thresholds(12, 48, configs=configs)
-    assert set(tuned) == {*configs, cli.BASELINE}
-    assert all(t in cli.THRESHOLDS for t in tuned.values())
+    assert set(tuned) == {*configs, cli.BASELINE, cli.BAND, cli.WHOLE}
+    assert all(t in cli.THRESHOLDS for n, t in tuned.items() if n not in (cli.BAND, cli.WHOLE))
     assert tuned["no codebook"] <= 0.5 < base.threshold
     frames = cli.datasets.load("walkers", n_frames=12, seed=cli.TUNE_SEED)
     pairs = list(zip(frames.frames, frames.backgrounds))
@@ -142,13 +145,13 @@ def test_no_codebook_gets_a_threshold_inside_its_probability_range():
     assert at[base.threshold] == 0.0 < at[tuned["no codebook"]]
 
 
-def test_ablation_file_tunes_no_codebook_apart_from_the_full_detector():
+def test_ablation_file_tunes_no_person_model_apart_from_the_full_detector():
     payload = json.loads((BOOK_RESULTS / cli.FILENAME).read_text())
     t = payload["thresholds"]
     full = t["full (multi-scale, codebook, edges)"]
-    assert t["no codebook"] <= 0.75 and t["no codebook"] != full
+    assert t[cli.NO_MODEL] <= 0.75 and t[cli.NO_MODEL] != full
     assert payload["tune_seed"] not in payload["seeds"]
-    assert set(payload["threshold_grid"]) >= set(t.values())
+    assert set(payload["threshold_grid"]) >= {v for n, v in t.items() if n not in (cli.BAND, cli.WHOLE)}
 
 
 def test_tuned_threshold_is_the_best_on_the_grid():
@@ -160,8 +163,8 @@ def test_tuned_threshold_is_the_best_on_the_grid():
 def test_untuned_run_seed_keeps_the_old_thresholds(monkeypatch):
     seen = []
     real = cli.detect
-    monkeypatch.setattr(cli, "detect", lambda f, b, books, cfg:
-                        seen.append(cfg.threshold) or real(f, b, books, cfg))
+    monkeypatch.setattr(cli, "detect", lambda f, b, books, cfg, *a:
+                        seen.append(cfg.threshold) or real(f, b, books, cfg, *a))
     cli.run_seed(2, 2, 48)
     assert set(seen) == {cli.DetectorConfig().threshold}
 

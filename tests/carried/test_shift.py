@@ -45,7 +45,7 @@ def test_shift_cli_scores_both_bodies_tuned_on_default_ones(tmp_path, monkeypatc
     payload = json.loads((tmp_path / cli.SHIFT_FILENAME).read_text())
     assert not (tmp_path / cli.FILENAME).exists()
     assert {r["setting"] for r in payload["rows"]} == set(cli.SHIFT_SETTINGS)
-    assert len(payload["rows"]) == 2 * 5
+    assert len(payload["rows"]) == 2 * (len(cli.variants()) + 4)
     assert payload["command"].endswith("--shift")
     # only test frames are shifted: codebooks, template and thresholds see default ones
     assert {s for s, body in bodies if body == "shifted"} == {2}
