@@ -344,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         print(f"{setting or 'variant':44s} " + " ".join(f"{m:>15s}" for m in METRICS))
         for name in dict.fromkeys(r["method"] for r in rows):
             mine = [r for r in rows if r["method"] == name and r["setting"] == setting]
+            if not mine:  # a row of another setting only (the camera's scale-aware rows)
+                continue
             vals = {m: np.array([r[m] for r in mine if r[m] is not None])
                     for m in METRICS}
             print(f"{name:44s} " + " ".join(
