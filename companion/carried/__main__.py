@@ -7,7 +7,12 @@ walkers who carry nothing (data seed ``100 + seed``), and every variant is score
 test frames (data seed ``seed``). Before that, every variant's detection threshold, and
 the baseline's, is tuned the same way: the best box F1 over one grid (``THRESHOLDS``) on
 ``--tune-frames`` frames of the tuning seed ``TUNE_SEED`` = 1 (codebooks and template
-learned on data seed 101), which is never a test seed. Writes ``ablation.json`` (one row
+learned on data seed 101), which is never a test seed. The variants (:func:`variants`): the full
+detector, each of its scales alone (and :data:`BEST_SINGLE`, the one of best box F1 on the
+tuning seed), the multi-scale map merged on the coarsest labels, the template's occupancy as
+the person model in the same pipeline, no person model, no edge support; then the pixel-wise
+template baseline and two trivial ones (:data:`BAND`, its width tuned on the tuning seed over
+``BAND_WIDTHS``, and :data:`WHOLE`). Writes ``ablation.json`` (one row
 per variant and seed, with the variant's tuned ``threshold``) under ``./results`` or
 ``--out``; ``make results CH=carried`` writes the book's copy.
 
@@ -19,7 +24,7 @@ walks (heavier builds, half of them in long coats; ``walkers(body="shifted")``) 
 camera`` shifts the camera scale: the same scenes on a ``CAMERA_SCALE`` times finer pixel
 grid (``walkers(camera_scale=1.5)``: every person, object and path 1.5 times as many
 pixels) and writes ``ablation_camera.json`` with ``setting`` "default camera" or "closer
-camera (x1.5)".
+camera (x1.5)"; the closer camera adds the scale-aware rows (:data:`SCALED`).
 """
 
 from __future__ import annotations
