@@ -1,5 +1,6 @@
 """AliNet (Sun et al., AAAI 2020): entity alignment with gated multi-hop neighbourhood aggregation."""
 
+from companion.alinet.baselines import degree_features, degree_matching
 from companion.alinet.graph import (check_pairs, distant_neighbours, gcn_adjacency, gcn_align_adjacency, joint_edges, joint_triples,
                                     two_hop_edges)
 from companion.alinet.layers import (AliNetLayer, DistantAttention, Gate, GCNLayer, aggregate, attention_scores,
@@ -14,7 +15,7 @@ from companion.alinet.training import (VARIANTS, AlignInputs, Config, augment_li
 __all__ = [
     "AliNet", "AliNetLayer", "AlignInputs", "Config", "DistantAttention", "GCNAlign", "GCNLayer", "Gate",
     "VARIANTS", "aggregate", "alignment_loss", "attention_scores", "augment_links", "batch_standardize",
-    "build_model", "check_pairs", "csls", "distant_neighbours", "evaluate_alignment", "fit", "gate", "gcn_adjacency",
+    "build_model", "check_pairs", "csls", "degree_features", "degree_matching", "distant_neighbours", "evaluate_alignment", "fit", "gate", "gcn_adjacency",
     "gcn_align_adjacency", "gcn_align_loss", "joint_edges", "joint_triples", "prepare", "ranking_metrics",
     "ranks_of_matches", "relation_loss", "run_variant", "sample_negatives", "sample_uniform_corruptions",
     "split_seed_pairs", "test_metrics", "two_hop_edges",

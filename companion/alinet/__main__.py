@@ -6,7 +6,8 @@ on a validation slice (``--valid-ratio``) of the *seed* pairs, never the test pa
 configuration with the best validation Hits@1; AliNet's ablation variants share AliNet's choice.
 Then every ``--variants`` runs at every noise level for every seed (data and model seeded alike), and
 the file gets one row per (noise, method, seed), plus a ``random`` row (the exact Hits@k and MRR of a
-random ranking of the test candidates). Writes ``<tag>_ablation.json`` into ``./results`` (``--out``
+random ranking of the test candidates). The variant ``"degree matching"`` (opt-in) adds the
+training-free degree matcher of :func:`~companion.alinet.baselines.degree_matching`, untuned. Writes ``<tag>_ablation.json`` into ``./results`` (``--out``
 a folder or a .json path; ``--publish`` writes ``book/04_alinet/results/``), where ``<tag>`` is
 ``kg_pair_<base>`` or ``kg_pair_synthetic``. Finished noise levels (tuning) and seeds are saved as they
 end, so a killed run resumes when rerun with the same command.
@@ -22,11 +23,13 @@ from typing import Sequence
 import torch
 
 from companion import data
+from companion.alinet.baselines import degree_matching
 from companion.alinet.training import VARIANTS, Config, fit, prepare
 from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, float_list,
                            int_at_least, int_list, require_packages, run_seeds, start_run, str_list)
 from companion.data.kg_pair import PYKEEN_KGS
 from companion.results import SeedCheckpoint, load_results, save_results, summary_table
+from companion.utils import Timer
 
 METRICS = {"hits@1": True, "hits@10": True, "mrr": True, "valid_hits@1": True, "best_epoch": None,
            "seconds": False}
@@ -37,13 +40,18 @@ DEFAULT_VARIANTS = ["GCN-Align", "AliNet w/o distant", "AliNet w/o attention", "
                     "AliNet w/o augmentation", "AliNet"]
 # The same budget for both families: 2 learning rates x 2 margins, epochs by early stopping on validation.
 # AliNet: Adam around the official 0.001 and margin 1.5; GCN-Align: SGD around its code's 25 and margin 3.
+# Trivial baselines with nothing to train or tune, run beside the variants when named in --variants.
+TRIVIAL = ("degree matching",)
 GRIDS = {
     "alinet": {"lr": [0.001, 0.005], "neg_margin": [1.0, 1.5]},
     "gcn_align": {"lr": [5.0, 25.0], "neg_margin": [1.0, 3.0]},
 }
 
 
-def family(variant: str) -> str:
+def family(variant: str) -> str | None:
+    """The tuning family of ``variant``; ``None`` for a trivial baseline, which has nothing to tune."""
+    if variant in TRIVIAL:
+        return None
     return VARIANTS[variant].get("model", "alinet")
 
 
@@ -70,9 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="maximum training epochs (early stopping on validation Hits@1)")
     add_list_argument(p, "--dims", int_list(1), default=list(Config.dims),
                       help="embedding size, then one output size per layer, space-separated (>= 2 entries)")
-    add_list_argument(p, "--variants", str_list(tuple(VARIANTS)), default=DEFAULT_VARIANTS,
+    add_list_argument(p, "--variants", str_list((*VARIANTS, *TRIVIAL)), default=DEFAULT_VARIANTS,
                       help="methods to run, space-separated; quote names with spaces, e.g. 'AliNet w/o gate' "
-                           f"(default: all but {', '.join(repr(v) for v in VARIANTS if v not in DEFAULT_VARIANTS)})")
+                           f"(default: all but {', '.join(repr(v) for v in (*VARIANTS, *TRIVIAL) if v not in DEFAULT_VARIANTS)})")
     p.add_argument("--valid-ratio", type=float_in(0.01, 0.5), default=0.2,
                    help="share of the seed pairs held out for validation (tuning and early stopping)")
     p.add_argument("--num-counterparts", type=int_at_least(10), default=None,
@@ -129,6 +137,14 @@ def random_row(noise: float, seed: int, n: int) -> dict:
             "hits@10": min(10, n) / n, "mrr": mrr, "valid_hits@1": None, "best_epoch": None, "seconds": 0.0}
 
 
+def degree_row(noise: float, seed: int, inputs) -> dict:
+    """The training-free degree matcher on ``inputs``' test pairs (no seeds, no tuning)."""
+    with Timer() as timer:
+        metrics = degree_matching(inputs.pair, inputs.test - torch.tensor([0, inputs.n1]))
+    return {"setting": {"noise": noise}, "method": "degree matching", "seed": seed, **metrics,
+            "valid_hits@1": None, "best_epoch": None, "seconds": timer.seconds}
+
+
 def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: SeedCheckpoint,
         seed_ckpt: SeedCheckpoint, display: RunProgress | None = None) -> tuple[list[dict], dict, dict]:
     """Tune at every noise level, then run every variant at every level for each seed.
@@ -137,7 +153,7 @@ def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: 
     ``len(noises) * (1 + len(seeds))`` in all.
     """
     noises = args.noises if args.noises is not None else DEFAULT_NOISES
-    families = sorted({family(v) for v in args.variants}, key=["alinet", "gcn_align"].index)
+    families = sorted({family(v) for v in args.variants} - {None}, key=["alinet", "gcn_align"].index)
     # the tuning checkpoint's "seeds" are the indices of the noise levels
     tuned = run_seeds(range(len(noises)), lambda i: [tune(args, cfg, noises[i], families)], checkpoint=tune_ckpt,
                       display=display, label=lambda i: f"tuning, noise {noises[i]:g}")
@@ -155,6 +171,9 @@ def run(args: argparse.Namespace, seeds: Sequence[int], cfg: Config, tune_ckpt: 
             record_sizes(noise, seed, inputs)
             rows.append(random_row(noise, seed, len(inputs.test)))
             for variant in args.variants:
+                if variant == "degree matching":
+                    rows.append(degree_row(noise, seed, inputs))
+                    continue
                 chosen = tuning[noise][family(variant)]["chosen"]
                 res = fit(inputs, cfg, seed=seed, desc=f"{variant} noise={noise:g} seed={seed}",
                           **{**VARIANTS[variant], **chosen})
@@ -198,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Path]:
                  num_counterparts=(args.num_counterparts or DEFAULT_COUNTERPARTS)
                  if args.data == "kg_pair_synthetic" else None,
                  noises=noises, variants=args.variants, valid_ratio=args.valid_ratio, config=cfg.__dict__,
-                 variant_overrides={v: VARIANTS[v] for v in args.variants}, grids=GRIDS,
+                 variant_overrides={v: VARIANTS[v] for v in args.variants if v in VARIANTS}, grids=GRIDS,
                  tuning=[{"noise": nz, **tuning[nz]} for nz in noises], split_sizes=sizes,
                  torch_threads=torch.get_num_threads())
     path = save_results(run_.path(name), rows, seeds=run_.seeds, command=run_.command, metrics=METRICS,

@@ -125,3 +125,23 @@ def test_kg_pair_without_pykeen_exits_2_with_the_install_command(monkeypatch, tm
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and 'pip install "mlbook-companion[chapters]"' in err and "pykeen" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_degree_matching_variant_writes_untuned_rows(tmp_path, monkeypatch):
+    import torch
+
+    from companion import data
+    from companion.alinet import degree_matching, prepare
+
+    def no_fit(*a, **k):
+        raise AssertionError("degree matching has nothing to train")
+
+    monkeypatch.setattr(cli, "fit", no_fit)
+    paths = cli.main(["--data", "kg_pair", "--noises", "0.5", "--variants", "degree matching", "--seeds", "1",
+                      "--valid-ratio", "0.3", "--no-progress", "--out", str(tmp_path)])
+    payload = load_results(paths["ablation"])
+    rows = [r for r in payload["rows"] if r["method"] == "degree matching"]
+    assert len(rows) == 1 and rows[0]["best_epoch"] is None and payload["tuning"][0] == {"noise": 0.5}
+    inp = prepare(data.load("kg_pair", base="umls", noise=0.5, seed=1), seed=1, valid_ratio=0.3)
+    direct = degree_matching(inp.pair, inp.test - torch.tensor([0, inp.n1]))
+    assert rows[0]["hits@1"] == direct["hits@1"] and rows[0]["mrr"] == direct["mrr"]
