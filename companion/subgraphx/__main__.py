@@ -1,7 +1,9 @@
 """CLI: ``python -m companion.subgraphx --dataset ba2motifs --graphs 40``.
 
 Per seed: generates the data (BA-2Motifs: 80 % of the graphs train the GNN, 10 % are validation,
-10 % test), trains the GNN, tunes GNNExplainer and PGExplainer on validation items by motif
+10 % test), trains the GNN and passes it through the gate of :mod:`companion.subgraphx.gate`
+(per-class accuracy and the oracle's per-class Fidelity on validation items, checked before any
+explaining; a failing GNN is retrained with a derived seed, every attempt recorded), tunes GNNExplainer and PGExplainer on validation items by motif
 accuracy (:mod:`companion.subgraphx.tune`), then explains ``--graphs`` test graphs (classes
 alternating; BA-Shapes: test motif nodes) with SubgraphX at DIG's settings, the two tuned
 baselines, a random connected subgraph and the ground-truth motif (an oracle), prints the
@@ -9,13 +11,22 @@ summary and writes ``<dataset>.json`` into ``./results`` (``--out``; ``--publish
 ``book/03_subgraphx/results/``). A seed changes the generated data, the GNN's initialisation and
 batch order, the explainers' initialisation and sampling, SubgraphX's Monte Carlo samples, the
 random baseline and the tie-breaks. Each finished seed is checkpointed, so a killed run resumes.
+On BA-Shapes every method's set holds the explained node (SubgraphX never prunes it, Random and
+the oracle grow from it, GNNExplainer and PGExplainer give it and their ``k - 1`` best others).
+
+Seeds can run in separate processes (``--seeds 1 --out r/seed1.json``) and be assembled into one
+file by the same command with all seeds and ``--reuse r/seed*.json``: the seeds those files hold
+are taken from them (their settings must match this command's), the others are computed, and
+the recorded command omits ``--reuse`` (rerunning it computes every seed, with the same rows).
 
 The file's ``rows`` hold one record per seed: per size limit ``k`` (setting ``{"k": k}``) and
 method, the means over the explained items (overall, per class ``_y<c>`` and class-balanced
 ``_bal``); ``{"setting": "model", "method": "GNN"}`` the GNN's accuracies; setting
 ``"validation"`` the tuned baselines' and random's validation motif accuracy and the chosen
-settings; ``{"setting": "training", "method": "PGExplainer"}`` PGExplainer's training CPU time.
-``items`` keeps every (seed, item, method, k) record and ``tuning`` every grid point.
+settings; ``{"setting": "gate", "method": "GNN"}`` the accepted GNN's trainings (``attempts``),
+training seed and per-class validation accuracy and oracle Fidelity; ``{"setting": "training", "method": "PGExplainer"}`` PGExplainer's training CPU time.
+``items`` keeps every (seed, item, method, k) record, ``tuning`` every grid point and ``gate``
+every training attempt.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import torch
 from companion import data
 from companion.cli import add_list_argument, chapter_parser, cli_entry, int_at_least, int_list, run_seeds, start_run
 from companion.results import load_results, save_results, summary_table
+from companion.subgraphx import gate
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
                                      train_node_classifier)
@@ -52,11 +64,14 @@ CLASS_METRICS = {f"{m}_{c}": higher for m, higher in (("fid_plus", True), ("fid_
 METRICS = {"sparsity": None, "fid_plus": True, "fid_minus": False, "characterization": True,
            "prob_fid_plus": True, "prob_fid_minus": False, "motif_acc": True, **CLASS_METRICS,
            "characterization_bal": True, "seconds": False, "items": None, "val_motif_acc": True,
-           "train_acc": True, "test_acc": True, "train_seconds": False}
+           "train_acc": True, "test_acc": True, "train_seconds": False, "attempts": None,
+           **{f"{m}_y{c}": True for m in ("acc", "oracle_fid") for c in range(4)}}
 TIMING = ["seconds", "train_seconds"]
 SEED_CHANGES = ("the generated data set (graphs or the BA-Shapes graph and its split), the GNN's initialisation "
                 "and batch order, GNNExplainer's and PGExplainer's initialisation and sampling, SubgraphX's "
-                "Monte Carlo samples, the random baseline, the oracle's growth and the tie-breaks of top-k")
+                "Monte Carlo samples, the random baseline, the oracle's growth and the tie-breaks of top-k; a GNN "
+                "that fails the gate is retrained with seed + 1000 x attempt on the same data (file: gate)")
+NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not change a number
 
 
 EXAMPLES = [
@@ -96,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training graphs (BA-Shapes: motif nodes) PGExplainer trains on")
     p.add_argument("--val-items", type=int_at_least(1), default=40,
                    help="validation graphs (or nodes) on which the baselines are tuned")
+    p.add_argument("--gate-acc", type=float, default=gate.MIN_CLASS_ACC,
+                   help="the gate: least accuracy of the GNN on each explained class (validation items)")
+    p.add_argument("--gate-fid", type=float, default=gate.MIN_ORACLE_FIDELITY,
+                   help="the gate: least mean oracle Fidelity (probability drop when the true motif is removed) "
+                        "on each explained class (validation items)")
+    p.add_argument("--max-retrains", type=int_at_least(1), default=gate.MAX_ATTEMPTS,
+                   help="GNN trainings per seed (derived seeds) before a run that no GNN passes stops")
+    p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
+                   help="one-seed results files of this same command (other --seeds, --out): their seeds are "
+                        "taken from them, not recomputed; not part of the recorded command")
     return p
 
 
@@ -108,6 +133,10 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--ks: size limits must be distinct, got {args.ks}")
     if len(set(args.pg_epochs)) != len(args.pg_epochs):
         p.error(f"--pg-epochs: training lengths must be distinct, got {args.pg_epochs}")
+    if not 0.0 <= args.gate_acc <= 1.0:
+        p.error(f"--gate-acc: an accuracy in [0, 1], got {args.gate_acc}")
+    if not -1.0 <= args.gate_fid <= 1.0:
+        p.error(f"--gate-fid: a probability drop in [-1, 1], got {args.gate_fid}")
     if args.dataset == "ba_shapes" and args.num_graphs is not None:
         p.error("--num-graphs sets the BA-2Motifs data set size; BA-Shapes is one graph (drop it)")
     if args.dataset == "ba2motifs":
@@ -170,9 +199,27 @@ def _tune(args, model, task_level, pg_train, val, node_data, seed):
     return explainers, rows, grid
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
-    """One seed: data, GNN, tuned baselines, explanations; (per-seed rows, per-item rows, grid rows)."""
-    seed_everything(seed)  # GNNExplainer's and PGExplainer's masks start from torch's global stream
+def _gated(args: argparse.Namespace, seed: int, fit, report) -> tuple[torch.nn.Module, list[dict]]:
+    """The first GNN of ``fit(train_seed)`` that passes the gate; (model, attempt records)."""
+    def train(ts: int) -> torch.nn.Module:
+        seed_everything(ts)  # the GNN's initialisation
+        return fit(ts)
+
+    model, attempts = gate.train_gated(train, report, seed, min_acc=args.gate_acc, min_fid=args.gate_fid,
+                                       max_attempts=args.max_retrains)
+    seed_everything(seed)  # the explainers' masks start from torch's global stream, whatever the attempts
+    return model, [{"seed": seed, **a} for a in attempts]
+
+
+def _gate_row(seed: int, attempts: list[dict]) -> dict:
+    last = attempts[-1]
+    return {"setting": "gate", "method": "GNN", "seed": seed, "attempts": len(attempts),
+            **{k: v for k, v in last.items() if k.startswith(("acc_y", "oracle_fid_y", "train_seed"))}}
+
+
+def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """One seed: data, gated GNN, tuned baselines, explanations; (per-seed rows, per-item rows, grid
+    rows, gate attempts)."""
     ks = sorted(args.ks)
     cfg = subgraphx_config(args)
     items: list[dict] = []
@@ -180,8 +227,14 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
         graphs = data.load("ba2motifs", num_graphs=args.num_graphs or 1000, seed=seed)
         n_train, n_val, _ = split_sizes(len(graphs))
         train, val, test = graphs[:n_train], graphs[n_train:n_train + n_val], graphs[n_train + n_val:]
-        model = GNNGraphClassifier(graphs[0].num_features, 2)
-        train_graph_classifier(model, train, epochs=args.epochs or 80, seed=seed)
+
+        def fit(ts):
+            m = GNNGraphClassifier(graphs[0].num_features, 2)
+            train_graph_classifier(m, train, epochs=args.epochs or 80, seed=ts)
+            return m
+
+        # the gate reads every validation graph (the baselines are tuned on the first --val-items)
+        model, attempts = _gated(args, seed, fit, lambda m: gate.class_report(m, val, classes=(0, 1), seed=seed))
         model_acc = {"train_acc": graph_accuracy(model, train), "test_acc": graph_accuracy(model, test)}
         explainers, rows, grid = _tune(args, model, "graph", train[: args.pg_train],
                                        alternate_classes(val, [int(g.y) for g in val])[: args.val_items], None, seed)
@@ -192,9 +245,19 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
                 subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y))]
     else:
         g = data.load("ba_shapes", seed=seed)
-        model = GNNNodeClassifier(g.num_features, 4)
-        model_acc = train_node_classifier(model, g, epochs=args.epochs or 300)
         motif_train = torch.nonzero(g.train_mask & g.node_mask).flatten().tolist()
+        fitted = {}
+
+        def fit(ts):
+            m = GNNNodeClassifier(g.num_features, 4)
+            fitted[id(m)] = train_node_classifier(m, g, epochs=args.epochs or 300)
+            return m
+
+        # BA-Shapes has no validation split: the gate reads the training-split motif nodes (never
+        # explained in the test); the explained classes are the three house roles
+        model, attempts = _gated(args, seed, fit, lambda m: gate.class_report(
+            m, motif_train, node_data=g, classes=(1, 2, 3), seed=seed))
+        model_acc = fitted[id(model)]
         motif_test = torch.nonzero(g.test_mask & g.node_mask).flatten().tolist()
         # validation nodes: training-split motif nodes that PGExplainer does not train on
         pg_nodes, val_nodes = motif_train[: args.pg_train], motif_train[args.pg_train: args.pg_train + args.val_items]
@@ -205,40 +268,99 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
             items += [{"seed": seed, **r} for r in compare_on_item(
                 model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers, node_idx=v,
                 subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y[v]))]
-    rows = [{"setting": "model", "method": "GNN", "seed": seed, **model_acc}, *rows]
+    rows = [{"setting": "model", "method": "GNN", "seed": seed, **model_acc}, _gate_row(seed, attempts), *rows]
     for k in ks:
         for s in summarize(items, k):
             n = s.pop("n")
             rows.append({"setting": {"k": s.pop("k")}, "method": s.pop("method"), "seed": seed, "items": n, **s})
-    return rows, items, grid
+    return rows, items, grid, attempts
+
+
+def settings_of(args: argparse.Namespace) -> dict:
+    """The flags that change a number (what two files must share to be assembled into one)."""
+    return {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+
+
+def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, dict], list[dict]]:
+    """The record of each seed that ``--reuse`` files hold, checked against this run (flag errors),
+    and where they came from (each file's name, seeds, wall time and date)."""
+    records: dict[int, dict] = {}
+    sources: list[dict] = []
+    want = {k: v for k, v in settings_of(args).items() if k != "seeds"}
+    for f in args.reuse or []:
+        try:
+            payload = load_results(f)
+        except (FileNotFoundError, ValueError) as e:
+            p.error(f"--reuse {f}: {e}")
+        got = {k: v for k, v in payload.get("settings", {}).items() if k != "seeds"}
+        if got != want:
+            diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+            p.error(f"--reuse {f}: made with other settings than this command ({', '.join(diff)} differ)")
+        for seed in payload["seeds"]:
+            if seed not in args.seeds:
+                p.error(f"--reuse {f}: holds seed {seed}, which --seeds {' '.join(map(str, args.seeds))} lacks")
+            if seed in records:
+                p.error(f"--reuse: seed {seed} is in two files")
+            records[seed] = {key: [r for r in payload[key] if r["seed"] == seed]
+                             for key in ("rows", "items", "tuning", "gate")}
+        sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
+                        "date": payload.get("date")})
+    return records, sources
+
+
+def strip_reuse(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--reuse FILE ...`` (it changes where rows come from, not what they are)."""
+    out, skipping = [], False
+    for arg in argv:
+        if arg == "--reuse":
+            skipping = True
+        elif skipping and not arg.startswith("--"):
+            continue
+        elif not arg.startswith("--reuse="):
+            skipping = False
+            out.append(arg)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
     p = build_parser()
     args = p.parse_args(argv)
     check_args(p, args)
+    reused, sources = check_reuse(p, args)
+    argv = strip_reuse(sys.argv[1:] if argv is None else argv)
     run = start_run(p, args, module="companion.subgraphx", chapter="03_subgraphx", argv=argv)
     name = f"{args.dataset}.json"
     checkpoint = run.checkpoint(name)
+    for seed, record in sorted(reused.items()):
+        if checkpoint.done(seed) is None:
+            checkpoint.save(seed, [record])
 
     def seed_record(seed: int) -> list[dict]:
-        seed_rows, seed_items, seed_grid = run_seed(args, seed)
-        return [{"rows": seed_rows, "items": seed_items, "tuning": seed_grid}]
+        seed_rows, seed_items, seed_grid, seed_gate = run_seed(args, seed)
+        return [{"rows": seed_rows, "items": seed_items, "tuning": seed_grid, "gate": seed_gate}]
 
     with run.progress(len(run.seeds)) as display:  # a unit: one seed (every k is scored on the same items)
         records = run_seeds(run.seeds, seed_record, checkpoint=checkpoint, display=display)
     rows = [r for record in records for r in record["rows"]]
     items = [r for record in records for r in record["items"]]
     grid = [r for record in records for r in record["tuning"]]
+    attempts = [r for record in records for r in record["gate"]]
+    # an assembled file's wall time is its seeds' (in their own processes) plus this run's
+    wall = run.wall_seconds + sum(src["wall_seconds"] or 0.0 for src in sources if src["seeds"])
+    assembled = {"assembled_from": sources} if sources else {}
     path = save_results(run.path(name), rows, seeds=run.seeds, command=run.command,
-                        metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds, items=items, tuning=grid,
+                        metrics=METRICS, timing=TIMING, wall_seconds=wall, items=items, tuning=grid,
+                        gate=attempts, gate_bounds={"min_class_acc": args.gate_acc,
+                                                    "min_oracle_fid": args.gate_fid, "k": gate.GATE_K,
+                                                    "max_attempts": args.max_retrains},
+                        settings=settings_of(args), **assembled,
                         subgraphx_config=subgraphx_config(args), ks=sorted(args.ks), dataset=args.dataset,
                         methods=list(METHODS), per_class_metrics=list(PER_CLASS), seed_changes=SEED_CHANGES,
                         gnnexplainer_epochs=args.gnnexplainer_epochs, pg_epochs=args.pg_epochs,
                         pg_restarts=args.pg_restarts, pg_train=args.pg_train, val_items=args.val_items)
     checkpoint.finish()
     payload = load_results(path)
-    print(summary_table(payload, metrics=["train_acc", "test_acc", "val_motif_acc", "train_seconds"])
+    print(summary_table(payload, metrics=["train_acc", "test_acc", "attempts", "val_motif_acc", "train_seconds"])
           .fillna("").to_string())
     print(summary_table(payload, metrics=["sparsity", "prob_fid_plus_bal", "prob_fid_minus_bal", "fid_plus_bal",
                                           "fid_minus_bal", "motif_acc", "seconds"]).to_string())

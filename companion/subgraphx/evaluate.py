@@ -42,11 +42,13 @@ def node_scores(node_mask: torch.Tensor | None, edge_mask: torch.Tensor | None, 
 
 
 def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> list[int]:
+                generator: torch.Generator | None = None, include: int | None = None) -> list[int]:
     """The ``k`` highest-scoring nodes, optionally among ``candidates`` only.
 
     Ties go to the lower node id, or, with a ``generator``, to a seeded random order (fairer when
-    ground-truth nodes have the highest ids, as the motif does in ``ba2motifs``).
+    ground-truth nodes have the highest ids, as the motif does in ``ba2motifs``). ``include``
+    (the explained node of a node task) is always in the set: it and the ``k - 1`` best others,
+    the rule every method of a node comparison follows (SubgraphX never prunes that node).
     """
     if not 1 <= k <= scores.numel():
         raise ValueError(f"k must be in [1, {scores.numel()}], got {k}")
@@ -55,6 +57,10 @@ def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = 
         outside = torch.ones_like(s, dtype=torch.bool)
         outside[candidates] = False
         s[outside] = -float("inf")
+    if include is not None:
+        if not 0 <= include < s.numel() or s[include] == -float("inf"):
+            raise ValueError(f"include: node {include} is not among the candidates")
+        s[include] = float("inf")  # first in the order, whatever its score
     rank = (torch.randperm(s.numel(), generator=generator).tolist() if generator is not None
             else list(range(s.numel())))
     order = sorted(range(s.numel()), key=lambda i: (-float(s[i]), rank[i]))

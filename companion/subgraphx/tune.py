@@ -1,8 +1,9 @@
 """Tuning the baselines on validation items, by motif accuracy, before they meet SubgraphX.
 
 A baseline must be sane before it is beaten: GNNExplainer and PGExplainer get a small grid of
-PyG-documented settings (mask types, how a mask becomes node scores, PGExplainer's size
-coefficient), each scored by the motif accuracy of its top-``k`` nodes (``k`` = the motif's 5
+PyG-documented settings (mask types, learning rates, GNNExplainer's size and entropy
+coefficients, how a mask becomes node scores, PGExplainer's training length and
+initialisation), each scored by the motif accuracy of its top-``k`` nodes (``k`` = the motif's 5
 nodes) on *validation* items that are never explained in the test. A random connected subgraph
 of the same size is scored on the same items, so the table says whether a setting beats chance.
 SubgraphX is not tuned (DIG's configuration is used as published).
@@ -14,14 +15,20 @@ from typing import Sequence
 
 import torch
 
-from companion.subgraphx.compare import make_gnnexplainer, make_pgexplainer, train_pgexplainer
+from companion.subgraphx.compare import GNNEXPLAINER_DEFAULT, make_gnnexplainer, make_pgexplainer, train_pgexplainer
 from companion.subgraphx.evaluate import motif_accuracy, node_scores, random_connected_subgraph, top_k_nodes
 from companion.utils import progress
 
-# one GNNExplainer run per (mask type, learning rate) scores every rule that its masks allow
-GNNEXPLAINER_GRID = [{"node_mask_type": nm, "lr": lr, "score": sc}
+# the edge mask's size and entropy coefficients: PyG's defaults (0.005, 1.0), a ten times stronger
+# size penalty (sparser masks) and a ten times weaker entropy penalty (softer masks)
+GNNEXPLAINER_EDGE_SIZES = (0.005, 0.05)
+GNNEXPLAINER_EDGE_ENTS = (1.0, 0.1)
+# one GNNExplainer run per (mask type, learning rate, size, entropy) scores every rule that its masks allow
+GNNEXPLAINER_GRID = [{"node_mask_type": nm, "lr": lr, "edge_size": es, "edge_ent": ee, "score": sc}
                      for nm, scores in (("attributes", ("node", "edge_sum", "edge_max")), (None, ("edge_sum", "edge_max")))
-                     for lr in (0.01, 0.1) for sc in scores]
+                     for lr in (0.01, 0.1) for es in GNNEXPLAINER_EDGE_SIZES for ee in GNNEXPLAINER_EDGE_ENTS
+                     for sc in scores]
+GNNEXPLAINER_RUN_KEYS = ("node_mask_type", "lr", "edge_size", "edge_ent")  # what one optimisation fixes
 PG_SCORES = ("edge_sum", "edge_max")
 
 
@@ -55,9 +62,9 @@ def _items(items, node_data, model):
             yield node_data.x, node_data.edge_index, v, node_data.node_mask, subset
 
 
-def _top(scores, k, candidates, gen):
+def _top(scores, k, candidates, gen, node_idx=None):
     size = min(k, scores.numel() if candidates is None else candidates.numel())
-    return top_k_nodes(scores, size, candidates, generator=gen)
+    return top_k_nodes(scores, size, candidates, generator=gen, include=node_idx)  # the test's rule
 
 
 def tune_gnnexplainer(model, task_level: str, val_items: Sequence, *, epochs: int, node_data=None, seed: int = 0,
@@ -69,19 +76,22 @@ def tune_gnnexplainer(model, task_level: str, val_items: Sequence, *, epochs: in
     gen = torch.Generator().manual_seed(seed)
     runs: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(grid):
-        runs.setdefault((cfg["node_mask_type"], cfg["lr"]), []).append(i)
+        runs.setdefault(tuple(cfg.get(key, GNNEXPLAINER_DEFAULT[key]) for key in GNNEXPLAINER_RUN_KEYS), []).append(i)
     items = list(_items(val_items, node_data, model))
-    for (mask_type, lr), idx in runs.items():
+    for run, idx in runs.items():
+        settings = dict(zip(GNNEXPLAINER_RUN_KEYS, run))
         torch.manual_seed(seed)
-        exp = make_gnnexplainer(model, task_level, epochs=epochs, lr=lr, node_mask_type=mask_type)
-        for x, ei, v, motif, cand in progress(items, desc=f"tuning GNNExplainer ({mask_type}, lr {lr})"):
+        exp = make_gnnexplainer(model, task_level, epochs=epochs, **settings)
+        desc = "tuning GNNExplainer (" + ", ".join(f"{key} {val}" for key, val in settings.items()) + ")"
+        for x, ei, v, motif, cand in progress(items, desc=desc):
             e = exp(x, ei, index=v)
             for i in idx:
                 s = node_scores(e.get("node_mask"), e.get("edge_mask"), ei, x.shape[0], grid[i]["score"])
-                accs[i].append(motif_accuracy(_top(s, k, cand, gen), motif))
-    table = [{**grid[i], "epochs": epochs, "val_motif_acc": sum(a) / len(a)} for i, a in accs.items()]
+                accs[i].append(motif_accuracy(_top(s, k, cand, gen, v), motif))
+    table = [{**{key: GNNEXPLAINER_DEFAULT[key] for key in GNNEXPLAINER_RUN_KEYS}, **grid[i], "epochs": epochs,
+              "val_motif_acc": sum(a) / len(a)} for i, a in accs.items()]
     best = max(range(len(table)), key=lambda i: table[i]["val_motif_acc"])  # first best on ties
-    return {key: table[best][key] for key in ("node_mask_type", "score", "epochs", "lr")}, table
+    return {key: table[best][key] for key in ("score", "epochs", *GNNEXPLAINER_RUN_KEYS)}, table
 
 
 def tune_pgexplainer(model, task_level: str, train_items: Sequence, val_items: Sequence, *,
@@ -109,12 +119,12 @@ def tune_pgexplainer(model, task_level: str, train_items: Sequence, val_items: S
         for x, ei, v, motif, cand in _items(val_items, node_data, model):
             with torch.no_grad():
                 target = model(x, ei).argmax(-1).view(-1)
-            masks.append((exp(x, ei, target=target, index=v).get("edge_mask"), x, ei, motif, cand))
+            masks.append((exp(x, ei, target=target, index=v).get("edge_mask"), x, ei, v, motif, cand))
         for cfg in grid:
             if (cfg["epochs"], cfg["restart"]) != (n_epochs, restart):
                 continue
-            accs = [motif_accuracy(_top(node_scores(None, m, ei, x.shape[0], cfg["score"]), k, cand, gen), motif)
-                    for m, x, ei, motif, cand in masks]
+            accs = [motif_accuracy(_top(node_scores(None, m, ei, x.shape[0], cfg["score"]), k, cand, gen, v), motif)
+                    for m, x, ei, v, motif, cand in masks]
             table.append({**cfg, "lr": lr, "val_motif_acc": sum(accs) / len(accs)})
     best = max(range(len(table)), key=lambda i: table[i]["val_motif_acc"])
     cfg = {key: table[best][key] for key in ("edge_size", "score", "epochs", "restart", "lr")}

@@ -1,5 +1,6 @@
 """The SubgraphX CLI: checked flags (exit 2 before any work), ./results output, per-seed rows, reproduce."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from companion.subgraphx import __main__ as cli
 
 TINY = ["--graphs", "2", "--num-graphs", "20", "--epochs", "3", "--rollout", "2", "--sample-num", "5",
         "--ks", "5", "7", "--gnnexplainer-epochs", "5", "--pg-epochs", "1", "--pg-restarts", "2", "--pg-train", "2",
-        "--val-items", "2",
+        "--val-items", "2", "--gate-acc", "0", "--gate-fid", "-1",  # 3 epochs solve no class: the gate is off
         "--no-progress"]
 METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
 
@@ -37,6 +38,9 @@ METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
     (["--val-items", "0"], "--val-items"),
     (["--seeds", "-1"], "--seeds"),
     (["--threads", "0"], "--threads"),
+    (["--gate-acc", "1.5"], "--gate-acc"),
+    (["--gate-fid", "2"], "--gate-fid"),
+    (["--max-retrains", "0"], "--max-retrains"),
 ])
 def test_bad_flag_fails_fast_naming_it(argv, flag, rejects_before_work):
     rejects_before_work(cli.main, argv, flag, forbid=((cli, "run_seed"),))
@@ -74,7 +78,14 @@ def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
     assert {(r["seed"], r["method"]) for r in validation} == {(s, m) for s in (0, 1)
                                                                for m in ("GNNExplainer", "PGExplainer", "Random")}
     assert all(0.0 <= r["val_motif_acc"] <= 1.0 for r in validation)
-    assert len(payload["tuning"]) == 2 * (10 + 2 * 2)  # seeds x (GNNExplainer + PGExplainer restarts x scores)
+    assert len(payload["tuning"]) == 2 * (40 + 2 * 2)  # seeds x (GNNExplainer + PGExplainer restarts x scores)
+    ge = [t for t in payload["tuning"] if t["method"] == "GNNExplainer"]
+    assert {(t["edge_size"], t["edge_ent"]) for t in ge} == {(0.005, 1.0), (0.005, 0.1), (0.05, 1.0), (0.05, 0.1)}
+    chosen = json.loads(validation[0]["config"])
+    assert {"edge_size", "edge_ent", "lr", "node_mask_type", "score"} <= set(chosen)
+    gate_rows = [r for r in payload["rows"] if r["setting"] == "gate"]
+    assert [(r["seed"], r["attempts"], r["train_seed"]) for r in gate_rows] == [(0, 1, 0), (1, 1, 1)]
+    assert payload["gate_bounds"]["min_class_acc"] == 0.0 and len(payload["gate"]) == 2
     for r in validation[:2]:  # the chosen setting is the grid's best on validation
         grid = [t["val_motif_acc"] for t in payload["tuning"] if t["seed"] == r["seed"] and t["method"] == r["method"]]
         assert r["val_motif_acc"] == max(grid)
@@ -87,11 +98,62 @@ def test_cli_writes_per_seed_rows_into_cwd_results(tmp_path, monkeypatch):
 
 
 def test_ba_shapes_run_reproduces(tmp_path):
-    argv = ["--dataset", "ba_shapes", "--graphs", "1", "--epochs", "3", "--rollout", "1", "--sample-num", "2",
-            "--ks", "5", "6", "--gnnexplainer-epochs", "2", "--pg-epochs", "1", "--pg-train", "1", "--no-progress"]
+    argv = ["--dataset", "ba_shapes", "--graphs", "2", "--epochs", "3", "--rollout", "1", "--sample-num", "2",
+            "--ks", "5", "6", "--gnnexplainer-epochs", "2", "--pg-epochs", "1", "--pg-train", "1",
+            "--gate-acc", "0", "--gate-fid", "-1", "--no-progress"]
     path = cli.main([*argv, "--out", str(tmp_path / "a")])
     assert path.name == "ba_shapes.json"
+    payload = load_results(path)
+    # one rule for every method: each set holds the explained node
+    assert {r["method"] for r in payload["items"]} == set(METHODS)
+    assert all(r["holds_node"] and r["node_idx"] in r["nodes"] for r in payload["items"])
+    gate_rows = [r for r in payload["rows"] if r["setting"] == "gate"]
+    assert {"acc_y1", "acc_y2", "acc_y3", "oracle_fid_y3"} <= set(gate_rows[0]) and "acc_y0" not in gate_rows[0]
     assert reproduce_file(path, tmp_path / "b") == []
+
+
+def test_failing_gnn_is_retrained_with_a_derived_seed(tmp_path, monkeypatch):
+    from companion.subgraphx import gate
+
+    real, seen = gate.class_report, []
+
+    def fails_first(model, items, **kw):
+        rep = real(model, items, **kw)
+        seen.append(rep)
+        if len(seen) == 1:  # the first GNN "solves" no class
+            rep = {c: {**r, "oracle_fid": -2.0} for c, r in rep.items()}  # below any bound
+        return rep
+
+    monkeypatch.setattr(gate, "class_report", fails_first)
+    path = cli.main([*TINY, "--seeds", "3", "--out", str(tmp_path / "r.json")])
+    payload = load_results(path)
+    assert [(a["attempt"], a["train_seed"], a["passed"]) for a in payload["gate"]] == [(0, 3, False), (1, 1003, True)]
+    (row,) = [r for r in payload["rows"] if r["setting"] == "gate"]
+    assert row["attempts"] == 2 and row["train_seed"] == 1003
+    assert "1000" in payload["seed_changes"]
+
+
+def test_gate_that_no_gnn_passes_stops_the_run(tmp_path):
+    argv = [a for a in TINY if a not in ("--gate-acc", "--gate-fid", "0", "-1")]
+    assert "--gate-fid" not in argv and "--epochs" in argv
+    with pytest.raises(RuntimeError, match=r"no GNN passed the gate in 2 trainings.*oracle Fidelity"):
+        cli.main([*argv, "--max-retrains", "2", "--out", str(tmp_path / "r.json")])
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_one_seed_files_assemble_into_the_all_seed_file(tmp_path):
+    one = [cli.main([*TINY, "--seeds", str(s), "--out", str(tmp_path / f"s{s}.json")]) for s in (0, 1)]
+    path = cli.main([*TINY, "--seeds", "0", "1", "--out", str(tmp_path / "all.json"), "--reuse", *map(str, one)])
+    payload = load_results(path)
+    assert "--reuse" not in payload["command"] and payload["seeds"] == [0, 1]
+    assert [s["seeds"] for s in payload["assembled_from"]] == [[0], [1]]
+    parts = [load_results(p) for p in one]
+    for key in ("items", "tuning", "gate"):
+        assert payload[key] == parts[0][key] + parts[1][key]
+    assert reproduce_file(path, tmp_path / "b") == []  # the recorded command recomputes the same rows
+    with pytest.raises(SystemExit):  # other settings: refused before any work
+        cli.main([*TINY, "--seeds", "0", "1", "--val-items", "1", "--out", str(tmp_path / "x.json"),
+                  "--reuse", str(one[0])])
 
 
 def test_ba2motifs_run_reproduces(tmp_path):

@@ -97,7 +97,7 @@ def test_tuning_gnnexplainer_scores_every_grid_point(trained):
     val = alternate_classes(val, [int(g.y) for g in val])[:6]
     best, table = tune_gnnexplainer(model, "graph", val, epochs=30, seed=0)
     assert len(table) == len(GNNEXPLAINER_GRID)
-    key = ("node_mask_type", "lr", "score")
+    key = ("node_mask_type", "lr", "edge_size", "edge_ent", "score")
     assert {tuple(r[c] for c in key) for r in table} == {tuple(g[c] for c in key) for g in GNNEXPLAINER_GRID}
     top = max(r["val_motif_acc"] for r in table)
     assert all(0.0 <= r["val_motif_acc"] <= 1.0 for r in table)
@@ -133,3 +133,44 @@ def test_pgexplainer_trains_the_same_after_a_gnnexplainer_run():
     assert all(torch.equal(a, b) for a, b in zip(alone, after))
     clear_explain_state(model)
     assert "_edge_mask" not in conv._parameters
+
+
+def test_gnnexplainer_size_and_entropy_coefficients_reach_the_algorithm_and_the_mask(trained):
+    from companion.subgraphx.compare import make_gnnexplainer
+
+    model, val = trained
+    g = val[0]
+    masks = {}
+    for size in (0.0, 0.05):
+        torch.manual_seed(0)
+        exp = make_gnnexplainer(model, "graph", epochs=40, node_mask_type=None, edge_size=size, edge_ent=0.1)
+        assert exp.algorithm.coeffs["edge_size"] == size and exp.algorithm.coeffs["edge_ent"] == 0.1
+        masks[size] = exp(g.x, g.edge_index).edge_mask
+    assert masks[0.05].sum() < 0.9 * masks[0.0].sum()  # a size penalty gives a smaller mask
+    with pytest.raises(ValueError, match="edge_size"):
+        make_gnnexplainer(model, "graph", edge_size=-1.0)
+
+
+def test_top_k_keeps_the_explained_node():
+    s = torch.tensor([0.9, 0.8, 0.7, 0.0, 0.6])
+    assert top_k_nodes(s, 2) == [0, 1]
+    assert top_k_nodes(s, 2, include=3) == [0, 3]  # the node and the k - 1 best others
+    assert top_k_nodes(s, 1, include=3) == [3]
+    with pytest.raises(ValueError, match="include"):
+        top_k_nodes(s, 2, candidates=torch.tensor([0, 1, 2]), include=3)
+
+
+def test_node_task_sets_all_hold_the_explained_node():
+    from companion.subgraphx import GNNNodeClassifier
+    from companion.subgraphx.compare import compare_on_item, make_explainers, train_pgexplainer
+
+    g = data.load("ba_shapes", seed=0)
+    seed_everything(0)
+    model = GNNNodeClassifier(g.num_features, 4)  # untrained: its masks say nothing, the rule must hold anyway
+    explainers = make_explainers(model, "node", gnnexplainer=dict(epochs=2), pgexplainer=dict(epochs=1))
+    train_pgexplainer(explainers.pg, model, [int(torch.nonzero(g.node_mask)[0])], node_data=g, desc="")
+    v = int(torch.nonzero(g.node_mask & g.test_mask)[0])
+    rows = compare_on_item(model, g.x, g.edge_index, motif_mask=g.node_mask, ks=[5], explainers=explainers,
+                           node_idx=v, subgraphx_kwargs=dict(rollout=1, sample_num=2, min_atoms=5), label=int(g.y[v]))
+    assert {r["method"] for r in rows} == {"SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle"}
+    assert all(v in r["nodes"] and r["holds_node"] for r in rows)
