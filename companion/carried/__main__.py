@@ -285,8 +285,8 @@ def build_parser():
                    help=f"frames of data seed {TUNE_SEED} every detection threshold is tuned on (best box F1 "
                         "over one grid)")
     g.add_argument("--shift", nargs="?", const="bodies", default=None, choices=tuple(SHIFTS),
-                   help="also test on shifted walkers (trained and tuned on default ones): "
-                        f"'bodies' (the default of a bare --shift) heavier builds and long coats, writes "
+                   help="also test on shifted walkers (trained and tuned on the usual ones): "
+                        f"'bodies' (what a bare --shift means) heavier builds and long coats, writes "
                         f"{SHIFT_FILENAME}; 'camera' the same scenes {CAMERA_SCALE:g} times closer, "
                         f"writes {CAMERA_FILENAME}")
     return p

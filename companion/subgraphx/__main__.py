@@ -40,7 +40,8 @@ from typing import Sequence
 import torch
 
 from companion import data
-from companion.cli import add_list_argument, chapter_parser, cli_entry, int_at_least, int_list, run_seeds, start_run
+from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, int_list, run_seeds,
+                           start_run)
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx import gate
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
@@ -111,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training graphs (BA-Shapes: motif nodes) PGExplainer trains on")
     p.add_argument("--val-items", type=int_at_least(1), default=40,
                    help="validation graphs (or nodes) on which the baselines are tuned")
-    p.add_argument("--gate-acc", type=float, default=gate.MIN_CLASS_ACC,
+    p.add_argument("--gate-acc", type=float_in(0.0, 1.0), default=gate.MIN_CLASS_ACC,
                    help="the gate: least accuracy of the GNN on each explained class (validation items)")
-    p.add_argument("--gate-fid", type=float, default=gate.MIN_ORACLE_FIDELITY,
+    p.add_argument("--gate-fid", type=float_in(-1.0, 1.0), default=gate.MIN_ORACLE_FIDELITY,
                    help="the gate: least mean oracle Fidelity (probability drop when the true motif is removed) "
                         "on each explained class (validation items)")
     p.add_argument("--max-retrains", type=int_at_least(1), default=gate.MAX_ATTEMPTS,
@@ -133,10 +134,6 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error(f"--ks: size limits must be distinct, got {args.ks}")
     if len(set(args.pg_epochs)) != len(args.pg_epochs):
         p.error(f"--pg-epochs: training lengths must be distinct, got {args.pg_epochs}")
-    if not 0.0 <= args.gate_acc <= 1.0:
-        p.error(f"--gate-acc: an accuracy in [0, 1], got {args.gate_acc}")
-    if not -1.0 <= args.gate_fid <= 1.0:
-        p.error(f"--gate-fid: a probability drop in [-1, 1], got {args.gate_fid}")
     if args.dataset == "ba_shapes" and args.num_graphs is not None:
         p.error("--num-graphs sets the BA-2Motifs data set size; BA-Shapes is one graph (drop it)")
     if args.dataset == "ba2motifs":
