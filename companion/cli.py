@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TextIO
 
-from companion.results import ACTIVE_CHECKPOINTS, SeedCheckpoint
+from companion.results import ACTIVE_CHECKPOINTS, SeedCheckpoint, load_results
 from companion.utils import REPO_ROOT
 
 __all__ = ["int_at_least", "float_in", "finite_float", "int_list", "float_list", "str_list",
@@ -571,3 +571,46 @@ def cli_entry(main: Callable[[], Any]) -> int:
         print(f"\n{interrupted_message()}", file=sys.stderr, flush=True)
         return 130
     return 0
+
+
+def read_reused(p: argparse.ArgumentParser, files: Sequence[str] | None, settings: dict, seeds: Sequence[int],
+                keys: Sequence[str] = ("rows",)) -> tuple[dict[int, dict[str, list[dict]]], list[dict]]:
+    """What ``--reuse`` one-seed files hold for each seed (``{seed: {key: that seed's records}}``),
+    checked against this run before any work (a flag error names the file: other settings than
+    ``settings``, a seed outside ``seeds``, a seed in two files), and where each came from (its
+    name, seeds, wall time and date)."""
+    records: dict[int, dict[str, list[dict]]] = {}
+    sources: list[dict] = []
+    want = {k: v for k, v in settings.items() if k != "seeds"}
+    for f in files or []:
+        try:
+            payload = load_results(f)
+        except (FileNotFoundError, ValueError) as e:
+            p.error(f"--reuse {f}: {e}")
+        got = {k: v for k, v in payload.get("settings", {}).items() if k != "seeds"}
+        if got != want:
+            diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
+            p.error(f"--reuse {f}: made with other settings than this command ({', '.join(diff)} differ)")
+        for seed in payload["seeds"]:
+            if seed not in seeds:
+                p.error(f"--reuse {f}: holds seed {seed}, which --seeds {' '.join(map(str, seeds))} lacks")
+            if seed in records:
+                p.error(f"--reuse: seed {seed} is in two files")
+            records[seed] = {key: [r for r in payload.get(key, []) if r["seed"] == seed] for key in keys}
+        sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
+                        "date": payload.get("date")})
+    return records, sources
+
+
+def strip_reuse(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--reuse FILE ...`` (it changes where rows come from, not what they are)."""
+    out, skipping = [], False
+    for arg in argv:
+        if arg == "--reuse":
+            skipping = True
+        elif skipping and not arg.startswith("--"):
+            continue
+        elif not arg.startswith("--reuse="):
+            skipping = False
+            out.append(arg)
+    return out

@@ -50,12 +50,12 @@ import numpy as np
 
 from companion import data
 from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
-                           require_packages, run_seeds, start_run, str_list)
+                           read_reused, require_packages, run_seeds, start_run, str_list, strip_reuse)
 from companion.diffpool.gnn import AGGREGATIONS
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DET, DIFFPOOL_MODELS, MODELS, NO_LINK_PRED, ORACLE,
                                       READOUT_OPTIONS, choose_on_validation, cross_validate, stratified_folds)
-from companion.results import load_results, mean_std_text, save_results, summarize
+from companion.results import mean_std_text, save_results, summarize
 
 DATASETS = ("hier_graphs", "ba2motifs", "tu_local")  # graph-classification datasets of companion.data
 GENERATORS = ("hier_graphs", "ba2motifs")
@@ -218,41 +218,8 @@ def settings_of(args: argparse.Namespace) -> dict:
 def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, list[dict]], list[dict]]:
     """The rows of each seed that ``--reuse`` files hold, checked against this run (flag errors),
     and where they came from (each file's name, seeds, wall time and date)."""
-    rows: dict[int, list[dict]] = {}
-    sources: list[dict] = []
-    want = {k: v for k, v in settings_of(args).items() if k != "seeds"}
-    for f in args.reuse or []:
-        try:
-            payload = load_results(f)
-        except (FileNotFoundError, ValueError) as e:
-            p.error(f"--reuse {f}: {e}")
-        got = {k: v for k, v in payload.get("settings", {}).items() if k != "seeds"}
-        if got != want:
-            diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-            p.error(f"--reuse {f}: made with other settings than this command ({', '.join(diff)} differ)")
-        for seed in payload["seeds"]:
-            if seed not in args.seeds:
-                p.error(f"--reuse {f}: holds seed {seed}, which --seeds {' '.join(map(str, args.seeds))} lacks")
-            if seed in rows:
-                p.error(f"--reuse: seed {seed} is in two files")
-            rows[seed] = [r for r in payload["rows"] if r["seed"] == seed]
-        sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
-                        "date": payload.get("date")})
-    return rows, sources
-
-
-def strip_reuse(argv: Sequence[str]) -> list[str]:
-    """``argv`` without ``--reuse FILE ...`` (it changes where rows come from, not what they are)."""
-    out, skipping = [], False
-    for arg in argv:
-        if arg == "--reuse":
-            skipping = True
-        elif skipping and not arg.startswith("--"):
-            continue
-        elif not arg.startswith("--reuse="):
-            skipping = False
-            out.append(arg)
-    return out
+    records, sources = read_reused(p, args.reuse, settings_of(args), args.seeds)
+    return {seed: r["rows"] for seed, r in records.items()}, sources
 
 
 def dataset_name(args: argparse.Namespace) -> str:

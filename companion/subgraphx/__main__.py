@@ -40,8 +40,8 @@ from typing import Sequence
 import torch
 
 from companion import data
-from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, int_list, run_seeds,
-                           start_run)
+from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, int_list,
+                           read_reused, run_seeds, start_run, strip_reuse)
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx import gate
 from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
@@ -279,44 +279,9 @@ def settings_of(args: argparse.Namespace) -> dict:
 
 
 def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, dict], list[dict]]:
-    """The record of each seed that ``--reuse`` files hold, checked against this run (flag errors),
-    and where they came from (each file's name, seeds, wall time and date)."""
-    records: dict[int, dict] = {}
-    sources: list[dict] = []
-    want = {k: v for k, v in settings_of(args).items() if k != "seeds"}
-    for f in args.reuse or []:
-        try:
-            payload = load_results(f)
-        except (FileNotFoundError, ValueError) as e:
-            p.error(f"--reuse {f}: {e}")
-        got = {k: v for k, v in payload.get("settings", {}).items() if k != "seeds"}
-        if got != want:
-            diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
-            p.error(f"--reuse {f}: made with other settings than this command ({', '.join(diff)} differ)")
-        for seed in payload["seeds"]:
-            if seed not in args.seeds:
-                p.error(f"--reuse {f}: holds seed {seed}, which --seeds {' '.join(map(str, args.seeds))} lacks")
-            if seed in records:
-                p.error(f"--reuse: seed {seed} is in two files")
-            records[seed] = {key: [r for r in payload[key] if r["seed"] == seed]
-                             for key in ("rows", "items", "tuning", "gate")}
-        sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
-                        "date": payload.get("date")})
-    return records, sources
-
-
-def strip_reuse(argv: Sequence[str]) -> list[str]:
-    """``argv`` without ``--reuse FILE ...`` (it changes where rows come from, not what they are)."""
-    out, skipping = [], False
-    for arg in argv:
-        if arg == "--reuse":
-            skipping = True
-        elif skipping and not arg.startswith("--"):
-            continue
-        elif not arg.startswith("--reuse="):
-            skipping = False
-            out.append(arg)
-    return out
+    """The record of each seed that ``--reuse`` files hold (rows, items, tuning, gate), checked
+    against this run (flag errors), and where they came from."""
+    return read_reused(p, args.reuse, settings_of(args), args.seeds, keys=("rows", "items", "tuning", "gate"))
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
