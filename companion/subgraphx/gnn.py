@@ -1,8 +1,9 @@
-"""The GNNs to explain: GCNs for graph classification (BA-2Motifs) and node classification (BA-Shapes).
+"""The GNNs to explain: graph-convolution stacks for graph classification (BA-2Motifs) and node
+classification (BA-Shapes).
 
 The paper's code explains a GCN with three graph-convolution layers; for BA-2Motifs its
-``scripts.sh`` uses 20-20-20 hidden units and a mean readout, which is what
-:class:`GNNGraphClassifier` builds. Both models are plain PyG ``MessagePassing`` stacks, so PyG's
+``scripts.sh`` uses 20-20-20 hidden units and a mean readout. :class:`GNNGraphClassifier` builds
+that shape with PyG's ``GraphConv`` by default (``conv="gcn"`` gives the paper's ``GCNConv``). Both models are plain PyG ``MessagePassing`` stacks, so PyG's
 explainers (GNNExplainer, PGExplainer) can put edge masks on them.
 """
 
