@@ -47,7 +47,7 @@ from companion.utils import machine_info, numerics_info, package_versions
 
 __all__ = ["SCHEMA_VERSION", "MIN_SEEDS", "save_results", "load_results", "summarize", "sample_std",
            "has_spread", "mean_std_text", "compare_summaries", "bit_comparable", "compare_within_spread",
-           "gap_table", "summary_lookup", "summary_frame", "summary_table", "to_jsonable"]
+           "read_gap", "gap_table", "summary_lookup", "summary_frame", "summary_table", "to_jsonable"]
 
 SCHEMA_VERSION = 1
 REQUIRED_KEYS = ("command", "seeds", "summary", "rows")
@@ -322,6 +322,21 @@ def summary_frame(payload: Mapping[str, Any]):
     return frame
 
 
+def read_gap(gap: float, spread: float, up: str = "ahead", down: str = "behind",
+             within: str = "within noise") -> str:
+    """The book's three-way reading of a gap against its spread: ``up`` when ``gap > spread``,
+    ``down`` when ``gap < -spread``, else ``within`` (a gap of exactly the spread is noise).
+
+    The same rule as :func:`gap_table`'s ``reads`` and the claim verdicts of :mod:`companion.claims`.
+    A gap or spread that is not a number reads ``"undefined"``, never as a side ahead.
+    """
+    if spread < 0:
+        raise ValueError(f"a spread is a sum of standard deviations, never negative; got {spread}")
+    if not (math.isfinite(gap) and math.isfinite(spread)):
+        return "undefined"
+    return up if gap > spread else down if gap < -spread else within
+
+
 def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metric: str,
               settings: Iterable[Any] | None = None):
     """Method A minus method B on ``metric``, per setting, read against the seed spread.
@@ -362,7 +377,7 @@ def gap_table(payload: Mapping[str, Any], pairs: Iterable[tuple[str, str]], metr
             if n < MIN_SEEDS:
                 reads = f"too few seeds (n={n})"
             else:
-                reads = "within noise" if abs(gap) <= spread else (f"{a} ahead" if gap > 0 else f"{b} ahead")
+                reads = read_gap(gap, spread, f"{a} ahead", f"{b} ahead")
             out.append({"setting": key, "A": a, "B": b, "gap": gap, "spread": spread,
                         "paired": mean_d, "paired_sd": math.nan if sd_d is None else sd_d,
                         "seeds": len(diffs), "reads": reads})

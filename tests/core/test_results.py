@@ -178,3 +178,13 @@ def test_gap_table_reads_gaps_against_the_spread_and_pairs_seeds():
     two = [r for r in rows if not (r["method"] == "A" and r["seed"] == 2)]
     payload = {"rows": two, "summary": results.summarize(two, {"acc": True})}
     assert results.gap_table(payload, [("A", "C")], "acc").loc[0, "reads"] == "too few seeds (n=2)"
+
+
+def test_read_gap_is_the_three_way_rule_of_the_verdicts():
+    assert results.read_gap(0.3, 0.2) == "ahead"
+    assert results.read_gap(-0.3, 0.2, "up", "down") == "down"
+    assert results.read_gap(0.2, 0.2) == "within noise"  # a gap of exactly the spread is noise
+    assert results.read_gap(-0.2, 0.2, within="level") == "level"
+    assert results.read_gap(float("nan"), 0.1) == "undefined"  # never a side ahead
+    with pytest.raises(ValueError, match="never negative"):
+        results.read_gap(0.1, -0.01)
