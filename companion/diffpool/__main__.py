@@ -33,6 +33,17 @@ the node embeddings l2-normalised after every layer; ``--levels``, ``--cluster-r
 ``--num-layers`` still override it (``--levels 1 --cluster-ratio 0.1``: the paper's one-level
 variant). The paper's GraphSAGE aggregates by the mean (``--aggr mean``); the authors' code sums.
 
+``--models graph-stats`` is the trivial baseline of :mod:`companion.diffpool.baselines`: five
+whole-graph statistics in a standardised logistic regression, untuned, cross-validated on the
+same test folds as the GNNs for each seed (it fits on the rest of the data: nothing to choose, so
+no validation split). It trains no GNN, so it runs alone, into its own file
+(``cv_<dataset>_graph-stats[_data-...].json``), and the GNN flags (``--arch``, ``--aggr``, the
+DiffPool options, ``--epochs`` and the other training flags) are refused unless left at their
+defaults, as the DiffPool options are for the flat models. Its rows' setting names the data only:
+the dataset's name, or ``{"dataset": ..., "data_seed": ...}`` with ``--data-seeds`` (the GNN rows'
+data keys, without ``aggr``, which it has none of). Its timing is ``cpu_seconds``: the process
+CPU time of one seed's whole cross-validation, statistics included.
+
 Seeds can run in separate processes (``--seeds 1 --out r/seed1.json``) and be assembled into one
 file by the same command with all seeds and ``--reuse r/seed*.json``: the seeds those files hold
 are taken from them (their settings must match this command's), the others are computed, and
@@ -43,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -51,6 +63,7 @@ import numpy as np
 from companion import data
 from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
                            read_reused, require_packages, run_seeds, start_run, str_list, strip_reuse)
+from companion.diffpool.baselines import STATISTICS, statistics_cv
 from companion.diffpool.gnn import AGGREGATIONS
 from companion.diffpool.pool import COARSE_ADJ
 from companion.diffpool.train import (DEFAULT_MODELS, DET, DIFFPOOL_MODELS, MODELS, NO_LINK_PRED, ORACLE,
@@ -63,6 +76,13 @@ WITH_COMMUNITIES = ("hier_graphs",)  # datasets whose graphs carry their planted
 DEFAULTS = {"coarse_adj": "raw", "readout": "mean"}  # DiffPool options; other values label the model
 METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds_per_epoch": False}
 TIMING = ("cpu_seconds_per_epoch",)
+STATS = "graph-stats"  # the trivial baseline: whole-graph statistics + logistic regression, no GNN
+CLI_MODELS = MODELS + (STATS,)
+STATS_METRICS = {"accuracy": True, "fold_std": None, "cpu_seconds": False}
+STATS_TIMING = ("cpu_seconds",)
+# flags that shape or train a GNN: refused for graph-stats unless at their defaults
+GNN_FLAGS = ("arch", "aggr", "levels", "cluster_ratio", "num_layers", "epochs", "hidden", "batch_size", "lr",
+             "link_weight", "entropy_weight")
 CHOSEN = "val-chosen"  # label suffix of the row whose --coarse-adj is chosen per fold on validation
 # the architectures of --arch: the flags they fill (unless given) and what they fix
 ARCHS = {
@@ -85,6 +105,9 @@ EXAMPLES = (
     "python -m companion.diffpool --dataset hier_graphs --folds 10 --epochs 40 --seeds 0 1 2 --threads 1 "
     "--arch paper --aggr sum mean --data-seeds 0 1 --models flat-mean flat-sum diffpool "
     "--coarse-adj raw no-diag degree-norm",
+    # the trivial baseline on the same two datasets and the same folds
+    "python -m companion.diffpool --dataset hier_graphs --folds 10 --data-seeds 0 1 --models graph-stats "
+    "--seeds 0 1 2 --threads 1",
 )
 
 
@@ -121,12 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-nodes", type=int_at_least(1), default=150,
                    help="drop graphs with more nodes than this (the DiffPool code's --max-nodes)")
     g = p.add_argument_group("cross-validation and model")
-    add_list_argument(g, "--models", str_list(MODELS), default=list(DEFAULT_MODELS),
+    add_list_argument(g, "--models", str_list(CLI_MODELS), default=list(DEFAULT_MODELS),
                       help="models to cross-validate, space-separated: flat GNN with mean or sum readout, DiffPool "
                            f"(ours, or PyG's dense_diff_pool), {ORACLE}: DiffPool with the planted communities "
                            f"as its fixed first assignment (hier_graphs only), {DET}: the paper's DiffPool-DET, "
                            f"every assignment from a deterministic clustering (METIS; needs pymetis), "
-                           f"{NO_LINK_PRED}: the paper's DiffPool-NoLP, no link-prediction loss")
+                           f"{NO_LINK_PRED}: the paper's DiffPool-NoLP, no link-prediction loss; {STATS}: "
+                           f"no GNN, {len(STATISTICS)} whole-graph statistics in a logistic regression (runs "
+                           f"alone)")
     g.add_argument("--folds", type=int_at_least(2), default=10,
                    help="k of the stratified k-fold cross-validation")
     g.add_argument("--max-folds", type=int_at_least(1), default=None,
@@ -180,6 +205,16 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                          ("--data-seeds", args.data_seeds or [])):
         if len(set(values)) != len(values):
             p.error(f"{flag} must be distinct, got {' '.join(map(str, values))}")
+    if STATS in args.models:
+        if args.models != [STATS]:
+            p.error(f"--models {STATS} runs alone (no GNN; its own file and rows), got --models "
+                    f"{' '.join(args.models)}")
+        for key in GNN_FLAGS:
+            if getattr(args, key) != p.get_default(key):
+                value = getattr(args, key)
+                shown = " ".join(map(str, as_list(value) if isinstance(value, (str, list)) else [value]))
+                p.error(f"--{key.replace('_', '-')} {shown} shapes or trains the GNN models; --models {STATS} "
+                        f"has none")
     for key in ARCH_FLAGS:
         if getattr(args, key) is None:
             setattr(args, key, ARCHS[args.arch][key])
@@ -254,14 +289,24 @@ def load_graphs(p: argparse.ArgumentParser, args: argparse.Namespace, data_seed:
     return kept
 
 
-def settings_rows(args: argparse.Namespace) -> list[tuple[Any, int | None, str]]:
+def settings_rows(args: argparse.Namespace) -> list[tuple[Any, int | None, str | None]]:
     """``(setting, data seed or None, aggregation)`` of every setting of the rows: the dataset's
-    name alone as before the flags (no ``--data-seeds``, ``--aggr sum``), else a dict."""
+    name alone as before the flags (no ``--data-seeds``, ``--aggr sum``), else a dict. For
+    ``graph-stats`` the aggregation is None and a dict names the data only."""
     aggrs, name = as_list(args.aggr), dataset_name(args)
+    if args.models == [STATS]:  # no aggregation: the setting names the data only
+        if args.data_seeds is None:
+            return [(name, None, None)]
+        return [({"dataset": name, "data_seed": ds}, ds, None) for ds in args.data_seeds]
     if args.data_seeds is None and aggrs == ["sum"]:
         return [(name, None, "sum")]
     return [({"dataset": name, **({} if ds is None else {"data_seed": ds}), "aggr": aggr}, ds, aggr)
             for ds in (args.data_seeds or [None]) for aggr in aggrs]
+
+
+def metrics_of(args: argparse.Namespace) -> tuple[dict, tuple[str, ...]]:
+    """The rows' metrics (name -> higher is better) and which of them are timings."""
+    return (STATS_METRICS, STATS_TIMING) if args.models == [STATS] else (METRICS, TIMING)
 
 
 def variant(args: argparse.Namespace) -> str:
@@ -359,23 +404,25 @@ def main(argv: list[str] | None = None) -> list[dict]:
     # an assembled file's wall time is its seeds' (in their own processes) plus this run's
     wall = run.wall_seconds + sum(src["wall_seconds"] or 0.0 for src in sources if src["seeds"])
     assembled = {"assembled_from": sources} if sources else {}
+    metrics, timing = metrics_of(args)
     out = save_results(run.path(filename), rows, seeds=run.seeds, command=run.command,
-                       metrics=METRICS, timing=TIMING, wall_seconds=wall, dataset=dataset_name(args),
+                       metrics=metrics, timing=timing, wall_seconds=wall, dataset=dataset_name(args),
                        **sizes, settings=settings_of(args), **assembled)
-    summary = {(str(r["setting"]), r["method"], r["metric"]): r for r in summarize(rows, METRICS, TIMING)}
+    summary = {(str(r["setting"]), r["method"], r["metric"]): r for r in summarize(rows, metrics, timing)}
     for setting, _, _ in settings:
         if len(settings) > 1:
             print(f"\n{setting}")
-        print(f"\n{'model':{width}s} {'accuracy (mean ± std over seeds)':>34s} {'CPU s/epoch':>12s}")
+        cpu = "CPU s/seed" if timing == STATS_TIMING else "CPU s/epoch"
+        print(f"\n{'model':{width}s} {'accuracy (mean ± std over seeds)':>34s} {cpu:>12s}")
         for label in labels:
-            acc, sec = (summary[(str(setting), label, m)] for m in ("accuracy", "cpu_seconds_per_epoch"))
+            acc, sec = (summary[(str(setting), label, m)] for m in ("accuracy", timing[0]))
             print(f"{label:{width}s} {mean_std_text(acc['mean'], acc['std']):>29s} ({acc['n']}) {sec['mean']:12.3f}")
     ckpt.finish()
     print(f"wrote {out} ({run.wall_seconds:.0f} s)")
     return rows
 
 
-def _seed_rows(args: argparse.Namespace, datasets: list[tuple[Any, list, str]], seed: int, width: int,
+def _seed_rows(args: argparse.Namespace, datasets: list[tuple[Any, list, str | None]], seed: int, width: int,
                display: RunProgress | None = None) -> list[dict]:
     """One seed's rows: every model of ``--models`` cross-validated on every setting (each printed,
     and counted on ``display``, as it ends), then each ``+val-chosen`` row from the validation
@@ -390,6 +437,14 @@ def _seed_rows(args: argparse.Namespace, datasets: list[tuple[Any, list, str]], 
                                                                    if k != "dataset")
         by_kind: dict[str, dict[str, dict]] = {}
         for kind, coarse, label in model_runs(args):
+            if kind == STATS:
+                rows.append(_stats_row(args, setting, graphs, seed))
+                r = rows[-1]
+                print(f"{label:{width}s} seed {seed}{where}: acc {r['accuracy']:.3f} (std over "
+                      f"{len(r['fold_acc'])} folds {r['fold_std']:.3f})   {r['cpu_seconds']:.2f} CPU s", flush=True)
+                if display is not None:
+                    display.done(f"seed {seed}{where}, {label}")
+                continue
             # the DiffPool options go to the DiffPool models only, and only when set (defaults: as before)
             extra = {k: getattr(args, k) for k, d in DEFAULTS.items() if kind in DIFFPOOL_MODELS and getattr(args, k) != d}
             if coarse is not None:
@@ -415,6 +470,14 @@ def _seed_rows(args: argparse.Namespace, datasets: list[tuple[Any, list, str]], 
             print(f"{label:{width}s} seed {seed}{where}: acc {r['mean']:.3f}, chose {' '.join(r['chosen'])}",
                   flush=True)
     return rows
+
+
+def _stats_row(args: argparse.Namespace, setting: Any, graphs: list, seed: int) -> dict:
+    """One seed's row of the graph-statistics baseline on one setting's graphs (the GNNs' folds)."""
+    cpu = time.process_time()
+    r = statistics_cv(graphs, folds=args.folds, seed=seed, max_folds=args.max_folds)
+    return {"setting": setting, "method": STATS, "seed": seed, "accuracy": r["mean"], "fold_std": r["std"],
+            "cpu_seconds": time.process_time() - cpu, "fold_acc": r["fold_acc"]}
 
 
 def _row(setting: Any, label: str, seed: int, r: dict) -> dict:

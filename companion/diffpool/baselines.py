@@ -35,10 +35,13 @@ def graph_statistics(graph) -> np.ndarray:
                      nx.transitivity(g)], dtype=float)
 
 
-def statistics_cv(graphs: Sequence, folds: int = 10, seed: int = 0) -> dict:
+def statistics_cv(graphs: Sequence, folds: int = 10, seed: int = 0, max_folds: int | None = None) -> dict:
     """k-fold CV of a standardised logistic regression (scikit-learn defaults, not tuned) on the
     graphs' :func:`graph_statistics`, with the test folds of
     :func:`~companion.diffpool.train.stratified_folds` for ``seed`` (the GNNs' folds for that seed).
+    The model fits on every graph outside the test fold: with nothing to tune, it needs no
+    validation split. ``max_folds`` runs only the first folds (as
+    :func:`~companion.diffpool.train.cross_validate`).
 
     Returns ``{"fold_acc": [...], "mean": ..., "std": ...}`` (std over folds).
     """
@@ -46,12 +49,15 @@ def statistics_cv(graphs: Sequence, folds: int = 10, seed: int = 0) -> dict:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    if max_folds is not None and not 1 <= max_folds <= folds:
+        raise ValueError(f"max_folds must be in [1, folds={folds}] or None, got {max_folds}")
     labels = np.array([int(g.y) for g in graphs])
     x = np.stack([graph_statistics(g) for g in graphs])
     accs = []
-    for test in stratified_folds(labels, folds, seed):
+    for test in stratified_folds(labels, folds, seed)[:max_folds]:
         train = np.setdiff1d(np.arange(len(labels)), test)
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
+        # lbfgs is deterministic; the seed only matters to a solver that shuffles
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000, random_state=seed))
         model.fit(x[train], labels[train])
         accs.append(float((model.predict(x[test]) == labels[test]).mean()))
     return {"fold_acc": accs, "mean": float(np.mean(accs)), "std": float(np.std(accs))}

@@ -34,3 +34,12 @@ def test_cv_uses_the_gnn_folds_and_separates_what_the_statistics_separate():
     assert [len(t) for t in stratified_folds(labels, 5, 3)] == [8] * 5
     with pytest.raises(ValueError, match="at least folds=5"):
         statistics_cv(graphs[:6] + graphs[-3:], folds=5)
+
+
+def test_max_folds_runs_the_first_folds_of_the_full_cv():
+    graphs = [G(n, [(i, i + 1) for i in range(n - 1)] + ([(n - 1, 0)] if y else []), y)
+              for y in (0, 1) for n in range(4, 14)]
+    full, first = statistics_cv(graphs, folds=5, seed=1), statistics_cv(graphs, folds=5, seed=1, max_folds=2)
+    assert first["fold_acc"] == full["fold_acc"][:2]
+    with pytest.raises(ValueError, match="max_folds"):
+        statistics_cv(graphs, folds=5, max_folds=6)

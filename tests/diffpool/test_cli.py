@@ -6,6 +6,7 @@ import torch
 
 import companion.diffpool.__main__ as cli
 from companion.diffpool.__main__ import main
+from companion.diffpool.baselines import statistics_cv
 from companion.reproduce import reproduce_file
 from companion.utils import REPO_ROOT, torch_threads
 
@@ -320,3 +321,116 @@ def test_arch_paper_trains_the_papers_architecture_and_flags_override_it(tmp_pat
     # the book's architecture and sum aggregation: cross_validate is called exactly as before the flags
     main([*TINY, "--models", "diffpool", "--out", str(tmp_path)])
     assert not {"first_layers", "normalize", "aggr"} & set(calls[0][1])
+
+
+# the graph-statistics baseline: no GNN flags (they are refused for it)
+STATS_TINY = ["--dataset", "hier_graphs", "--num-graphs", "40", "--folds", "4", "--models", "graph-stats"]
+
+
+def test_graph_stats_uses_the_gnn_data_and_folds_of_each_seed(tmp_path, monkeypatch):
+    import companion.diffpool.baselines as baselines
+    import companion.diffpool.train as train
+
+    seen = {}  # who -> [(graphs' edges, test folds)] in call order
+
+    def spy(module, name, who):
+        real = getattr(module, name)
+
+        def wrapped(*a, **kw):
+            out = real(*a, **kw)
+            if name == "stratified_folds":
+                seen.setdefault(who, []).append([t.tolist() for t in out])
+            else:
+                seen.setdefault(who + " graphs", []).append([g.edge_index.tolist() for g in a[0]])
+            return out
+
+        monkeypatch.setattr(module, name, wrapped)
+
+    spy(baselines, "stratified_folds", "stats")
+    spy(train, "stratified_folds", "gnn")
+    spy(cli, "statistics_cv", "stats")
+    spy(cli, "cross_validate", "gnn")
+    main([*STATS_TINY, "--data-seeds", "1", "--seeds", "3", "--out", str(tmp_path / "s")])
+    main([*TINY, "--data-seeds", "1", "--seeds", "3", "--max-folds", "1", "--epochs", "1", "--models", "flat-mean",
+          "--out", str(tmp_path / "g")])
+    assert seen["stats graphs"] == seen["gnn graphs"]  # the same graphs, in the same order
+    assert len(seen["stats"]) == len(seen["gnn"]) == 1 and len(seen["stats"][0]) == 4
+    assert seen["stats"][0] == seen["gnn"][0]  # the same test folds
+    # another seed splits otherwise, so the comparison above can fail
+    labels = [int(g.y) for g in graphs_of(1)]
+    assert [t.tolist() for t in train.stratified_folds(labels, 4, 4)] != seen["stats"][0]
+
+
+def graphs_of(data_seed: int) -> list:
+    p = cli.build_parser()
+    args = p.parse_args(["--num-graphs", "40"])
+    cli.check_args(p, args)
+    return cli.load_graphs(p, args, data_seed)
+
+
+def test_graph_stats_rows_carry_the_data_settings_of_the_gnn_rows_and_reproduce(tmp_path, capsys):
+    rows = main([*STATS_TINY, "--data-seeds", "0", "1", "--seeds", "0", "1", "--out", str(tmp_path / "a")])
+    path = tmp_path / "a" / "cv_hier_graphs_graph-stats_data-0+1.json"
+    payload = json.loads(path.read_text())
+    settings = [{"dataset": "hier_graphs", "data_seed": d} for d in (0, 1)]
+    assert [(r["setting"], r["method"], r["seed"]) for r in payload["rows"]] == [
+        (s, "graph-stats", seed) for s in settings for seed in (0, 1)]
+    assert all(set(r) == {"setting", "method", "seed", "accuracy", "fold_std", "cpu_seconds", "fold_acc"}
+               for r in rows)
+    assert all(len(r["fold_acc"]) == 4 and r["accuracy"] == pytest.approx(sum(r["fold_acc"]) / 4) for r in rows)
+    # the same data keys and values as the GNN rows of the same --data-seeds, without their aggregation
+    p = cli.build_parser()
+    gnn = p.parse_args(["--num-graphs", "40", "--data-seeds", "0", "1", "--aggr", "sum", "mean"])
+    cli.check_args(p, gnn)
+    assert {json.dumps({k: v for k, v in s.items() if k != "aggr"}, sort_keys=True)
+            for s, _, _ in cli.settings_rows(gnn)} == {json.dumps(s, sort_keys=True) for s in settings}
+    # each row is statistics_cv on that data seed's graphs with the row's seed
+    assert rows[3]["fold_acc"] == statistics_cv(graphs_of(1), folds=4, seed=1)["fold_acc"]
+    acc = {json.dumps(r["setting"], sort_keys=True): r for r in payload["summary"] if r["metric"] == "accuracy"}
+    assert len(acc) == 2 and all(r["n"] == 2 for r in acc.values())
+    assert {r["metric"] for r in payload["summary"] if r["timing"]} == {"cpu_seconds"}
+    assert payload["settings"]["models"] == ["graph-stats"]
+    assert payload["num_graphs_per_data_seed"] == {"0": 40, "1": 40}
+    assert "CPU s/seed" in capsys.readouterr().out
+    assert reproduce_file(path, tmp_path / "b") == []
+    # without --data-seeds the setting is the dataset's name, as for the GNN rows
+    rows = main([*STATS_TINY, "--max-folds", "1", "--out", str(tmp_path / "c")])
+    assert [r["setting"] for r in rows] == ["hier_graphs"] and len(rows[0]["fold_acc"]) == 1
+    assert [f.name for f in (tmp_path / "c").glob("*.json")] == ["cv_hier_graphs_graph-stats.json"]
+
+
+def test_graph_stats_file_name_collides_with_no_committed_file():
+    results = REPO_ROOT / "book" / "08_diffpool" / "results"
+    p = cli.build_parser()
+
+    def name(command):
+        args = p.parse_args(shlex.split(command)[3:])
+        cli.check_args(p, args)
+        return cli.results_name(args)
+
+    stats = {name(c) for c in (
+        "python -m companion.diffpool --dataset hier_graphs --folds 10 --data-seeds 0 1 --models graph-stats",
+        "python -m companion.diffpool --dataset hier_graphs --models graph-stats",
+        "python -m companion.diffpool --dataset hier_graphs --data-seeds 0 --models graph-stats")}
+    assert stats == {"cv_hier_graphs_graph-stats_data-0+1.json", "cv_hier_graphs_graph-stats.json",
+                     "cv_hier_graphs_graph-stats_data-0.json"}
+    for path in results.glob("*.json"):
+        command = json.loads(path.read_text())["command"]
+        if "graph-stats" not in command:  # a GNN run: neither its file nor its command's default name
+            assert path.name not in stats and name(command) not in stats, path.name
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--models", "graph-stats", "flat-mean"], "--models graph-stats"),
+    (["--models", "graph-stats", "--aggr", "mean"], "--aggr"),
+    (["--models", "graph-stats", "--aggr", "sum", "mean"], "--aggr"),
+    (["--models", "graph-stats", "--arch", "paper"], "--arch"),
+    (["--models", "graph-stats", "--levels", "2"], "--levels"),
+    (["--models", "graph-stats", "--epochs", "5"], "--epochs"),
+    (["--models", "graph-stats", "--lr", "0.01"], "--lr"),
+    (["--models", "graph-stats", "--coarse-adj", "no-diag"], "--coarse-adj"),
+    (["--models", "graph-stats", "--readout", "max-concat"], "--readout"),
+    (["--models", "graph-stats", "--folds", "30", "--num-graphs", "40"], "--folds"),
+])
+def test_graph_stats_refuses_the_gnn_flags_before_any_work(argv, flag, rejects_before_work):
+    rejects_before_work(main, argv, flag, forbid=((cli, "cross_validate"), (cli, "statistics_cv")))
