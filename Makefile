@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 NOTEBOOKS := $(shell grep -rl --include='*.md' '^kernelspec:' book 2>/dev/null | sort)
 NBDIR := _build/nbval
 
-.PHONY: test unit notebooks book clean venv reproduce results bench-load student lab nbgrader-check
+.PHONY: test unit notebooks book clean venv reproduce results paper bench-load student lab nbgrader-check
 
 venv: $(STAMP)
 
@@ -60,6 +60,16 @@ results: $(STAMP)
 	@test -n "$(CH)" || { echo "usage: make results CH=<chapter module, e.g. diffpool> [FILE=name.json] [REPEAT=2]"; exit 2; }
 	@test -n "$(CH_RESULTS)" || { echo "no results files match book/NN_$(CH)/results/$(or $(FILE),*.json)"; exit 2; }
 	$(BIN)/python -m companion.reproduce --publish $(if $(REPEAT),--repeat $(REPEAT)) $(CH_RESULTS)
+
+# The paper's own setting of one chapter (CH=lds; RUN=cora narrows to one declared run): DOWNLOADS
+# the paper's data into $COMPANION_DATA (python -m companion.data fetch; nothing else in the book
+# downloads), then runs the chapter's CLI with the paper's data, protocol, architecture and budget
+# (declared under paper_setting in book/NN_topic/course.yml), writing ./results/ like any CLI run.
+# These are long runs: the chapter's "In the paper's own setting" section gives each one's time.
+# DRY=1 prints the steps and downloads and runs nothing.
+paper: $(STAMP)
+	@test -n "$(CH)" || { echo "usage: make paper CH=<chapter module, e.g. lds> [RUN=id] [DRY=1] (downloads the paper's data into \$$COMPANION_DATA, then runs the paper's setting)"; exit 2; }
+	$(BIN)/python -m companion.paper $(CH) $(if $(RUN),--run $(RUN)) $(if $(DRY),--dry-run)
 
 # Every notebook idle and beside two CPU-bound background processes: prints the slow-down ratios.
 bench-load: $(STAMP)

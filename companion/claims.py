@@ -13,6 +13,8 @@ Each chapter has ``book/NN_topic/claims.yml``::
         comparable_why: generated hierarchical graphs, not the TU benchmarks
         section: what-we-measured           # label of the chapter section that explains the verdict
         paper_quantity: gap                 # optional: which of our numbers paper_value is compared with
+        paper_command: enzymes              # optional: the run of course.yml's paper_setting that
+                                            # tests it in the paper's own setting (companion.paper)
         rule:
           kind: greater                     # greater | less | at_least | at_most | match
           a: {file: cv_hier_graphs_diffpool.json, method: diffpool, metric: accuracy}
@@ -52,6 +54,11 @@ report's paper-vs-ours plot: ``a`` (the mean ``A``), ``gap`` (``A - B``) or ``ch
 (``100 (A - B) / B``). Without it, a ``match`` claim compares ``A`` and a ``greater`` claim the
 gap; other claims with a ``paper_value`` are left out of the plot (their number may be in other
 units, e.g. a % change beside a rate).
+
+``paper_command`` names a run declared under ``paper_setting`` in the chapter's ``course.yml``
+(see :mod:`companion.paper`): the ``make paper`` line that tests the claim in the paper's own
+setting, or, where the CLI cannot run that setting yet, the text saying what it lacks. The report
+shows it beside the verdict.
 
 The verdict is computed, never written, so a chapter and the report cannot disagree.
 The reproduction report (``book/report.md``) reads :func:`report_rows`, which also checks that
@@ -101,6 +108,7 @@ class Claim:
     citation: str = ""
     section: str = ""
     paper_quantity: str | None = None
+    paper_command: str = ""
 
     @property
     def compared_quantity(self) -> str | None:
@@ -215,6 +223,7 @@ def load_claims(chapter: str) -> tuple[str, list[Claim]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list) or not doc["claims"]:
         raise ValueError(f"{path}: expected a mapping with a non-empty 'claims' list")
     claims = []
+    runs: list[str] | None = None  # the chapter's declared paper-setting runs, read once if named
     for i, c in enumerate(doc["claims"]):
         where = f"{path}: claims[{i}]"
         missing = [k for k in ("id", "claim", "rule", "comparable") if k not in c]
@@ -229,11 +238,21 @@ def load_claims(chapter: str) -> tuple[str, list[Claim]]:
                 raise ValueError(f"{where}: paper_quantity must be one of {PAPER_QUANTITIES}, got {quantity!r}")
             if quantity != "a" and "b" not in rule:
                 raise ValueError(f"{where}: paper_quantity {quantity!r} needs a row 'b' in the rule")
+        run = c.get("paper_command")
+        if run is not None:
+            from companion import paper
+
+            if runs is None:
+                runs = paper.run_ids(chapter)
+            if run not in runs:
+                raise ValueError(f"{where}: paper_command {run!r} is not a run of book/{chapter}/course.yml's "
+                                 f"paper_setting; its runs are {runs}")
         claims.append(Claim(chapter=chapter, id=str(c["id"]), claim=str(c["claim"]), rule=rule,
                             comparable=bool(c["comparable"]), comparable_why=str(c.get("comparable_why", "")),
                             paper_value=c.get("paper_value"), paper_setting=str(c.get("paper_setting", "")),
                             citation=str(c.get("citation", doc.get("paper", ""))),
-                            section=str(c.get("section", "")), paper_quantity=quantity))
+                            section=str(c.get("section", "")), paper_quantity=quantity,
+                            paper_command="" if run is None else str(run)))
     return str(doc.get("paper", "")), claims
 
 
@@ -450,7 +469,10 @@ def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any
     ``ours_value`` and ``ours_spread`` (our counterpart of ``paper_value``; ``None`` where there is
     none), ``comparable``, ``comparable_why``, ``verdict`` (one of :data:`VERDICTS`),
     ``verdict_label`` (as counted, :data:`COUNT_LABELS`), ``verdict_text`` (as shown, with the gap's
-    sign) and ``gap``, ``spread``, ``n`` (what the rule read; ``None`` for a ``match``).
+    sign), ``gap``, ``spread``, ``n`` (what the rule read; ``None`` for a ``match``), and
+    ``paper_run``, ``paper_make``, ``paper_missing``, ``paper_link`` (the claim's run in the paper's
+    own setting: its id, its ``make paper`` line or what the CLI lacks, and the chapter section on
+    that setting; ``""`` where there is none).
 
     Raises ``ValueError`` naming the claims file and the claim when the claim has no ``section``,
     when the section is not a ``(label)=`` before a heading in the chapter, or when the citation
@@ -488,8 +510,29 @@ def report_rows(items: list[dict[str, Any]] | None = None) -> list[dict[str, Any
             "comparable": c.comparable, "comparable_why": c.comparable_why, "verdict": judgement.verdict,
             "verdict_label": judgement.label, "verdict_text": judgement.text,
             "gap": judgement.gap, "spread": judgement.spread, "n": judgement.n,
+            **_paper_run(c, labels[c.chapter]),
         })
     return records
+
+
+def _paper_run(c: Claim, labels: set[str]) -> dict[str, str]:
+    """``paper_run`` (the run id, ``""`` without one), ``paper_make`` (its ``make paper`` line, ``""``
+    where the run cannot be run yet), ``paper_missing`` (what the CLI lacks, ``""`` otherwise) and
+    ``paper_link`` (``"#<topic>-paper-setting"``, the chapter's section on the paper's setting,
+    which must be a ``(label)=`` before a heading of the chapter: ``labels``)."""
+    if not c.paper_command:
+        return {"paper_run": "", "paper_make": "", "paper_missing": "", "paper_link": ""}
+    from companion import paper
+
+    label = f"{c.chapter[3:]}-paper-setting"
+    if label not in labels:
+        raise ValueError(f"book/{c.chapter}/claims.yml: {c.id} names paper_command {c.paper_command!r}, but the "
+                         f"chapter has no '({label})=' section on the paper's own setting")
+    [run] = [r for r in paper.paper_runs(c.chapter) if r["id"] == c.paper_command]
+    out = {"paper_run": run["id"], "paper_make": "", "paper_missing": "", "paper_link": f"#{label}"}
+    if "missing" in run:
+        return {**out, "paper_missing": " ".join(run["missing"].split())}
+    return {**out, "paper_make": paper.make_command(c.chapter, run["id"])}
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|{}$&#~])")
@@ -506,15 +549,17 @@ QUANTITY_WORDS = {"a": "", "gap": "gap", "change_pct": "change"}
 def report_markdown(rows: list[dict[str, Any]]) -> str:
     """A MyST Markdown table of report rows: the claim (linked to its section), the paper's number and
     setting (with a ``{cite:p}`` role), ours (each row named by its method), the gap or margin the
-    rule read with its spread, comparable, verdict (its text, with the gap's sign).
+    rule read with its spread, comparable, verdict (its text, with the gap's sign), and the claim's
+    test in the paper's own setting (its ``make paper`` line, or what the CLI lacks to run it).
 
     Needs MyST rendering of Markdown outputs (``mystnb: render_markdown_format: myst`` in the
     page's metadata) for the links and citations to resolve.
     """
     if not rows:
         raise ValueError("rows must hold at least one report row")
-    lines = ["| claim | paper (number, setting) | ours | gap (spread) | comparable | verdict |",
-             "|:--|:--|:--|:--|:--|:--|"]
+    lines = ["| claim | paper (number, setting) | ours | gap (spread) | comparable | verdict "
+             "| in the paper's setting |",
+             "|:--|:--|:--|:--|:--|:--|:--|"]
     for r in rows:
         paper = "" if r["paper_value"] is None else f"**{r['paper_value']:g}**"
         if r["paper_setting"]:
@@ -528,6 +573,10 @@ def report_markdown(rows: list[dict[str, Any]]) -> str:
         comparable = "yes" if r["comparable"] else "no: " + _md(r["comparable_why"])
         gap = "" if r["gap"] is None else f"{r['gap']:+.3g}" + (
             "" if r["spread"] is None else f" ({r['spread']:.2g})")
+        setting = (f"`{r['paper_make']}`" if r.get("paper_make")
+                   else f"not runnable yet: {_md(r['paper_missing'])}" if r.get("paper_missing") else "")
+        if setting and r.get("paper_link"):
+            setting = f"[{setting}]({r['paper_link']})"
         lines.append(f"| [{_md(r['claim'])}]({r['link']}) | {paper.strip()} | {ours} | {gap} | {comparable} "
-                     f"| **{_md(r['verdict_text'])}** |")
+                     f"| **{_md(r['verdict_text'])}** | {setting} |")
     return "\n".join(lines) + "\n"

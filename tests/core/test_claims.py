@@ -244,11 +244,11 @@ def test_report_markdown_escapes_and_links(report_chapter):
     write_report_claims(report_chapter)
     text = claims.report_markdown(claims.report_rows(claims.chapter_claims("99_toy")))
     lines = text.strip().splitlines()
-    assert len(lines) == 2 + 3 and all(line.count(" | ") == 5 for line in lines[2:])
+    assert len(lines) == 2 + 3 and all(line.count(" | ") == 6 for line in lines[2:])
     assert "| new 0.91 ± 0.01 (n=3) vs old 0.71 ± 0.01 (n=3); gap **+0.2** | +0.2 (0.02) |" in lines[2]
     assert r"[new beats old \| by a \<lot\>](#toy-table)" in lines[2]
     assert "**0.15**: ToyNet, Table 2 {cite:p}`toy2026`" in lines[2] and "gap **+0.2**" in lines[2]
-    assert "no: toy data" in lines[2] and lines[3].endswith("| yes | **reproduced** |")
+    assert "no: toy data" in lines[2] and lines[3].endswith("| yes | **reproduced** |  |")  # no paper run declared
     with pytest.raises(ValueError, match="at least one"):
         claims.report_markdown([])
 
