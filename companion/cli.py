@@ -10,6 +10,12 @@ A long CLI shows its progress with one :class:`RunProgress` (``run.progress(tota
 seeds through :func:`run_seeds`, which skips the seeds its checkpoint holds, saves each finished one
 and counts it on the display.
 
+``--device cpu|cuda|auto`` (default ``cpu``) says where a torch chapter computes: the parser
+resolves it as it reads it (:func:`resolve_device`; ``auto`` is ``cuda`` when torch sees a GPU), so
+an absent GPU is a flag error before any work, and :func:`start_run` hands the chapter
+``run.device``. The recorded command says the device only when it was not the CPU
+(:func:`device_argv`), so the commands of the committed files keep their meaning.
+
 Output goes under ``./results/`` of the current directory by default, or to ``--out`` (a folder,
 or a ``.json`` path for a CLI that writes one file). Only ``--publish`` (used by
 ``make results CH=...``) writes the book's own ``book/NN_topic/results/``.
@@ -32,8 +38,10 @@ from companion.utils import REPO_ROOT
 
 __all__ = ["int_at_least", "float_in", "finite_float", "int_list", "float_list", "str_list",
            "add_list_argument", "HelpFormatter", "chapter_parser", "missing_packages", "require_packages",
-           "start_run", "RunProgress", "run_seeds",
+           "start_run", "RunProgress", "run_seeds", "DEVICES", "resolve_device", "device_argv",
            "Run", "recorded_command", "strip_output_flags", "cli_entry"]
+
+DEVICES = ("cpu", "cuda", "auto")  # the choices of --device
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -209,14 +217,19 @@ def chapter_parser(
     seeds: Sequence[int] | None = (0,),
     threads: int = 1,
     examples: Sequence[str] = (),
+    no_cuda: str | None = None,
 ) -> argparse.ArgumentParser:
     """A parser with the flags every chapter CLI shares.
 
     ``--seeds 0 1 2`` (omitted where ``seeds`` is None), ``--threads`` (torch, BLAS and OpenMP
-    threads; default ``threads``), ``--out`` (folder or ``.json`` path; default ``./results``),
-    ``--publish`` (write the book's results folder) and ``--no-progress``. ``examples`` are
-    full commands shown at the end of ``--help``. Help texts get their accepted range and
-    default from :class:`HelpFormatter`.
+    threads; default ``threads``), ``--device`` (cpu, cuda or auto; default cpu), ``--out``
+    (folder or ``.json`` path; default ``./results``), ``--publish`` (write the book's results
+    folder) and ``--no-progress``. ``examples`` are full commands shown at the end of ``--help``.
+    ``no_cuda`` is the reason a chapter that computes on the CPU only gives for refusing
+    ``--device cuda`` (said in ``--help``). The parser resolves ``--device`` as it reads it
+    (:func:`resolve_device`: ``auto`` becomes ``cpu`` or ``cuda``), so an absent GPU is a flag
+    error before anything else runs.
+    Help texts get their accepted range and default from :class:`HelpFormatter`.
     """
     epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
     # allow_abbrev=False: `--seed 3` must not silently become `--seeds 3` and start a long run
@@ -228,6 +241,13 @@ def chapter_parser(
                        help="seeds to run, space-separated (results are aggregated over them)")
     g.add_argument("--threads", type=int_at_least(1), default=threads,
                    help="torch / BLAS / OpenMP threads for this run")
+    if no_cuda is None:
+        device_help = ("where the models and tensors live: cpu (default; the book's results), cuda (a GPU; "
+                       "refused at once where torch sees none) or auto (cuda when available, else cpu)")
+    else:
+        device_help = f"cpu only: {no_cuda}, so cuda is refused and auto means cpu (default: cpu)"
+    g.add_argument("--device", type=_device_type(no_cuda), choices=DEVICES, default="cpu", help=device_help)
+    p.no_cuda = no_cuda  # start_run checks a device set by hand (not parsed) against it
     g.add_argument("--out", default=None,
                    help="output folder, or a .json file for a CLI that writes one file "
                         "(default: ./results under the current directory)")
@@ -262,6 +282,72 @@ def recorded_command(module: str, argv: Sequence[str] | None = None) -> str:
     return shlex.join(["python", "-m", module, *strip_output_flags(argv)])
 
 
+def resolve_device(name: str, *, no_cuda: str | None = None) -> "torch.device":
+    """The ``torch.device`` of ``--device name``: ``cpu``, ``cuda`` or ``auto`` (cuda when torch sees
+    a GPU, else cpu).
+
+    Raises ``ValueError`` naming ``--device`` when cuda is asked for and torch sees no GPU (with
+    what it found: a CPU-only build, or a CUDA build without a visible device), or when the
+    chapter computes on the CPU only (``no_cuda`` is its reason).
+    """
+    import torch
+
+    if name not in DEVICES:
+        raise ValueError(f"--device {name!r}: choose from {', '.join(DEVICES)}")
+    if name == "cpu":
+        return torch.device("cpu")
+    if no_cuda is not None:
+        if name == "auto":
+            return torch.device("cpu")
+        raise ValueError(f"--device cuda: this chapter computes on the CPU only ({no_cuda}); "
+                         "use --device cpu (or auto)")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if name == "auto":
+        return torch.device("cpu")
+    found = (f"torch {torch.__version__} is a CPU-only build" if torch.version.cuda is None else
+             f"torch {torch.__version__} is built for CUDA {torch.version.cuda} but sees no GPU "
+             f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}, or no driver)")
+    raise ValueError(f"--device cuda: no CUDA device here: torch.cuda.is_available() is False ({found}); "
+                     "--device cpu (or auto, which falls back to the CPU) runs here")
+
+
+def _device_type(no_cuda: str | None) -> Callable[[str], str]:
+    """The argparse type of ``--device``: the device resolved (``cpu`` or ``cuda``) as the parser
+    reads it, so that a GPU that is absent stops the command before anything else runs."""
+    def parse(text: str) -> str:
+        if text not in DEVICES:
+            return text  # argparse's own "invalid choice" message
+        try:
+            return resolve_device(text, no_cuda=no_cuda).type
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e).removeprefix(f"--device {text}: ")) from None
+    parse.__name__ = "device"
+    return parse
+
+
+def device_argv(argv: Sequence[str], device: Any) -> list[str]:
+    """``argv`` with ``--device`` as the run resolved it: left out for the CPU (the default, so a
+    command of the committed files keeps its text), ``--device cuda`` in place of the first
+    ``--device`` flag otherwise (``auto`` never reaches a results file)."""
+    kind = getattr(device, "type", str(device))
+    out, skip, said = [], False, False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--device" or arg.startswith("--device="):
+            skip = arg == "--device"
+            if kind != "cpu" and not said:
+                out += ["--device", kind]
+                said = True
+            continue
+        out.append(arg)
+    if kind != "cpu" and not said:
+        out += ["--device", kind]
+    return out
+
+
 def _book_results_dir(chapter: str) -> Path:
     book = REPO_ROOT / "book"
     if not (REPO_ROOT / "_toc.yml").is_file() or not book.is_dir():
@@ -289,6 +375,7 @@ class Run:
     out_file: Path | None
     command: str
     seeds: list[int] = field(default_factory=list)
+    device: Any = None  # the torch.device of --device (resolved: cpu or cuda)
     started: float = field(default_factory=time.perf_counter)
     cpu_started: float = field(default_factory=time.process_time)
 
@@ -325,10 +412,23 @@ def start_run(
 ) -> Run:
     """Validate the output path, apply threads and progress, and return the :class:`Run`.
 
-    Errors go through ``parser.error`` (exit status 2, the flag named) before any work starts.
+    Errors go through ``parser.error`` (exit status 2, the flag named) before any work starts
+    (``--device cuda`` where torch sees no GPU too, if the parser let it through).
     ``one_file=False`` is for CLIs that write several files: ``--out`` must then be a folder.
+    ``args.device`` holds the device resolved (``auto`` becomes ``cpu`` or ``cuda``), which
+    ``run.device`` holds as a ``torch.device`` and the results files record (``machine.device``).
     """
     out = getattr(args, "out", None)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        device = resolve_device(getattr(args, "device", "cpu"), no_cuda=getattr(parser, "no_cuda", None))
+    except ValueError as e:
+        parser.error(str(e))
+    if hasattr(args, "device"):
+        args.device = device.type
+    from companion.utils import set_compute_device
+
+    set_compute_device(device)
     try:
         if getattr(args, "publish", False):
             if out is not None:
@@ -352,7 +452,7 @@ def start_run(
         set_threads(args.threads)
     seeds = list(getattr(args, "seeds", None) or [])
     return Run(module=module, out_dir=out_dir, out_file=out_file,
-               command=recorded_command(module, argv), seeds=seeds)
+               command=recorded_command(module, device_argv(argv, device)), seeds=seeds, device=device)
 
 
 def _duration(seconds: float) -> str:
@@ -588,6 +688,8 @@ def read_reused(p: argparse.ArgumentParser, files: Sequence[str] | None, setting
         except (FileNotFoundError, ValueError) as e:
             p.error(f"--reuse {f}: {e}")
         got = {k: v for k, v in payload.get("settings", {}).items() if k != "seeds"}
+        if "device" in want:  # a file from before --device ran on the CPU
+            got.setdefault("device", "cpu")
         if got != want:
             diff = sorted(k for k in want.keys() | got.keys() if want.get(k) != got.get(k))
             p.error(f"--reuse {f}: made with other settings than this command ({', '.join(diff)} differ)")

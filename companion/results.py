@@ -8,7 +8,7 @@ atomically (a temporary file, then a rename, so an interrupted run never leaves 
       "command": "python -m companion.diffpool --folds 10 --seeds 0 1 2",   # without --out/--publish
       "seeds": [0, 1, 2],
       "packages": {"python": "3.11.7", "torch": "2.13.0", ...},
-      "machine": {"platform": ..., "cpu_model": "AMD EPYC", "cpus": 2, "torch_threads": 1},
+      "machine": {"platform": ..., "cpu_model": "AMD EPYC", "cpus": 2, "torch_threads": 1, "device": "cpu"},
       "numerics": {"policy": "portable", "baseline": true, ...},   # companion.utils.numerics_info
       "wall_seconds": 812.4, "date": "2026-12-01 05:10:00",
       "reproduce_tolerance": 0.0,        # absolute; 0 for a deterministic run
@@ -449,8 +449,14 @@ def bit_comparable(committed: Mapping[str, Any], rerun: Mapping[str, Any]) -> tu
     Yes when both runs used the portable numerics at its baseline (``numerics.baseline``), or
     both used the same native code paths on the same CPU model; and the numeric packages have
     the same versions. A file written before the numerics policy (no ``numerics`` record) is
-    not bit-comparable with anything but itself.
+    not bit-comparable with anything but itself, and neither is a run on a GPU (``machine.device``
+    ``cuda``; a file without it ran on the CPU): GPU kernels are not pinned, nor always deterministic.
     """
+    dev_a = committed.get("machine", {}).get("device", "cpu")
+    dev_b = rerun.get("machine", {}).get("device", "cpu")
+    if dev_a != "cpu" or dev_b != "cpu":
+        return False, (f"computed on {dev_a} (committed) and {dev_b} (rerun): only CPU runs at the numerics "
+                       "baseline are bit for bit")
     a, b = committed.get("numerics"), rerun.get("numerics")
     if not a:
         return False, "the committed file was made before the portable numerics policy (no 'numerics' record)"

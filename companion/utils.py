@@ -22,8 +22,8 @@ from companion import PORTABLE_NUMERICS, _default_threads, _numerics_mode
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["seed_everything", "get_device", "progress", "History", "train", "accuracy", "Timer",
-           "torch_threads", "set_threads", "repo_path", "package_versions", "machine_info",
-           "numerics_info"]
+           "torch_threads", "set_threads", "set_compute_device", "repo_path", "package_versions",
+           "machine_info", "numerics_info"]
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -225,6 +225,20 @@ def _apply_thread_policy() -> None:
     _limit_threads(n)
 
 
+_COMPUTE_DEVICE = "cpu"  # what machine_info records; a CLI's start_run sets it from --device
+
+
+def set_compute_device(device: torch.device | str) -> str:
+    """Record where this process computes (``cpu`` or ``cuda``), for :func:`machine_info`'s ``device``.
+
+    ``companion.cli.start_run`` calls it with the device of ``--device``; it moves nothing.
+    Returns the device type recorded.
+    """
+    global _COMPUTE_DEVICE
+    _COMPUTE_DEVICE = torch.device(device).type
+    return _COMPUTE_DEVICE
+
+
 def repo_path(*parts: str) -> Path:
     """A path inside the repository (works from a notebook's folder, a test, or a CLI)."""
     return REPO_ROOT.joinpath(*parts)
@@ -253,13 +267,15 @@ def _cpu_model() -> str:
 
 
 def machine_info() -> dict[str, object]:
-    """What machine a result was measured on."""
+    """What machine a result was measured on, and where it computed (``device``: ``cpu`` or ``cuda``,
+    as :func:`set_compute_device` recorded it; ``cpu`` unless a CLI ran with ``--device cuda``)."""
     info: dict[str, object] = {
         "platform": platform.platform(),
         "processor": platform.machine(),
         "cpu_model": _cpu_model(),
         "cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "device": _COMPUTE_DEVICE,
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

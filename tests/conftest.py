@@ -19,6 +19,19 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run only where torch sees a CUDA GPU."""
+    gpu_tests = [item for item in items if item.get_closest_marker("gpu") is not None]
+    if not gpu_tests:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+        for item in gpu_tests:
+            item.add_marker(skip)
+
+
 def pytest_generate_tests(metafunc):
     """A test asking for ``mutant`` runs once per wrong answer in its module's ``MUTANTS``
     (``{exercise key: [wrong answers]}``), as ``(key, wrong)``, with the answer's name as its id."""

@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     by_seed = {cfg.seed: cfg for cfg in configs}
 
     def seed_rows(seed: int) -> list[dict[str, Any]]:
-        rows, table = _seed_rows(by_seed[seed])
+        rows, table = _seed_rows(by_seed[seed], run.device)
         _print_table(by_seed[seed], table, {r["target"]: r["clean_accuracy"] for r in rows if r["method"] == CLEAN})
         return rows
 
@@ -147,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     return out
 
 
-def _seed_rows(cfg: Config) -> tuple[list[dict[str, Any]], list[dict]]:
-    """One seed's result rows (clean accuracies first) and its raw table."""
-    table, clean = run_table(cfg, progress_desc=f"seed {cfg.seed}")
+def _seed_rows(cfg: Config, device: Any = "cpu") -> tuple[list[dict[str, Any]], list[dict]]:
+    """One seed's result rows (clean accuracies first) and its raw table, computed on ``device``."""
+    table, clean = run_table(cfg, progress_desc=f"seed {cfg.seed}", device=device)
     rows = [{"setting": target, "method": CLEAN, "seed": cfg.seed, "target": target, "attack": CLEAN,
              "clean_accuracy": acc} for target, acc in clean.items()]
     rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]

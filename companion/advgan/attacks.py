@@ -59,7 +59,9 @@ def pgd(
         raise ValueError(f"steps must be >= 1, got {steps}")
     x_adv = x.detach().clone()
     if random_start:
-        noise = torch.rand(x.shape, generator=generator, device=x.device) * 2 - 1
+        # drawn where the generator lives (the CPU for a torch.Generator()), then beside x
+        where = x.device if generator is None else generator.device
+        noise = torch.rand(x.shape, generator=generator, device=where).to(x.device) * 2 - 1
         x_adv = (x_adv + eps * noise).clamp(0, 1)
     for _ in range(steps):
         grad = _input_grad(model, x_adv, y)

@@ -174,7 +174,7 @@ def _row(target_name: str, attack: str, model, x, x_adv, y, seconds: float, trai
             "train_seconds": train_seconds, **on_correct, **extra}
 
 
-def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], dict]:
+def run_table(cfg: Config, progress_desc: str = "table", device: torch.device | str = "cpu") -> tuple[list[dict], dict]:
     """Train both targets, run every attack of ``cfg.mode`` on the test split; rows + clean accuracies.
 
     Attack rows hold ``success_rate``, ``success_on_correct``, ``clean_correct``, the norms and
@@ -189,18 +189,19 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
     score every example made against the undefended target on it (target ``TRANSFER``, a clean
     accuracy under that name too): transfer to an independently trained model. The same examples
     are also scored on the defended target (``DEFENDED_TRANSFER``): transfer attacks on it.
+    Images and networks live on ``device``; initialisations and random draws are made on the CPU.
     """
     check_config(cfg)
     d = load_images(cfg.data, cfg.n_train, cfg.n_test)
-    x, y, xt, yt = d["x_train"], d["y_train"], d["x_test"], d["y_test"]
+    x, y, xt, yt = (d[k].to(device) for k in ("x_train", "y_train", "x_test", "y_test"))
     shape = tuple(x.shape[1:])
     utils.seed_everything(cfg.seed)
-    undefended = target_model(cfg.target, shape)
+    undefended = target_model(cfg.target, shape).to(device)
     train_classifier(undefended, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed, desc="target")
     if cfg.defense_from_scratch:
         # Madry et al.'s recipe: PGD adversarial training from a random initialisation (at_epochs epochs)
         utils.seed_everything(cfg.seed + 2)
-        defended = target_model(cfg.target, shape)
+        defended = target_model(cfg.target, shape).to(device)
         defense = f"PGD-trained from scratch, {cfg.at_epochs} epochs"
     else:
         # the default: start from the undefended weights and fine-tune on PGD examples
@@ -220,7 +221,7 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
         # a second classifier of the same design, from another initialisation and data order: the
         # examples made against the undefended target are replayed on it (transfer)
         utils.seed_everything(cfg.seed + 3)
-        independent = target_model(cfg.target, shape)
+        independent = target_model(cfg.target, shape).to(device)
         train_classifier(independent, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed + 3,
                          desc="second target")
     made_on_undefended: list[tuple[str, torch.Tensor, float, float, dict]] = []
@@ -268,7 +269,7 @@ def run_table(cfg: Config, progress_desc: str = "table") -> tuple[list[dict], di
             if cfg.kappa_grid is not None and cfg.mode == "all":
                 bb_kappa, bb_from = semi_kappa, "validation (semi-white-box)"
             utils.seed_everything(cfg.seed + 1)
-            distilled = target_model(cfg.distilled, shape)
+            distilled = target_model(cfg.distilled, shape).to(device)
             with utils.Timer() as t:
                 g, _, _ = train_advgan_blackbox(blackbox_query(model), distilled, x, y, epochs=cfg.gan_epochs,
                                                 static_epochs=cfg.static_epochs, kappa=bb_kappa, **gan_kw)

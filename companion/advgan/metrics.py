@@ -70,8 +70,11 @@ def time_per_example(attack: Callable[[torch.Tensor], torch.Tensor], x: torch.Te
     check_images(x)
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
+    sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)  # a GPU computes asynchronously
+    sync()
     start = time.perf_counter()
     for _ in range(repeats):
         x_adv = attack(x)
+    sync()
     seconds = (time.perf_counter() - start) / (repeats * len(x))
     return x_adv, seconds

@@ -105,7 +105,7 @@ def _make_gan(x: torch.Tensor, eps: float, width: int, seed: int) -> tuple[Gener
     d = Discriminator(x.shape[1], width=width)
     g.apply(init_weights)
     d.apply(init_weights)
-    return g, d
+    return g.to(x.device), d.to(x.device)  # initialised on the CPU, trained beside the images
 
 
 def train_advgan(

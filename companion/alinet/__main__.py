@@ -106,7 +106,8 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 def load_pair(args: argparse.Namespace, noise: float, seed: int):
     kw = ({"base": args.base or "umls"} if args.data == "kg_pair"
           else {"num_counterparts": args.num_counterparts or DEFAULT_COUNTERPARTS})
-    return prepare(data.load(args.data, noise=noise, seed=seed, **kw), seed=seed, valid_ratio=args.valid_ratio)
+    return prepare(data.load(args.data, noise=noise, seed=seed, **kw), seed=seed,
+                   valid_ratio=args.valid_ratio).to(args.device)
 
 
 def tune(args: argparse.Namespace, cfg: Config, noise: float, families: list[str]) -> dict:
@@ -140,7 +141,7 @@ def random_row(noise: float, seed: int, n: int) -> dict:
 def degree_row(noise: float, seed: int, inputs) -> dict:
     """The training-free degree matcher on ``inputs``' test pairs (no seeds, no tuning)."""
     with Timer() as timer:
-        metrics = degree_matching(inputs.pair, inputs.test - torch.tensor([0, inputs.n1]))
+        metrics = degree_matching(inputs.pair, inputs.test.cpu() - torch.tensor([0, inputs.n1]))
     return {"setting": {"noise": noise}, "method": "degree matching", "seed": seed, **metrics,
             "valid_hits@1": None, "best_epoch": None, "seconds": timer.seconds}
 

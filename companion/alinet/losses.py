@@ -62,13 +62,13 @@ def sample_negatives(emb: torch.Tensor, pos: torch.Tensor, num_entities1: int, n
         anchor = pos[:, side]
         size = hi - lo
         if kind == "uniform":
-            cand = lo + torch.randint(0, size, (len(pos), neg_multi), generator=generator)
+            cand = lo + torch.randint(0, size, (len(pos), neg_multi), generator=generator).to(pos.device)
         else:
             k = max(1, math.ceil((1.0 - epsilon) * size))
             e = F.normalize(emb, dim=1)
             near = torch.cat([(e[anchor[i:i + 1024]] @ e[lo:hi].T).topk(k, 1).indices
                               for i in range(0, len(anchor), 1024)])
-            pick = torch.randint(0, k, (len(pos), neg_multi), generator=generator)
+            pick = torch.randint(0, k, (len(pos), neg_multi), generator=generator).to(near.device)
             cand = lo + near.gather(1, pick)
         true = pos[:, 1 - side][:, None].expand_as(cand)
         keep = cand != true
@@ -111,5 +111,6 @@ def sample_uniform_corruptions(pos: torch.Tensor, num_entities: int, k: int = 25
     if k < 1 or num_entities < 2:
         raise ValueError(f"k must be >= 1 and num_entities >= 2, got {k} and {num_entities}")
     shape = (len(pos), k)
-    return (torch.randint(0, num_entities, shape, generator=generator),
-            torch.randint(0, num_entities, shape, generator=generator))
+    # drawn on the CPU (a CPU generator), then put beside the pairs
+    return (torch.randint(0, num_entities, shape, generator=generator).to(pos.device),
+            torch.randint(0, num_entities, shape, generator=generator).to(pos.device))

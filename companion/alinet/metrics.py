@@ -19,13 +19,13 @@ def ranking_metrics(sim: torch.Tensor, ks: tuple[int, ...] = (1, 10)) -> dict[st
         raise ValueError(f"sim must be (n, m) with 1 <= n <= m and the match of row i in column i, got {tuple(sim.shape)}")
     if any(int(k) < 1 for k in ks):
         raise ValueError(f"every k must be >= 1, got {ks}")
-    higher, tied = higher_and_tied(sim, torch.arange(sim.shape[0]))
+    higher, tied = higher_and_tied(sim, torch.arange(sim.shape[0], device=sim.device))
     return expected_hits_mrr(higher, tied, ks)
 
 
 def higher_and_tied(block: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per row ``i`` of ``block`` (b, m): the number of scores above ``block[i, cols[i]]`` and of *other* equal ones."""
-    diag = block[torch.arange(len(block)), cols][:, None]
+    diag = block[torch.arange(len(block), device=block.device), cols][:, None]
     return (block > diag).sum(1), (block == diag).sum(1) - 1
 
 
@@ -102,7 +102,7 @@ def evaluate_alignment(emb1: torch.Tensor, emb2: torch.Tensor, ks: tuple[int, ..
         block = -torch.cdist(e1[i:i + batch_size], e2, p=1) if metric == "l1" else e1[i:i + batch_size] @ e2.T
         if csls_k > 0:
             block = csls(block, csls_k, mean_left[i:i + batch_size], mean_right)
-        g, t = higher_and_tied(block, torch.arange(i, i + len(block)))
+        g, t = higher_and_tied(block, torch.arange(i, i + len(block), device=block.device))
         higher.append(g); tied.append(t)
     # ties broken at random (expected metrics): a collapsed model, whose scores are all equal, gets chance
     return expected_hits_mrr(torch.cat(higher), torch.cat(tied), ks)

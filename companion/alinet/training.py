@@ -12,7 +12,7 @@ is never trained on, and the model of the best validation round is the one teste
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch.nn import functional as F
@@ -80,6 +80,11 @@ class AlignInputs:
     gcn_align_adj: torch.Tensor
     pair: KGPair = field(repr=False)
     enhance: bool = True
+
+    def to(self, device: torch.device | str) -> "AlignInputs":
+        """The same inputs with every tensor on ``device`` (``pair``, read on the CPU, stays)."""
+        moved = {k: v.to(device) for k, v in self.__dict__.items() if isinstance(v, torch.Tensor)}
+        return replace(self, **moved)
 
 
 def prepare(pair: KGPair, enhance: bool = True, two_hop: str = "paths", max_two_hop: int | None = 16, seed: int = 0,
@@ -200,7 +205,7 @@ def augment_links(last: torch.Tensor, cand1: torch.Tensor, cand2: torch.Tensor, 
         for i, y in enumerate(y_sorted.tolist()):
             first[i] = y not in seen
             seen.add(y)
-        links[x_sorted[~first]] = -1
+        links[x_sorted[~first.to(links.device)]] = -1
     return links
 
 
@@ -212,21 +217,23 @@ def fit(inputs: AlignInputs, cfg: Config | None = None, seed: int = 0, desc: str
     ``eval_freq`` epochs from ``start_valid``, training stops when it has fallen twice in a row
     (``early_stop``), and the best round's model is tested. Returns ``{"model", "history", "metrics",
     "valid_hits@1", "best_epoch", "epochs_run", "links", "seconds"}``; ``history`` holds the per-epoch
-    losses and the validation curve.
+    losses and the validation curve. The model trains on the device of ``inputs`` (:meth:`AlignInputs.to`);
+    negatives are drawn on the CPU, and the augmented graph is rebuilt there.
     """
     cfg = _config(cfg, overrides)
     gen = seed_everything(seed)
     n = inputs.n1 + inputs.n2
     gcn = cfg.model == "gcn_align"
-    model = build_model(n, cfg)
+    device = inputs.adj.device
+    model = build_model(n, cfg).to(device)
     opt = (torch.optim.SGD if cfg.optimizer == "sgd" else torch.optim.Adam)(model.parameters(), lr=cfg.lr)
     adj = inputs.gcn_align_adj if gcn else inputs.adj
     metric = "l1" if gcn else "cosine"
     has_valid = len(inputs.valid) > 0
-    train_seeds = inputs.seeds - torch.tensor([0, inputs.n1])
+    train_seeds = inputs.seeds.cpu() - torch.tensor([0, inputs.n1])
     pool = torch.cat([inputs.valid, inputs.test])  # unlabelled candidates of augmentation: the pairing is unused
     cand1, cand2 = pool[:, 0].sort().values, pool[:, 1].sort().values
-    links = torch.full((len(cand1),), -1, dtype=torch.long)
+    links = torch.full((len(cand1),), -1, dtype=torch.long, device=device)
     near = None  # truncated-negative candidates (nearest entities of the other KG), refreshed at validation
     history: dict[str, list] = {"loss": [], "align": [], "rel": [], "valid_epoch": [], "valid_hits@1": [],
                                 "links": []}
@@ -244,7 +251,7 @@ def fit(inputs: AlignInputs, cfg: Config | None = None, seed: int = 0, desc: str
                                     generator=gen)
         out = []
         for side, (anchor, cand) in enumerate(near):
-            pick = torch.randint(0, cand.shape[1], (len(anchor), cfg.neg_multi), generator=gen)
+            pick = torch.randint(0, cand.shape[1], (len(anchor), cfg.neg_multi), generator=gen).to(device)
             c = cand.gather(1, pick)
             a = anchor[:, None].expand_as(c)
             true = inputs.seeds[:, 1 - side][:, None].expand_as(c)
@@ -312,8 +319,8 @@ def fit(inputs: AlignInputs, cfg: Config | None = None, seed: int = 0, desc: str
             if cfg.sim_th > 0 and epoch >= cfg.start_augment * cfg.eval_freq:
                 links = augment_links(outs[-1], cand1, cand2, links, cfg.sim_th, cfg.augment_csls_k)
                 found = (links >= 0).nonzero().flatten()
-                new = torch.stack([cand1[found], cand2[links[found]] - inputs.n1], 1)
-                adj = gcn_adjacency(joint_edges(inputs.pair, inputs.enhance, torch.cat([train_seeds, new])), n)
+                new = torch.stack([cand1[found], cand2[links[found]] - inputs.n1], 1).cpu()
+                adj = gcn_adjacency(joint_edges(inputs.pair, inputs.enhance, torch.cat([train_seeds, new])), n).to(device)
     if has_valid and best["state"] is not None:
         model.load_state_dict(best["state"])
         adj = best["adj"]

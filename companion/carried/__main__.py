@@ -271,7 +271,8 @@ def _row(setting: str, name: str, seed: int, threshold: float | None, metrics: d
 
 def build_parser():
     """The CLI's parser: every flag checked by its type before any work."""
-    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS, examples=EXAMPLES)
+    p = chapter_parser("python -m companion.carried", __doc__.split("\n")[0], seeds=SEEDS, examples=EXAMPLES,
+                       no_cuda="the detector is OpenCV, scikit-image and NumPy work, with no torch on its path")
     g = p.add_argument_group("experiment")
     g.add_argument("--data", default="walkers", choices=DATASETS,
                    help="dataset in companion.data (only walkers has carried-object ground truth)")

@@ -455,7 +455,7 @@ def _seed_rows(args: argparse.Namespace, datasets: list[tuple[Any, list, str | N
                                max_folds=args.max_folds, hidden=args.hidden, levels=args.levels,
                                cluster_ratio=args.cluster_ratio, num_layers=args.num_layers,
                                batch_size=args.batch_size, lr=args.lr, link_weight=args.link_weight,
-                               entropy_weight=args.entropy_weight, **arch_kw, **extra)
+                               entropy_weight=args.entropy_weight, device=args.device, **arch_kw, **extra)
             if coarse is not None:
                 by_kind.setdefault(kind, {})[coarse] = r
             rows.append(_row(setting, label, seed, r))

@@ -39,6 +39,12 @@ class DenseGraphs:
     def max_nodes(self) -> int:
         return self.x.shape[1]
 
+    def to(self, device: torch.device | str) -> "DenseGraphs":
+        """The same graphs with every tensor on ``device`` (the same tensors on the CPU)."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        clusters = None if self.clusters is None else tuple(move(c) for c in self.clusters)
+        return DenseGraphs(move(self.x), move(self.adj), move(self.mask), move(self.y), move(self.community), clusters)
+
 
 def to_dense(graphs: Sequence, max_nodes: int | None = None) -> DenseGraphs:
     """Pad a list of PyG ``Data`` graphs (``x``, ``edge_index``, ``y``) into one :class:`DenseGraphs`.

@@ -148,7 +148,8 @@ def stratified_folds(labels: Sequence[int], folds: int, seed: int = 0) -> list[n
 
 
 def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 100, seed: int = 0,
-                   val_share: float = 0.1, max_folds: int | None = None, **model_kw) -> dict:
+                   val_share: float = 0.1, max_folds: int | None = None, device: torch.device | str = "cpu",
+                   **model_kw) -> dict:
     """k-fold CV of one model kind: on each fold, train on the other folds minus a stratified
     ``val_share`` validation split, pick the epoch with the best validation accuracy (the paper's
     early stopping, on accuracy), and report that epoch's accuracy on the held-out fold.
@@ -163,7 +164,8 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
     ``community``; the oracle has as many clusters as the most communities in any graph (graphs
     with fewer have empty clusters, as a learned assignment may). For ``"diffpool-det"`` the
     clusters of every level come from :func:`~companion.diffpool.det.det_clusters`, once for all folds
-    (they depend on each graph alone).
+    (they depend on each graph alone). The models train on ``device``; folds, splits and batch
+    order are drawn on the CPU.
     """
     from sklearn.model_selection import train_test_split
 
@@ -184,6 +186,7 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
         sizes = cluster_sizes(dense.max_nodes, model_kw.get("cluster_ratio", 0.25), model_kw.get("levels", 1))
         dense.clusters = det_clusters(dense, sizes)
     labels = dense.y.numpy()
+    dense = dense.to(device)
     num_classes = int(labels.max()) + 1
     accs, val_accs, secs = [], [], []
     for f, test_idx in enumerate(progress(stratified_folds(labels, folds, seed), desc=f"{kind} folds")):
@@ -193,7 +196,7 @@ def cross_validate(graphs: Sequence, kind: str, folds: int = 10, epochs: int = 1
         n_val = max(num_classes, int(round(val_share * len(rest))))  # stratifying needs one graph per class
         tr, va = train_test_split(rest, test_size=n_val, stratify=labels[rest], random_state=seed + f)
         seed_everything(seed + f)
-        model = make_model(kind, dense.x.shape[-1], num_classes, dense.max_nodes, **model_kw)
+        model = make_model(kind, dense.x.shape[-1], num_classes, dense.max_nodes, **model_kw).to(device)
         hist = fit(model, dense[torch.from_numpy(tr)], epochs=epochs, seed=seed + f,
                    eval_sets={"val": dense[torch.from_numpy(va)], "test": dense[torch.from_numpy(test_idx)]},
                    desc=f"{kind} fold {f + 1}", **fit_kw)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import torch
 
 from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, float_list,
-                           int_at_least, int_list, require_packages, run_seeds, start_run, str_list,
-                           strip_output_flags)
+                           device_argv, int_at_least, int_list, require_packages, run_seeds, start_run,
+                           str_list, strip_output_flags)
 from companion.distgnn.cache import CACHE_POLICIES
 from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
                                       leave_process_group, load_graph, run_workers)
@@ -88,7 +88,8 @@ EXAMPLES = [
 
 def build_parser() -> argparse.ArgumentParser:
     p = chapter_parser("python -m companion.distgnn", __doc__.split("\n\n")[0], seeds=(0,), threads=1,
-                       examples=EXAMPLES)
+                       examples=EXAMPLES, no_cuda="the workers talk over gloo on the CPU; the NCCL/GPU path "
+                                                  "(one GPU per worker) is not built")
     g = p.add_argument_group("what to run")
     g.add_argument("--sweep", action="store_true", help="sweep --workers x --workflows with local processes")
     g.add_argument("--cache-sweep", action="store_true",
@@ -423,7 +424,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             return None
         experiment = f"torchrun_{args.mode}"
         command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
-                              "-m", MODULE, *strip_output_flags(argv)])
+                              "-m", MODULE, *device_argv(strip_output_flags(argv), run.device)])
     else:
         # a seed's runs take minutes at full size: each finished seed is kept, and a rerun of the
         # same command resumes after it

@@ -189,7 +189,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 display.done(f"seed {seed}, fraction {row['fraction']:g}")
 
         runs = run_comparison(data, args.fractions, [seed], config, args.models,
-                              topk_users=args.topk_users, steps=args.steps, on_row=count, grid=grid)
+                              topk_users=args.topk_users, steps=args.steps, on_row=count, grid=grid,
+                              device=run.device)
         return [{"setting": {"fraction": r["fraction"]}, "method": r["model"], "seed": r["seed"],
                  **{m: r[m] for m in METRICS}, **{k: r[k] for k in TUNED if k in r}} for r in runs]
 

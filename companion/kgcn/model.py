@@ -108,11 +108,16 @@ class InteractionTable:
         self.keys, order = torch.sort(keys)
         self.values = r[order, 2].float()
 
+    def to(self, device: torch.device | str) -> "InteractionTable":
+        """The table with its keys and labels on ``device`` (moved in place; returns itself)."""
+        self.keys, self.values = self.keys.to(device), self.values.to(device)
+        return self
+
     def lookup(self, users: torch.Tensor, entities: torch.Tensor) -> torch.Tensor:
         """Labels for ``users`` (B, 1) and ``entities`` (B, n): (B, n) floats in {0, 0.5, 1}."""
         keys = users * self.n_entities + entities
         if len(self.keys) == 0:
-            return torch.full(keys.shape, 0.5)
+            return torch.full(keys.shape, 0.5, device=keys.device)
         pos = torch.searchsorted(self.keys, keys).clamp(max=len(self.keys) - 1)
         found = self.keys[pos] == keys
         return torch.where(found, self.values[pos], torch.full_like(self.values[pos], 0.5))

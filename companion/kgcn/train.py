@@ -82,11 +82,17 @@ def epochs_for_steps(steps: int, n_rows: int, batch_size: int) -> int:
     return math.ceil(steps / math.ceil(n_rows / batch_size))
 
 
+def _device_of(model: torch.nn.Module) -> torch.device:
+    """Where ``model``'s weights (or, for :class:`Popularity`, its counts) are."""
+    return next(iter([*model.parameters(), *model.buffers()])).device
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, users: torch.Tensor, items: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
-    """Click probabilities ``sigmoid(model(users, items))`` computed in chunks, (N,)."""
+    """Click probabilities ``sigmoid(model(users, items))`` computed in chunks, (N,), on the model's device."""
     model.eval()
-    return torch.cat([torch.sigmoid(model(u, i)) for u, i in zip(users.split(chunk), items.split(chunk))]) \
+    dev = _device_of(model)
+    return torch.cat([torch.sigmoid(model(u.to(dev), i.to(dev))) for u, i in zip(users.split(chunk), items.split(chunk))]) \
         if len(users) else torch.empty(0)
 
 
@@ -128,8 +134,9 @@ def _fit(model, step, n_rows, batch_size, lr, epochs, seed, eval_rows, desc,
 
 def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None = None, seed: int = 0,
              eval_rows: np.ndarray | None = None, adjacency: tuple[torch.Tensor, torch.Tensor] | None = None,
-             desc: str = "KGCN", steps: int | None = None) -> tuple[KGCN, History]:
-    """Train KGCN (``config.ls_weight = 0``) or KGCN-LS on ``train_rows``.
+             desc: str = "KGCN", steps: int | None = None, device: torch.device | str = "cpu"
+             ) -> tuple[KGCN, History]:
+    """Train KGCN (``config.ls_weight = 0``) or KGCN-LS on ``train_rows``, on ``device``.
 
     ``steps``: an optimiser-step budget that replaces ``config.n_epochs``.
 
@@ -142,9 +149,10 @@ def fit_kgcn(data: KGRecData, train_rows: np.ndarray, config: KGCNConfig | None 
     if adjacency is None:
         adjacency = build_adjacency(data.kg, data.n_entities, config.neighbor_sample_size, seed=seed)
     model = KGCN(data.n_users, data.n_entities, data.n_relations, *adjacency, dim=config.dim,
-                 n_iter=config.n_iter, aggregator=config.aggregator)
+                 n_iter=config.n_iter, aggregator=config.aggregator).to(device)
     rows = torch.as_tensor(np.asarray(train_rows), dtype=torch.long)
-    table = InteractionTable(rows, data.n_entities)
+    table = InteractionTable(rows, data.n_entities).to(device)
+    rows = rows.to(device)  # batch indices are drawn on the CPU and index it there
 
     def step(m, idx):
         u, i, y = rows[idx, 0], rows[idx, 1], rows[idx, 2].float()
@@ -167,22 +175,22 @@ BPRMF_L2 = 1e-4  # BPR-MF's L2 weight when it is not tuned
 
 def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
               n_epochs: int = 15, l2_weight: float = BPRMF_L2, batch_size: int = 256, seed: int = 0,
-              eval_rows: np.ndarray | None = None, steps: int | None = None
+              eval_rows: np.ndarray | None = None, steps: int | None = None, device: torch.device | str = "cpu"
               ) -> tuple[BPRMF, History]:
     """Train BPR-MF on the positive training rows, one uniformly drawn negative item per
-    positive.
+    positive (drawn on the CPU), on ``device``.
 
     ``steps``: an optimiser-step budget that replaces ``n_epochs``."""
     rows = np.asarray(train_rows)
-    pos = torch.as_tensor(rows[rows[:, 2] == 1][:, :2], dtype=torch.long)
+    pos = torch.as_tensor(rows[rows[:, 2] == 1][:, :2], dtype=torch.long, device=device)
     if len(pos) == 0:
         raise ValueError("train_rows has no positive interaction to learn from")
     seed_everything(seed)
-    model = BPRMF(n_users, n_items, dim)
+    model = BPRMF(n_users, n_items, dim).to(device)
     gen = torch.Generator().manual_seed(seed)
 
     def step(m, idx):
-        neg = torch.randint(0, n_items, (len(idx),), generator=gen)
+        neg = torch.randint(0, n_items, (len(idx),), generator=gen).to(device)
         return bpr_loss(m, pos[idx, 0], pos[idx, 1], neg, l2_weight)
 
     return _fit(model, step, len(pos), batch_size, lr, n_epochs, seed, eval_rows,
@@ -191,18 +199,19 @@ def fit_bprmf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16,
 
 def fit_mf(n_users: int, n_items: int, train_rows: np.ndarray, dim: int = 16, lr: float = 1e-2,
            n_epochs: int = 15, l2_weight: float = BPRMF_L2, batch_size: int = 256, seed: int = 0,
-           eval_rows: np.ndarray | None = None, steps: int | None = None) -> tuple[BPRMF, History]:
+           eval_rows: np.ndarray | None = None, steps: int | None = None, device: torch.device | str = "cpu"
+           ) -> tuple[BPRMF, History]:
     """A matrix factorisation without the KG trained the way KGCN is: cross-entropy on the
     labelled training rows (the rating file's fixed negatives), the same batches and selection.
 
     The model is BPR-MF's (``p_u . q_i + b_i``), so this differs from :func:`fit_bprmf` only in
     the recipe (no pairwise loss, no fresh negatives): the control that separates the knowledge
     graph from BPR-MF's training recipe. ``l2_weight`` as in :func:`bpr_loss` (per batch row)."""
-    rows = torch.as_tensor(np.asarray(train_rows), dtype=torch.long)
+    rows = torch.as_tensor(np.asarray(train_rows), dtype=torch.long, device=device)
     if len(rows) == 0:
         raise ValueError("train_rows is empty")
     seed_everything(seed)
-    model = BPRMF(n_users, n_items, dim)
+    model = BPRMF(n_users, n_items, dim).to(device)
 
     def step(m, idx):
         u, i, y = rows[idx, 0], rows[idx, 1], rows[idx, 2].float()
@@ -229,17 +238,18 @@ KG_FREE = ("BPR-MF", "MF")              # the models without the knowledge graph
 
 
 def _fit_named(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
-               config: KGCNConfig, seed: int, adjacency, steps: int | None) -> torch.nn.Module:
+               config: KGCNConfig, seed: int, adjacency, steps: int | None,
+               device: torch.device | str = "cpu") -> torch.nn.Module:
     """One trained model (:data:`MODELS`, :data:`EXTRA_MODELS`) with ``config``'s lr, batch, budget and
     L2 weight."""
     if name in KG_FREE:
         fit = fit_bprmf if name == "BPR-MF" else fit_mf
         model, _ = fit(data.n_users, data.n_items, train_rows, dim=config.dim, lr=config.lr,
                        n_epochs=config.n_epochs, batch_size=config.batch_size, seed=seed,
-                       eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight)
+                       eval_rows=eval_rows, steps=steps, l2_weight=config.l2_weight, device=device)
         return model
     cfg = replace(config, ls_weight=config.ls_weight if name == "KGCN-LS" else 0.0)
-    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name, steps=steps)
+    model, _ = fit_kgcn(data, train_rows, cfg, seed, eval_rows, adjacency, desc=name, steps=steps, device=device)
     return model
 
 
@@ -264,7 +274,7 @@ def check_grid(grid: dict[str, Sequence[dict]] | None, models: Sequence[str]) ->
 
 def tune_on_eval(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: np.ndarray,
                  config: KGCNConfig, grid: Sequence[dict], seed: int, adjacency=None,
-                 steps: int | None = None) -> tuple[torch.nn.Module, dict]:
+                 steps: int | None = None, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict]:
     """Train ``name`` at every grid point and keep the one with the best eval AUC.
 
     Each point overrides ``config``'s ``lr`` and/or ``l2_weight`` (BPR-MF reads ``l2_weight`` as
@@ -277,7 +287,7 @@ def tune_on_eval(name: str, data: KGRecData, train_rows: np.ndarray, eval_rows: 
     best = None
     for point in grid:
         cfg = replace(config, **point)
-        model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps)
+        model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps, device)
         auc = evaluate_ctr(model, eval_rows)["auc"]
         if best is None or auc > best[1]["eval_auc"]:
             best = (model, {"lr": cfg.lr, "l2_weight": cfg.l2_weight, "eval_auc": auc})
@@ -288,7 +298,8 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
                    config: KGCNConfig | None = None, models: Sequence[str] = MODELS,
                    ks: Sequence[int] = (5, 10, 20), topk_users: int = 100,
                    steps: int | None = None, on_row: Callable[[dict], None] | None = None,
-                   grid: dict[str, Sequence[dict]] | None = None) -> list[dict]:
+                   grid: dict[str, Sequence[dict]] | None = None,
+                   device: torch.device | str = "cpu") -> list[dict]:
     """Train and evaluate every model for every training fraction and seed; one row per run.
 
     The split is fixed by the seed; only the training rows are subsampled, so every fraction is
@@ -301,6 +312,7 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
     then record the chosen ``lr``, ``l2_weight`` and ``eval_auc``. Without it BPR-MF trains with
     L2 weight ``1e-4`` and the KGCNs with ``config.l2_weight``.
     ``on_row(row)`` is called as each row is appended (a CLI counts finished runs with it).
+    The models train and score on ``device``; splits, samples and metrics stay on the CPU.
     """
     config = config or KGCNConfig()
     unknown = set(models) - set(MODELS + EXTRA_MODELS + BASELINES)
@@ -319,13 +331,13 @@ def run_comparison(data: KGRecData, fractions: Sequence[float] = (1.0,), seeds: 
             for name in models:
                 chosen: dict = {}
                 if name == "Popularity":
-                    model = Popularity(data.n_items, train_rows)
+                    model = Popularity(data.n_items, train_rows).to(device)
                 elif grid is not None:
                     model, chosen = tune_on_eval(name, data, train_rows, eval_rows, config, grid[name], seed,
-                                                 adjacency, steps)
+                                                 adjacency, steps, device)
                 else:
                     cfg = config if name not in KG_FREE else replace(config, l2_weight=BPRMF_L2)
-                    model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps)
+                    model = _fit_named(name, data, train_rows, eval_rows, cfg, seed, adjacency, steps, device)
                 metrics = evaluate_model(model, train_rows, test_rows, data.n_items, ks, topk_users, seed)
                 rows.append({"model": name, "fraction": fraction, "seed": seed, **metrics, **chosen})
                 if on_row is not None:

@@ -127,13 +127,13 @@ def main(argv: list[str] | None = None) -> dict:
     if experiment == "table":
         with run.progress(len(seeds)) as display:
             rows = run_no_graph(args.dataset, seeds, config, ks=tuple(args.ks), epochs=args.epochs, log=print,
-                                checkpoint=checkpoint, display=display)
+                                checkpoint=checkpoint, display=display, device=run.device)
         metrics = {"test_acc": True}
     else:
         with run.progress(len(seeds) * len(args.missing)) as display:
             rows = run_incomplete_graph(args.dataset, seeds, tuple(args.missing), config, epochs=args.epochs,
                                         sbm_nodes=args.sbm_nodes or DEFAULT_SBM_NODES, root=args.root, log=print,
-                                        checkpoint=checkpoint, display=display)
+                                        checkpoint=checkpoint, display=display, device=run.device)
         metrics = {"test_acc": True, "edges_left": None}
     metrics.update(dict.fromkeys(GRAPH_METRICS))
     path = save_results(run.path(f"{name}.json"), rows, seeds=seeds, command=run.command,

@@ -32,7 +32,8 @@ def logistic_regression(
     from sklearn.linear_model import LogisticRegression
 
     _check_split(x, y, split)
-    xn, yn = x.numpy(), y.numpy()
+    xn, yn = x.cpu().numpy(), y.cpu().numpy()
+    split = {k: v.cpu() for k, v in split.items()}
     best = None
     for c in cs:
         clf = LogisticRegression(C=c, max_iter=2000).fit(xn[split["train"]], yn[split["train"]])
@@ -74,7 +75,7 @@ def train_gcn(
     if sparse:
         adjacency = adjacency.to_sparse().coalesce()
     gen = torch.Generator().manual_seed(int(seed))
-    weights = init_gcn_weights(x.shape[1], int(y.max()) + 1, hidden, gen)
+    weights = init_gcn_weights(x.shape[1], int(y.max()) + 1, hidden, gen, device=x.device)
     opt = torch.optim.Adam(weights, lr=lr)
     best = None
     for _ in range(epochs):
@@ -131,7 +132,7 @@ def gcn_with_restarts(
 
 def mlp(x: torch.Tensor, y: torch.Tensor, split: dict[str, torch.Tensor], seed: int = 0, **kwargs) -> dict[str, object]:
     """The same two-layer network with no edges (:math:`\\hat A = I`): an MLP with 16 hidden units."""
-    return train_gcn(x, y, torch.zeros(x.shape[0], x.shape[0]), split, seed=seed, **kwargs)
+    return train_gcn(x, y, torch.zeros(x.shape[0], x.shape[0], device=x.device), split, seed=seed, **kwargs)
 
 
 def knn_gcn(
@@ -152,7 +153,7 @@ def knn_gcn(
         raise ValueError("ks must list at least one k")
     best = None
     for k in ks:
-        a = knn_graph(x, k, metric)
+        a = knn_graph(x, k, metric).to(x.device)
         res = train_gcn(x, y, a, split, seed=seed, **kwargs)
         if best is None or res["val_acc"] > best["val_acc"]:
             best = {**res, "k": k, "adjacency": a}

@@ -31,28 +31,34 @@ TIMING = ["seconds_per_outer_step", "seconds_per_expected_prediction", "seconds_
 
 
 def time_outer_steps(nodes: int, steps: int, seed: int = 0, tau: int = 5, n_samples: int = 16,
-                     inner_steps: int = 100) -> dict:
-    """Time ``steps`` outer steps (after one warm-up) and one expected prediction at ``nodes`` nodes."""
+                     inner_steps: int = 100, device: torch.device | str = "cpu") -> dict:
+    """Time ``steps`` outer steps (after one warm-up) and one expected prediction at ``nodes`` nodes,
+    on ``device`` (a GPU is synchronised before each clock reading)."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     seed_everything(seed)
     d = load_graph_dataset("sbm_features", seed, nodes)
-    x, y, split = d["x"], d["y"], d["split"]
-    theta = init_edge_probabilities(nodes, drop_edges(d["adjacency"], 0.5, seed=seed))
+    x, y, split = d["x"].to(device), d["y"].to(device), {k: v.to(device) for k, v in d["split"].items()}
+    theta = init_edge_probabilities(nodes, drop_edges(d["adjacency"], 0.5, seed=seed)).to(device)
     g = torch.Generator().manual_seed(seed)
-    w = init_gcn_weights(x.shape[1], int(y.max()) + 1, 16, g)
+    w = init_gcn_weights(x.shape[1], int(y.max()) + 1, 16, g, device=device)
     state = AdamState.zeros_like(w)
     times, first = [], None
     for i in progress(range(steps + 1), desc=f"outer steps, {nodes} nodes"):
+        sync()
         t = time.perf_counter()
         hg, w, state, _ = hypergradient(theta, w, state, x, y, split["train"], split["val"], tau, 0.02,
                                         generator=g)
         theta = project_probabilities(theta - hg)
+        sync()
         if i > 0:  # the first step pays for allocations
             times.append(time.perf_counter() - t)
         first = float(hg.abs().sum()) if first is None else first
+    sync()
     t = time.perf_counter()
     expected_prediction(w, x, theta, n_samples, g)
+    sync()
     pred = time.perf_counter() - t
     step = sum(times) / len(times)
     return {"setting": {"nodes": nodes}, "method": "LDS", "seed": seed, "seconds_per_outer_step": step,
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = build_parser()
     args = p.parse_args(argv)
     run = start_run(p, args, module="companion.lds.benchmark", chapter="07_lds", argv=argv, one_file=True)
-    rows = [time_outer_steps(n, args.steps, seed) for seed in run.seeds for n in args.nodes]
+    rows = [time_outer_steps(n, args.steps, seed, device=run.device) for seed in run.seeds for n in args.nodes]
     path = save_results(run.path("benchmark_outer_step.json"), rows, seeds=run.seeds, command=run.command,
                         metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
                         threads=args.threads,

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from companion.lds.gcn import gcn_forward, gcn_training_loss, init_gcn_weights
-from companion.lds.graph import _check_square, expected_adjacency, project_probabilities, sample_graph
+from companion.lds.graph import _check_square, expected_adjacency, project_probabilities, sample_graph, uniform_like
 from companion.utils import progress
 
 
@@ -226,7 +226,7 @@ def _sample_or_fixed(theta: torch.Tensor, generator: torch.Generator | None,
     if fixed is None:
         return sample_graph(theta, generator, straight_through=False)
     # the draws sample_graph would make, so that later weight inits from the generator are the same
-    torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
+    uniform_like(theta, generator)
     return fixed
 
 
@@ -305,7 +305,7 @@ def train_lds(
         raise ValueError(f"split is missing {sorted(missing)}; expected keys train, val, es, test")
     gen = torch.Generator().manual_seed(int(seed))
     num_classes = int(y.max()) + 1
-    theta = project_probabilities(theta)
+    theta = project_probabilities(theta.to(x.device))  # LDS runs where the features are (--device)
     history: dict[str, list[float]] = {"es_acc": [], "val_acc": [], "test_acc": [], "train_loss": [],
                                        "mean_p": [], "inner_steps": [], "es_loss": []}
     n_pairs = max(1, x.shape[0] * (x.shape[0] - 1) // 2)
@@ -316,7 +316,7 @@ def train_lds(
     frozen = config.outer_lr == 0.0
     fixed = fixed_graph(theta) if frozen and config.sparse and not config.dense else None
     for it in bar:
-        weights = init_gcn_weights(x.shape[1], num_classes, config.hidden, gen)
+        weights = init_gcn_weights(x.shape[1], num_classes, config.hidden, gen, device=x.device)
         state = AdamState.zeros_like(weights)
         best_loss, inner_pat, steps, last_loss = None, config.inner_patience, 0, float("nan")
         while steps < config.max_inner_steps and inner_pat > 0:

@@ -67,8 +67,10 @@ def run_no_graph(
     log: Callable[[str], None] | None = None,
     checkpoint: SeedCheckpoint | None = None,
     display: RunProgress | None = None,
+    device: torch.device | str = "cpu",
 ) -> list[dict]:
-    """Every method of the table on ``dataset`` for each seed (the seed fixes the split and the inits).
+    """Every method of the table on ``dataset`` for each seed (the seed fixes the split and the inits),
+    the networks and graphs on ``device`` (splits and random draws on the CPU).
 
     kNN-LDS starts from the cosine ``lds_k``-NN graph (the official default k = 10); LDS starts
     from the empty graph with ``p_init = 0`` (the official ``est_p_edge``: the UCI loader gives
@@ -83,11 +85,11 @@ def run_no_graph(
     """
     config = config or LDSConfig()
     frozen = replace(config, outer_lr=0.0)
-    x, y = load_features(dataset)
+    x, y = _on(load_features(dataset), device)
     setting = {"dataset": dataset}
 
     def seed_rows(seed: int) -> list[dict]:
-        split = uci_split(y, *UCI_SIZES[dataset], seed=seed)
+        split = _on(uci_split(y.cpu(), *UCI_SIZES[dataset], seed=seed), device)
         out: dict[str, dict] = {"Majority": {"test_acc": majority(y, split)}}
         seed_everything(seed)
         out["LogReg"] = {"test_acc": logistic_regression(x, y, split)["test_acc"]}
@@ -96,8 +98,8 @@ def run_no_graph(
         seed_everything(seed)
         knn = knn_gcn(x, y, split, ks=ks, seed=seed, epochs=epochs)
         out["kNN-GCN"] = {"test_acc": knn["test_acc"], "k": knn["k"],
-                          **graph_statistics(knn_graph(x, knn["k"]), y)}
-        a_lds = knn_graph(x, lds_k)
+                          **graph_statistics(knn_graph(x, knn["k"]).to(device), y)}
+        a_lds = knn_graph(x, lds_k).to(device)
         seed_everything(seed)
         rec = gcn_with_restarts(x, y, a_lds, split, restarts=config.max_outer_iterations, lrs=RECIPE_LRS,
                                 seed=seed, epochs=epochs)
@@ -115,6 +117,13 @@ def run_no_graph(
         return [{"setting": setting, "method": m, "seed": seed, **out[m]} for m in METHODS]
 
     return run_seeds(seeds, seed_rows, checkpoint=checkpoint, display=display, label=f"{dataset} seed {{}}".format)
+
+
+def _on(tensors, device: torch.device | str):
+    """A tuple or dict of tensors, each moved to ``device`` (the same tensors on the CPU)."""
+    if isinstance(tensors, dict):
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else _on(v, device) for k, v in tensors.items()}
+    return tuple(t.to(device) for t in tensors)
 
 
 def majority(y: torch.Tensor, split: dict[str, torch.Tensor]) -> float:
@@ -170,8 +179,9 @@ def run_incomplete_graph(
     log: Callable[[str], None] | None = None,
     checkpoint: SeedCheckpoint | None = None,
     display: RunProgress | None = None,
+    device: torch.device | str = "cpu",
 ) -> list[dict]:
-    """GCN on the graph with a ``fraction`` of edges deleted vs LDS started from that graph.
+    """GCN on the graph with a ``fraction`` of edges deleted vs LDS started from that graph, on ``device``.
 
     One row per (seed, fraction, method of :data:`GRAPH_METHODS`, the controls included):
     ``setting`` ``{"dataset", "missing"}``, ``method``, ``seed``, ``test_acc``, ``edges_left`` and
@@ -191,7 +201,7 @@ def run_incomplete_graph(
     frozen = replace(config, outer_lr=0.0)
 
     def seed_rows(seed: int) -> list[dict]:
-        d = load_graph_dataset(dataset, seed, sbm_nodes, root)
+        d = _on(load_graph_dataset(dataset, seed, sbm_nodes, root), device)
         rows: list[dict] = []
         for f in fractions:
             a = drop_edges(d["adjacency"], f, seed=seed)

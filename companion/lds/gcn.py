@@ -19,16 +19,18 @@ import torch.nn.functional as F
 
 
 def init_gcn_weights(
-    in_dim: int, num_classes: int, hidden: int = 16, generator: torch.Generator | None = None
+    in_dim: int, num_classes: int, hidden: int = 16, generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
 ) -> list[torch.Tensor]:
-    """Glorot-uniform ``[W1 (in_dim, hidden), W2 (hidden, num_classes)]``, with ``requires_grad``."""
+    """Glorot-uniform ``[W1 (in_dim, hidden), W2 (hidden, num_classes)]``, with ``requires_grad``,
+    on ``device`` (drawn from ``generator`` on the CPU, then moved)."""
     if min(in_dim, num_classes, hidden) < 1:
         raise ValueError(f"in_dim, num_classes and hidden must be >= 1, got {in_dim}, {num_classes}, {hidden}")
     weights = []
     for fan_in, fan_out in ((in_dim, hidden), (hidden, num_classes)):
         bound = math.sqrt(6.0 / (fan_in + fan_out))
         w = (torch.rand(fan_in, fan_out, generator=generator) * 2 - 1) * bound
-        weights.append(w.requires_grad_())
+        weights.append(w.to(device).requires_grad_())
     return weights
 
 

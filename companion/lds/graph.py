@@ -67,6 +67,13 @@ def init_edge_probabilities(
     return project_probabilities(theta + p_init)
 
 
+def uniform_like(theta: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Uniform noise of ``theta``'s shape and dtype, drawn where ``generator`` lives (the CPU for
+    the package's generators: the same numbers whatever ``--device``) and put beside ``theta``."""
+    where = generator.device if generator is not None else theta.device
+    return torch.rand(theta.shape, generator=generator, device=where, dtype=theta.dtype).to(theta.device)
+
+
 def sample_graph(
     theta: torch.Tensor,
     generator: torch.Generator | None = None,
@@ -90,7 +97,7 @@ def sample_graph(
         (N, N) symmetric tensor with entries in {0, 1} and a zero diagonal.
     """
     _check_square(theta)
-    u = torch.rand(theta.shape, generator=generator, device=theta.device, dtype=theta.dtype)
+    u = uniform_like(theta, generator)
     if straight_through and theta.requires_grad:
         return _SymmetricStraightThrough.apply(theta, u)
     return _mirror((u < theta.detach()).to(theta.dtype).triu_(1))

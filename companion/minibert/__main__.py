@@ -68,12 +68,12 @@ def boolean(text: str) -> bool:
 boolean.__name__ = "true/false, 1/0 or yes/no"  # what HelpFormatter's "accepts ..." says
 
 
-def run(cfg: RunConfig) -> dict[str, Any]:
-    """:func:`companion.minibert.experiments.run` for one seed (imported on the first call: it
-    needs transformers, which ``--help`` does not)."""
+def run(cfg: RunConfig, device: Any = "cpu") -> dict[str, Any]:
+    """:func:`companion.minibert.experiments.run` for one seed on ``device`` (imported on the first
+    call: it needs transformers, which ``--help`` does not)."""
     from companion.minibert.experiments import run as run_seed
 
-    return run_seed(cfg)
+    return run_seed(cfg, device=device)
 
 
 def hidden_problem(hidden: int) -> str | None:
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     def seed_run(seed: int) -> list[dict]:
         try:
-            return [run(replace(cfg, seed=seed))]
+            return [run(replace(cfg, seed=seed), device=runinfo.device)]
         except VocabTooLarge as e:
             parser.error(f"--student-vocab: {e}")  # found after the vocabulary (seconds), before any model
 

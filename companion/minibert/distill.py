@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens
+from companion.minibert.mixed import IGNORE, SingleTokenizer, device_of, mask_tokens, on_device
 from companion.minibert.projection import SharedProjections, shared_projection_loss
 from companion.minibert.teacher import mlm_metrics
 from companion.utils import eval_mode, progress
@@ -37,6 +37,7 @@ def _validate(history: dict[str, list[float]], step: int, student, validation: S
 
 def student_mlm_loss(student, batch: dict) -> torch.Tensor:
     """Cross-entropy of a BertForMaskedLM at the masked positions (scores only where needed)."""
+    batch = on_device(batch, device_of(student))
     hidden = student.bert(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
     sel = batch["labels"] != IGNORE
     return F.cross_entropy(student.cls(hidden[sel]), batch["labels"][sel])
@@ -120,7 +121,7 @@ def train_student_logit_kd(student, cached: Sequence[dict], teacher_logits: Call
     student.train()
     bar = progress(range(steps), desc=desc)
     for step in bar:
-        b = cached[int(torch.randint(0, len(cached), (1,), generator=g))]
+        b = on_device(cached[int(torch.randint(0, len(cached), (1,), generator=g))], device_of(student))
         hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
         sel = b["labels"] != IGNORE
         logits = student.cls(hidden[sel])
@@ -145,6 +146,7 @@ def train_student_logit_kd(student, cached: Sequence[dict], teacher_logits: Call
 def student_predict(student) -> Callable[[dict], tuple[torch.Tensor, torch.Tensor]]:
     """A ``predict`` for :func:`~companion.minibert.teacher.mlm_metrics`."""
     def predict(b: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        b = on_device(b, device_of(student))
         hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
         sel = b["labels"] != IGNORE
         return student.cls(hidden[sel]), b["labels"][sel]

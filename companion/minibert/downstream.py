@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from companion.minibert.mixed import device_of, on_device
 from companion.utils import progress
 
 Encode = Callable[[Sequence[str]], dict]
@@ -46,9 +47,9 @@ def classify(model: SentenceClassifier, encode: Encode, sentences: Sequence[str]
     model.eval()
     preds = []
     for start in range(0, len(sentences), batch_size):
-        enc = encode(sentences[start:start + batch_size])
+        enc = on_device(encode(sentences[start:start + batch_size]), device_of(model))
         preds.append(model(enc["input_ids"], enc["attention_mask"]).argmax(1))
-    return torch.cat(preds)
+    return torch.cat(preds).cpu()
 
 
 def fine_tune(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_y: Sequence[int],
@@ -61,7 +62,7 @@ def fine_tune(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     torch.manual_seed(seed)
-    model = SentenceClassifier(copy.deepcopy(encoder), int(max(max(train_y), max(test_y))) + 1)
+    model = SentenceClassifier(copy.deepcopy(encoder), int(max(max(train_y), max(test_y))) + 1).to(device_of(encoder))
     for p in model.parameters():
         p.requires_grad_(True)
     y = torch.tensor(list(train_y))
@@ -72,8 +73,8 @@ def fine_tune(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_
     for _ in progress(range(epochs), desc=desc):
         model.train()
         for idx in torch.randperm(len(train_x), generator=g).split(batch_size):
-            enc = encode([train_x[i] for i in idx.tolist()])
-            loss = F.cross_entropy(model(enc["input_ids"], enc["attention_mask"]), y[idx])
+            enc = on_device({**encode([train_x[i] for i in idx.tolist()]), "y": y[idx]}, device_of(model))
+            loss = F.cross_entropy(model(enc["input_ids"], enc["attention_mask"]), enc["y"])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -90,10 +91,10 @@ def sentence_features(encoder: nn.Module, encode: Encode, sentences: Sequence[st
     encoder.eval()
     out = []
     for start in range(0, len(sentences), batch_size):
-        enc = encode(sentences[start:start + batch_size])
+        enc = on_device(encode(sentences[start:start + batch_size]), device_of(encoder))
         hidden = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
         out.append(mean_pool(hidden, enc["attention_mask"]))
-    return torch.cat(out).numpy()
+    return torch.cat(out).cpu().numpy()
 
 
 def linear_probe(encoder: nn.Module, encode: Encode, train_x: Sequence[str], train_y: Sequence[int],

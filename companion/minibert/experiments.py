@@ -53,9 +53,10 @@ def curve(history: dict[str, list[float]], points: int = 200) -> dict[str, list[
     return {k: v[:: max(1, len(v) // points)] for k, v in history.items()}
 
 
-def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run everything for the seed ``cfg.seed``; returns JSON-ready ``rows``, ``coverage``,
-    ``corpus`` and ``config``.
+def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Run everything for the seed ``cfg.seed`` on ``device`` (the CLI's ``--device``: the models
+    live there; tokenizing, masking and every random draw stay on the CPU); returns JSON-ready
+    ``rows``, ``coverage``, ``corpus`` and ``config``.
 
     One row per trained model: ``method`` (``teacher``, ``ours``, ``scratch``, ``teacher-vocab
     KD``, the two ablations), ``setting`` ``{"hidden": h}`` (the hidden-size sweep repeats ``ours``
@@ -103,7 +104,8 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     # training sentences in corpus order (its weights are cached outside the repository)
     t_cfg = TeacherConfig(steps=cfg.teacher_steps, head_steps=cfg.teacher_head_steps, max_length=cfg.max_length,
                           max_per_library=cfg.max_per_library)
-    mlm, t_record = load_or_pretrain_teacher(teacher_pack["model"], t_single, corpus["train"], t_cfg, log=log)
+    mlm, t_record = load_or_pretrain_teacher(teacher_pack["model"], t_single, corpus["train"], t_cfg, log=log,
+                                             device=device)
     bert = mlm.bert
     t_params = count_parameters(mlm)
     t_disk_mb = sum(f.stat().st_size for f in (Path(t_record["path"]) / "model").glob("*.safetensors")) / 1e6
@@ -198,7 +200,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
 
     def scratch_student(hidden: int, tag: str) -> dict:
         torch.manual_seed(cfg.seed)
-        student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers)).eval()
+        student = build_student(student_config(cfg.student_vocab, hidden, cfg.layers)).to(device).eval()
         start = mlm_metrics(student_predict(student), s_eval)
         t = time.perf_counter()
         hist = train_student_mlm(student, s_single, train_x, cfg.student_steps, cfg.batch_size, cfg.lr, cfg.seed, desc=tag,
@@ -237,7 +239,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     rows.append(scratch_student(cfg.hidden, "same student from scratch"))
     # the same student shape on the teacher's vocabulary, trained with plain logit KD
     torch.manual_seed(cfg.seed)
-    kd_student = build_student(student_config(t_single.vocab_size, cfg.hidden, cfg.layers))
+    kd_student = build_student(student_config(t_single.vocab_size, cfg.hidden, cfg.layers)).to(device)
     t = time.perf_counter()
     hist = train_student_logit_kd(kd_student, cache, teacher_logits, cfg.student_steps, cfg.lr, cfg.seed,
                                   cfg.kd_weight, cfg.temperature, validation=t_val, eval_every=cfg.eval_every)

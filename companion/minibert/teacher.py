@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from companion.minibert.mixed import IGNORE, MixedTokenizer, SingleTokenizer, mask_tokens
+from companion.minibert.mixed import IGNORE, MixedTokenizer, SingleTokenizer, device_of, mask_tokens, on_device
 from companion.minibert.vocab import plain_tokenizer
 from companion.utils import progress
 
@@ -37,7 +37,7 @@ def init_student_embeddings(teacher_tokenizer, student_tokenizer, teacher_embedd
     """
     t_tok, s_tok = plain_tokenizer(teacher_tokenizer), plain_tokenizer(student_tokenizer)
     t_vocab = t_tok.get_vocab()
-    out = torch.empty(s_tok.get_vocab_size(), teacher_embeddings.shape[1])
+    out = torch.empty(s_tok.get_vocab_size(), teacher_embeddings.shape[1], device=teacher_embeddings.device)
     exact = 0
     for piece, sid in s_tok.get_vocab().items():
         if piece in t_vocab:
@@ -80,6 +80,7 @@ class DualTeacher(nn.Module):
         self.transform = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d, eps=bert.config.layer_norm_eps))
         self.teacher_bias = nn.Parameter(torch.zeros(self.offset))
         self.student_bias = nn.Parameter(torch.zeros(student_embeddings.shape[0]))
+        self.to(device_of(bert))  # the new head and table beside the body
 
     @classmethod
     def from_masked_lm(cls, mlm, student_embeddings: torch.Tensor, tuned_layers: int = 1) -> "DualTeacher":
@@ -176,9 +177,9 @@ def cache_masked_batches(bert: nn.Module, tokenizer: SingleTokenizer, sentences:
     for start in progress(range(0, len(sentences), batch_size), desc=desc):
         enc = tokenizer.encode(sentences[start:start + batch_size])
         masked, labels = mask_tokens(enc["input_ids"], enc["word_ids"], tokenizer.mask_id, mask_prob, g)
-        out = bert(input_ids=masked, attention_mask=enc["attention_mask"], output_hidden_states=True)
-        batches.append({"input_ids": masked, "attention_mask": enc["attention_mask"], "labels": labels,
-                        "hidden": out.hidden_states[frozen_layers].clone()})
+        b = on_device({"input_ids": masked, "attention_mask": enc["attention_mask"], "labels": labels}, device_of(bert))
+        out = bert(input_ids=b["input_ids"], attention_mask=b["attention_mask"], output_hidden_states=True)
+        batches.append({**b, "hidden": out.hidden_states[frozen_layers].clone()})
     return batches
 
 
@@ -221,7 +222,9 @@ def dual_training_step(teacher: DualTeacher, mixed: MixedTokenizer, sentences: S
     the frozen body, one softmax per vocabulary; updates the student table and the head."""
     enc = mixed.encode(sentences, generator=generator)
     masked, labels = mask_tokens(enc["input_ids"], enc["word_ids"], mixed.teacher.mask_id, mask_prob, generator)
-    states = teacher(masked, enc["attention_mask"])
+    b = on_device({"input_ids": masked, "attention_mask": enc["attention_mask"], "labels": labels}, device_of(teacher))
+    masked, labels = b["input_ids"], b["labels"]
+    states = teacher(masked, b["attention_mask"])
     sel = labels != IGNORE
     out = teacher.mlm_loss(states[sel], labels[sel])
     optimizer.zero_grad()
@@ -292,6 +295,7 @@ def teacher_predict(teacher: DualTeacher, vocab: str | None = None) -> Callable[
     which = vocab or "teacher"
 
     def predict(b: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        b = on_device(b, device_of(teacher))
         states = teacher(b["input_ids"], b["attention_mask"])
         labels = b["labels"]
         sel = (labels != IGNORE) & ((labels >= teacher.offset) if which == "student" else (labels < teacher.offset))

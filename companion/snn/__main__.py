@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                            **({"root": args.root} if args.data == "cifar10" else {}))
     except (ValueError, FileNotFoundError) as e:
         p.error(f"--data {args.data}: {e}".replace("n_train", "--n-train").replace("n_test", "--n-test"))
+    split = {k: v.to(run.device) for k, v in split.items()}  # the networks follow their data (--device)
     jobs = _jobs(args)
     eval_on = "val" if args.sweep else "test"
     name = default_filename(args)

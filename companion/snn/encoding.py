@@ -24,4 +24,7 @@ def encode(x: torch.Tensor, num_steps: int, method: str = "direct",
     if x.min() < 0 or x.max() > 1:
         raise ValueError("rate coding needs inputs in [0, 1] (spike probabilities)")
     probs = x.unsqueeze(0).expand(num_steps, *x.shape)
+    if generator is not None and generator.device != probs.device:
+        # a CPU generator cannot drive a GPU draw: draw on the CPU (the CPU run's bits) and move
+        return torch.bernoulli(probs.cpu(), generator=generator).to(probs.device)
     return torch.bernoulli(probs, generator=generator)

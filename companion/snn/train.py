@@ -68,11 +68,12 @@ def _batches(n: int, batch_size: int, seed: int):
 def train_teacher(split: dict[str, torch.Tensor], arch: str = "mlp", epochs: int = 5, lr: float = 1e-3,
                   batch_size: int = 64, seed: int = 0, desc: str = "teacher", **model_kwargs) -> tuple[nn.Module, History]:
     """Train the conventional teacher (ReLU, ``arch`` and ``model_kwargs`` as :func:`build_model`) with
-    cross-entropy; its history records ``test_acc`` (and ``val_acc`` when the split has one)."""
+    cross-entropy; its history records ``test_acc`` (and ``val_acc`` when the split has one).
+    The model is made on the split's device (the CLI's ``--device`` moves the split)."""
     seed_everything(seed)
     x, y = split["x_train"], split["y_train"]
     num_classes = int(y.max()) + 1
-    model = build_model(arch, x.shape[1:], num_classes, spiking=False, **model_kwargs)
+    model = build_model(arch, x.shape[1:], num_classes, spiking=False, **model_kwargs).to(x.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def step(m, idx):
@@ -101,6 +102,7 @@ def train_student(split: dict[str, torch.Tensor], config: LossConfig, arch: str 
     ``teacher_logits`` (N_train, C) are the fixed teacher's outputs on ``split["x_train"]`` (computed
     once: the teacher does not change). Activation regularization acts on the hidden LIF layers;
     the logits regularizer on the logits (with ``readout="spike"`` these are the output spikes).
+    The model is made on the split's device; batch order and rate-coded spikes are drawn on the CPU.
     """
     x, y = split["x_train"], split["y_train"]
     num_classes = int(y.max()) + 1
@@ -119,7 +121,7 @@ def train_student(split: dict[str, torch.Tensor], config: LossConfig, arch: str 
         raise ValueError(f"reg_warmup must be < epochs = {epochs} for a regularized loss "
                          f"({config.name}): no epoch would apply the regularizer, got {reg_warmup}")
     gen = seed_everything(seed)
-    model = build_model(arch, x.shape[1:], num_classes, spiking=True, **model_kwargs)
+    model = build_model(arch, x.shape[1:], num_classes, spiking=True, **model_kwargs).to(x.device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     monitor = SpikeMonitor(model)
     # activation regularization acts on the hidden LIF layers; a spiking readout's own LIF layer

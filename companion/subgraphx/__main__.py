@@ -221,12 +221,12 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
     cfg = subgraphx_config(args)
     items: list[dict] = []
     if args.dataset == "ba2motifs":
-        graphs = data.load("ba2motifs", num_graphs=args.num_graphs or 1000, seed=seed)
+        graphs = [g.to(args.device) for g in data.load("ba2motifs", num_graphs=args.num_graphs or 1000, seed=seed)]
         n_train, n_val, _ = split_sizes(len(graphs))
         train, val, test = graphs[:n_train], graphs[n_train:n_train + n_val], graphs[n_train + n_val:]
 
         def fit(ts):
-            m = GNNGraphClassifier(graphs[0].num_features, 2)
+            m = GNNGraphClassifier(graphs[0].num_features, 2).to(args.device)
             train_graph_classifier(m, train, epochs=args.epochs or 80, seed=ts)
             return m
 
@@ -241,12 +241,12 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
                 model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers,
                 subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y))]
     else:
-        g = data.load("ba_shapes", seed=seed)
+        g = data.load("ba_shapes", seed=seed).to(args.device)
         motif_train = torch.nonzero(g.train_mask & g.node_mask).flatten().tolist()
         fitted = {}
 
         def fit(ts):
-            m = GNNNodeClassifier(g.num_features, 4)
+            m = GNNNodeClassifier(g.num_features, 4).to(args.device)
             fitted[id(m)] = train_node_classifier(m, g, epochs=args.epochs or 300)
             return m
 

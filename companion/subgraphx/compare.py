@@ -72,7 +72,7 @@ def make_pgexplainer(model, task_level: str, epochs: int = 30, lr: float = 0.003
     """PyG ``Explainer`` running PGExplainer (phenomenon: the model's predicted class) with an edge mask."""
     from torch_geometric.explain import Explainer, PGExplainer
 
-    algorithm = PGExplainer(epochs=epochs, lr=lr)
+    algorithm = PGExplainer(epochs=epochs, lr=lr).to(next(model.parameters()).device)  # its MLP beside the GNN
     algorithm.coeffs = {**PG_COEFFS, "edge_size": edge_size, "edge_ent": edge_ent}  # per instance
     return Explainer(model, algorithm=algorithm, explanation_type="phenomenon", edge_mask_type="object",
                      model_config=_model_config(task_level))

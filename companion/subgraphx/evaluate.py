@@ -34,7 +34,7 @@ def node_scores(node_mask: torch.Tensor | None, edge_mask: torch.Tensor | None, 
     if edge_mask is None:
         raise ValueError("an explanation needs a node_mask or an edge_mask to rank nodes")
     w = edge_mask.detach().float()
-    scores = torch.zeros(num_nodes)
+    scores = torch.zeros(num_nodes, device=w.device)
     if rule == "edge_sum":
         return scores.index_add(0, edge_index[0], w).index_add(0, edge_index[1], w)
     scores = scores.scatter_reduce(0, edge_index[0], w, reduce="amax")
@@ -52,10 +52,10 @@ def top_k_nodes(scores: torch.Tensor, k: int, candidates: torch.Tensor | None = 
     """
     if not 1 <= k <= scores.numel():
         raise ValueError(f"k must be in [1, {scores.numel()}], got {k}")
-    s = scores.clone().float()
+    s = scores.detach().cpu().clone().float()  # a sort of Python numbers: on the CPU, whatever the device
     if candidates is not None:
         outside = torch.ones_like(s, dtype=torch.bool)
-        outside[candidates] = False
+        outside[candidates.cpu()] = False
         s[outside] = -float("inf")
     if include is not None:
         if not 0 <= include < s.numel() or s[include] == -float("inf"):
@@ -123,7 +123,7 @@ def probability_fidelity(model: torch.nn.Module, x: torch.Tensor, edge_index: to
     ``fid+ = p(G) - p(G without the set)`` (the paper's Fidelity: high when the set is needed),
     ``fid- = p(G) - p(the set alone)`` (low when the set suffices).
     """
-    keep = torch.zeros(x.shape[0], 1)
+    keep = torch.zeros(x.shape[0], 1, device=x.device)
     keep[list(nodes)] = 1.0
 
     def prob(features):
@@ -145,7 +145,7 @@ def label_fidelity(metric_explainer, x: torch.Tensor, edge_index: torch.Tensor, 
     from torch_geometric.explain import Explanation
     from torch_geometric.explain.metric import fidelity
 
-    mask = torch.zeros(x.shape[0], 1)
+    mask = torch.zeros(x.shape[0], 1, device=x.device)
     mask[list(nodes)] = 1.0
     target = metric_explainer.get_target(metric_explainer.get_prediction(x, edge_index))
     hard = Explanation(x=x, edge_index=edge_index, node_mask=mask, target=target,

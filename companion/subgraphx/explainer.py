@@ -74,6 +74,7 @@ def subgraphx(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor,
                 raise ValueError(f"node_idx must be in [0, {n}), got {node_idx}")
             hops = num_hops if num_hops is not None else num_message_passing_layers(model)
             subset, sub_ei, mapping, _ = k_hop_subgraph(int(node_idx), hops, edge_index, relabel_nodes=True, num_nodes=n)
+            subset = subset.cpu()
             keep = int(mapping[0])
             predicted = int(model(x, edge_index)[node_idx].argmax())
         target = predicted if target is None else int(target)
@@ -84,9 +85,10 @@ def subgraphx(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor,
         value_fn = (graph_value_function(model, sub_x, sub_ei, target) if keep is None
                     else node_value_function(model, sub_x, sub_ei, keep, target))
         gen = torch.Generator().manual_seed(seed)
+        host_ei = sub_ei.cpu()  # the search and its samples on the CPU; value_fn runs the model where it is
 
         def score_fn(coalitions):
-            return mc_l_shapley_batch(value_fn, coalitions, sub_ei, m, local_radius, sample_num, gen)
+            return mc_l_shapley_batch(value_fn, coalitions, host_ei, m, local_radius, sample_num, gen)
 
         adj = adjacency_list(sub_ei, m)
         result = mcts(score_fn, adj, range(m), rollout=rollout, c_puct=c_puct, min_atoms=min_atoms,
@@ -99,7 +101,7 @@ def subgraphx(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor,
 
 def coalition_masks(coalition, edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Hard masks of a node set: node mask ``(N, 1)`` float and edge mask ``(E,)`` float (edges inside it)."""
-    node = torch.zeros(num_nodes, dtype=torch.bool)
+    node = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
     node[list(coalition)] = True
     edge = node[edge_index[0]] & node[edge_index[1]]
     return node.float().unsqueeze(1), edge.float()

@@ -40,7 +40,7 @@ def _check_graph(x: torch.Tensor, edge_index: torch.Tensor) -> None:
 def _batched(x: torch.Tensor, edge_index: torch.Tensor, masks: torch.Tensor):
     """S zero-filled copies of one graph as one disjoint batch: x (S*N, F), edges (2, S*E), batch (S*N,)."""
     s, n = masks.shape
-    xs = (masks.to(x.dtype)[:, :, None] * x[None]).reshape(s * n, -1)
+    xs = (masks.to(x.device, x.dtype)[:, :, None] * x[None]).reshape(s * n, -1)  # masks may be drawn on the CPU
     offsets = (torch.arange(s, device=x.device) * n)[:, None]
     ei = (edge_index[:, None, :] + offsets[None]).reshape(2, -1)
     return xs, ei, torch.arange(s, device=x.device).repeat_interleave(n)
@@ -144,7 +144,7 @@ def exact_shapley(value_fn: ValueFunction, coalition: Sequence[int], edge_index:
     include = exclude.clone()
     include[:, coalition] = True
     marginal = value_fn(include) - value_fn(exclude)
-    return float((torch.tensor(weights, dtype=marginal.dtype) * marginal).sum())
+    return float((torch.tensor(weights, dtype=marginal.dtype, device=marginal.device) * marginal).sum())
 
 
 def sample_coalition_masks(coalition: Sequence[int], region: torch.Tensor, sample_num: int,

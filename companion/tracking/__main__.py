@@ -71,7 +71,9 @@ def required_packages(args: argparse.Namespace) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's parser; :func:`check_args` adds the checks that involve several flags."""
-    p = chapter_parser("python -m companion.tracking", __doc__.split("\n")[0], seeds=(0,), examples=EXAMPLES)
+    p = chapter_parser("python -m companion.tracking", __doc__.split("\n")[0], seeds=(0,), examples=EXAMPLES,
+                       no_cuda="frames are tracked one at a time with OpenCV and NumPy, the torch parts are tiny "
+                               "per-frame steps, and fps is a CPU measure")
     g = p.add_argument_group("experiment")
     add_list_argument(g, "--sequence", str_list(), default=["all"], metavar="NAME",
                       help=f"space-separated sequence names, or all: generated sequences ({', '.join(SEQUENCES)}), "

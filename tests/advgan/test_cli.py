@@ -63,11 +63,11 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     computed = []
     real = cli._seed_rows
 
-    def spy(cfg):
+    def spy(cfg, *args):
         computed.append(cfg.seed)
         if cfg.seed == 1 and len(computed) == 2:
             raise KeyboardInterrupt  # killed during seed 1
-        return real(cfg)
+        return real(cfg, *args)
 
     monkeypatch.setattr(cli, "_seed_rows", spy)
     with pytest.raises(KeyboardInterrupt):

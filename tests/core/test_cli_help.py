@@ -1,4 +1,5 @@
-"""Every chapter CLI's parser: help on every flag, each default said once, an example, finite numbers.
+"""Every chapter CLI's parser: help on every flag, each default said once, an example, finite numbers,
+and ``--device`` (listed, and an absent GPU refused before any work).
 
 The parsers are captured without running anything: ``parse_args`` is replaced by a function that
 hands the parser back, so each CLI's ``main`` stops right where its work would begin.
@@ -12,9 +13,11 @@ import importlib.util
 import re
 
 import pytest
+import torch
 
-from companion.cli import FlattenList, HelpFormatter
+from companion.cli import DEVICES, FlattenList, HelpFormatter
 
+NO_CUDA = ("companion.distgnn", "companion.carried", "companion.tracking")  # their compute path is CPU-only
 CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.alinet",
         "companion.minibert", "companion.minibert.pretrain", "companion.kgcn", "companion.lds",
         "companion.lds.benchmark", "companion.diffpool", "companion.advgan", "companion.carried",
@@ -26,10 +29,15 @@ class _Captured(Exception):
         self.parser = parser
 
 
+def cli_module(module: str):
+    """The module whose ``main`` is ``python -m module``."""
+    spec = importlib.util.find_spec(module)
+    return importlib.import_module(f"{module}.__main__" if spec.submodule_search_locations else module)
+
+
 def capture_parser(module: str) -> argparse.ArgumentParser:
     """The parser that ``module``'s ``main`` builds (nothing after ``parse_args`` runs)."""
-    spec = importlib.util.find_spec(module)
-    mod = importlib.import_module(f"{module}.__main__" if spec.submodule_search_locations else module)
+    mod = cli_module(module)
 
     def grab(self, *args, **kwargs):
         raise _Captured(self)
@@ -109,3 +117,38 @@ def test_old_comma_lists_are_read_with_a_note(capsys):
     assert "--ks read as '--ks 5 6 8': lists are space-separated" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         p.parse_args(["--ks", "0"])
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_help_lists_device_with_cpu_as_default(module):
+    parser = PARSERS[module]
+    action = next(a for a in parser._actions if "--device" in a.option_strings)
+    assert tuple(action.choices) == DEVICES and action.default == "cpu"
+    text = " ".join(parser.format_help().split())
+    assert "--device {cpu,cuda,auto}" in text and "default" in action.help
+    if module in NO_CUDA:
+        assert "cpu only" in action.help and "cuda is refused" in action.help
+    else:
+        assert "auto (cuda when available, else cpu)" in text
+
+
+@pytest.mark.parametrize("module", CLIS)
+def test_device_cuda_without_a_gpu_is_refused_before_any_work(module, monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module(module).main(["--device", "cuda"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --device:" in err and "--device cpu" in err
+    assert ("CPU only" if module in NO_CUDA else "torch.cuda.is_available() is False") in err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("module", NO_CUDA)
+def test_cpu_only_clis_refuse_cuda_beside_a_gpu_too(module, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module(module).main(["--device", "cuda"])
+    assert exit_info.value.code == 2
+    assert "this chapter computes on the CPU only" in capsys.readouterr().err

@@ -91,7 +91,7 @@ def test_tuning_keeps_the_setting_of_best_eval_auc_and_reads_only_the_eval_rows(
     eval_rows, test_rows = np.zeros((4, 3), dtype=np.int64), np.ones((4, 3), dtype=np.int64)
     made, read = [], []
 
-    def fake_fit(name, data, train_rows, ev, cfg, seed, adjacency, steps):
+    def fake_fit(name, data, train_rows, ev, cfg, seed, adjacency, steps, device="cpu"):
         made.append(SimpleNamespace(cfg=cfg))
         return made[-1]
 

@@ -111,17 +111,17 @@ def test_killed_run_resumes_after_its_finished_seed(tmp_path, monkeypatch, no_ne
     argv = [a for a in TINY if a not in ("--sweep-hidden", "16")] + ["--ablations", "false", "--seeds", "0", "1"]
     real, seen = cli.run, []
 
-    def dies_at_seed_1(cfg):
+    def dies_at_seed_1(cfg, **kw):
         seen.append(cfg.seed)
         if cfg.seed == 1:
             raise KeyboardInterrupt  # the session ends while seed 1 trains
-        return real(cfg)
+        return real(cfg, **kw)
 
     monkeypatch.setattr(cli, "run", dies_at_seed_1)
     with pytest.raises(KeyboardInterrupt):
         cli.main(argv)
     assert (tmp_path / "results" / "minibert.json.partial").is_file()
-    monkeypatch.setattr(cli, "run", lambda cfg: seen.append(cfg.seed) or real(cfg))
+    monkeypatch.setattr(cli, "run", lambda cfg, **kw: seen.append(cfg.seed) or real(cfg, **kw))
     out = cli.main(argv)
     assert seen == [0, 1, 1]  # seed 0 came from the checkpoint
     assert sorted({r["seed"] for r in out["rows"]}) == [0, 1]
