@@ -22,7 +22,7 @@ A ``paper_setting`` block in ``book/NN_topic/course.yml``::
             fixed_repeats: 20      # times the fixed part (setup, baselines) recurs in it
             unit: outer iteration
             note: full_units is an upper bound (seeds x shares x the outer-iteration cap)
-            gpu: not estimated: the CLI runs on the CPU only
+            gpu: not estimated (the fractions were timed on the CPU)
         - id: citeseer
           missing: the CLI's planetoid reader loads Cora only (no --planetoid-name flag)
 
