@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -24,33 +25,10 @@ CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.
         "companion.tracking"]
 
 
-class _Captured(Exception):
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.parser = parser
-
-
-def cli_module(module: str):
-    """The module whose ``main`` is ``python -m module``."""
-    spec = importlib.util.find_spec(module)
-    return importlib.import_module(f"{module}.__main__" if spec.submodule_search_locations else module)
-
-
-def capture_parser(module: str) -> argparse.ArgumentParser:
-    """The parser that ``module``'s ``main`` builds (nothing after ``parse_args`` runs)."""
-    mod = cli_module(module)
-
-    def grab(self, *args, **kwargs):
-        raise _Captured(self)
-
-    original = argparse.ArgumentParser.parse_args
-    argparse.ArgumentParser.parse_args = grab
-    try:
-        mod.main([])
-    except _Captured as c:
-        return c.parser
-    finally:
-        argparse.ArgumentParser.parse_args = original
-    raise AssertionError(f"{module}.main never parsed its arguments")
+_spec = importlib.util.spec_from_file_location("cli_parsers", Path(__file__).with_name("cli_parsers.py"))
+_parsers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_parsers)
+cli_module, capture_parser = _parsers.cli_module, _parsers.capture_parser
 
 
 PARSERS = {m: capture_parser(m) for m in CLIS}

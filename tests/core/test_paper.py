@@ -4,7 +4,6 @@ an unknown chapter and prints its steps in a dry run, all without network or lon
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
 import os
@@ -19,30 +18,10 @@ from companion import claims, course, paper
 from companion.utils import repo_path
 
 
-
-class _Captured(Exception):
-    def __init__(self, parser: argparse.ArgumentParser) -> None:
-        self.parser = parser
-
-
-def capture_parser(module: str) -> argparse.ArgumentParser:
-    """The parser that ``module``'s ``main`` builds, as tests/core/test_cli_help.py captures it:
-    ``parse_args`` hands the parser back, so nothing after it runs."""
-    spec = importlib.util.find_spec(module)
-    mod = importlib.import_module(f"{module}.__main__" if spec.submodule_search_locations else module)
-
-    def grab(self, *args, **kwargs):
-        raise _Captured(self)
-
-    original = argparse.ArgumentParser.parse_args
-    argparse.ArgumentParser.parse_args = grab
-    try:
-        mod.main([])
-    except _Captured as c:
-        return c.parser
-    finally:
-        argparse.ArgumentParser.parse_args = original
-    raise AssertionError(f"{module}.main never parsed its arguments")
+_spec = importlib.util.spec_from_file_location("cli_parsers", Path(__file__).with_name("cli_parsers.py"))
+_parsers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_parsers)
+cli_module, capture_parser = _parsers.cli_module, _parsers.capture_parser
 
 CHAPTERS = course.chapters()
 DECLARED = [(ch, r["id"]) for ch in CHAPTERS if ch != "00_getting_started" for r in paper.paper_runs(ch)]
