@@ -44,7 +44,7 @@ from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_i
                            read_reused, run_seeds, start_run, strip_reuse)
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx import gate
-from companion.subgraphx.compare import METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
+from companion.subgraphx.compare import CONTROLS, METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
 from companion.subgraphx.gnn import (GNNGraphClassifier, GNNNodeClassifier, graph_accuracy, train_graph_classifier,
                                      train_node_classifier)
 from companion.subgraphx.tune import random_motif_accuracy, tune_gnnexplainer, tune_pgexplainer
@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "on each explained class (validation items)")
     p.add_argument("--max-retrains", type=int_at_least(1), default=gate.MAX_ATTEMPTS,
                    help="GNN trainings per seed (derived seeds) before a run that no GNN passes stops")
+    p.add_argument("--controls", nargs="+", choices=CONTROLS, default=[],
+                   help="opt-in control rows: Greedy grows a connected set node by node, each time adding the node "
+                        "whose zero-filling lowers the predicted probability most (the Fidelity's own perturbation, "
+                        "without tree search or Shapley values) (default: none)")
     p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
                    help="one-seed results files of this same command (other --seeds, --out): their seeds are "
                         "taken from them, not recomputed; not part of the recorded command")
@@ -239,7 +243,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
         for i, g in enumerate(progress(explained, desc=f"seed {seed}: explaining graphs")):
             items += [{"seed": seed, **r} for r in compare_on_item(
                 model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers,
-                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y))]
+                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y),
+                controls=args.controls)]
     else:
         g = data.load("ba_shapes", seed=seed).to(args.device)
         motif_train = torch.nonzero(g.train_mask & g.node_mask).flatten().tolist()
@@ -264,7 +269,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
         for i, v in enumerate(progress(motif_test[: args.graphs], desc=f"seed {seed}: explaining nodes")):
             items += [{"seed": seed, **r} for r in compare_on_item(
                 model, g.x, g.edge_index, motif_mask=g.node_mask, ks=ks, explainers=explainers, node_idx=v,
-                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y[v]))]
+                subgraphx_kwargs={**cfg, "seed": seed}, seed=seed, item=i, label=int(g.y[v]),
+                controls=args.controls)]
     rows = [{"setting": "model", "method": "GNN", "seed": seed, **model_acc}, _gate_row(seed, attempts), *rows]
     for k in ks:
         for s in summarize(items, k):
@@ -275,7 +281,10 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
 
 def settings_of(args: argparse.Namespace) -> dict:
     """The flags that change a number (what two files must share to be assembled into one)."""
-    return {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+    settings = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+    if not settings.get("controls"):  # no control rows: the settings of a run from before --controls
+        settings.pop("controls", None)
+    return settings
 
 
 def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, dict], list[dict]]:
@@ -317,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                                                     "max_attempts": args.max_retrains},
                         settings=settings_of(args), **assembled,
                         subgraphx_config=subgraphx_config(args), ks=sorted(args.ks), dataset=args.dataset,
-                        methods=list(METHODS), per_class_metrics=list(PER_CLASS), seed_changes=SEED_CHANGES,
+                        methods=[*METHODS, *args.controls], per_class_metrics=list(PER_CLASS), seed_changes=SEED_CHANGES,
                         gnnexplainer_epochs=args.gnnexplainer_epochs, pg_epochs=args.pg_epochs,
                         pg_restarts=args.pg_restarts, pg_train=args.pg_train, val_items=args.val_items)
     checkpoint.finish()

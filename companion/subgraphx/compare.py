@@ -17,12 +17,15 @@ from typing import Sequence
 
 import torch
 
-from companion.subgraphx.evaluate import (SCORE_RULES, label_fidelity, motif_accuracy, motif_oracle, node_scores,
-                                          probability_fidelity, random_connected_subgraph, top_k_nodes)
+from companion.subgraphx.evaluate import (SCORE_RULES, greedy_occlusion, label_fidelity, motif_accuracy, motif_oracle,
+                                          node_scores, probability_fidelity, random_connected_subgraph, top_k_nodes)
 from companion.subgraphx.explainer import subgraphx
 from companion.utils import progress
 
 METHODS = ("SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle")
+# opt-in rows (``compare_on_item(controls=...)``, the CLI's --controls): Greedy grows a connected set
+# by the metric's own zero-fill perturbation without MCTS or Shapley values (evaluate.greedy_occlusion)
+CONTROLS = ("Greedy",)
 EXPLAINERS = ("SubgraphX", "GNNExplainer", "PGExplainer")  # the oracle and random are references
 PER_ITEM = ("sparsity", "fid_plus", "fid_minus", "prob_fid_plus", "prob_fid_minus", "motif_acc")
 PER_CLASS = ("fid_plus", "fid_minus", "prob_fid_plus", "prob_fid_minus", "motif_acc")
@@ -177,11 +180,16 @@ def explainer_scores(explainers: Explainers, model, x, edge_index, node_idx: int
 
 def compare_on_item(model, x, edge_index, *, motif_mask, ks: Sequence[int], explainers: Explainers,
                     node_idx: int | None = None, subgraphx_kwargs: dict | None = None, seed: int = 0,
-                    item: int = 0, label: int | None = None) -> list[dict]:
+                    item: int = 0, label: int | None = None, controls: Sequence[str] = ()) -> list[dict]:
     """All methods on one graph (``node_idx=None``) or one node; one row per method and ``k``.
 
     ``label`` (the item's true class) is copied into the rows for the per-class summary.
+    ``controls`` adds the opt-in methods of :data:`CONTROLS` (their own generator, so the sets of
+    the other methods are the same with or without them).
     """
+    unknown = [c for c in controls if c not in CONTROLS]
+    if unknown:
+        raise ValueError(f"controls must be among {CONTROLS}, got {unknown}")
     ks = sorted(ks)
     rows: list[dict] = []
     n = x.shape[0]
@@ -192,6 +200,14 @@ def compare_on_item(model, x, edge_index, *, motif_mask, ks: Sequence[int], expl
     candidates = sx.subset  # the searched graph (the computation graph for a node)
     scores, seconds = explainer_scores(explainers, model, x, edge_index, node_idx)
     seconds.update({"SubgraphX": sx.cpu_seconds, "Random": 0.0, "Oracle": 0.0})
+    greedy: list[int] = []
+    if "Greedy" in controls:
+        start = time.process_time()
+        largest = max(len(sx.coalition_at(k)) for k in ks)
+        greedy = greedy_occlusion(model, x, edge_index, largest, pred,
+                                  torch.Generator().manual_seed(seed * 100_003 + item + 7), node_idx,
+                                  candidates.tolist())
+        seconds["Greedy"] = time.process_time() - start
     gen = torch.Generator().manual_seed(seed * 100_003 + item)
     for k in ks:
         sx_nodes = sx.coalition_at(k)
@@ -204,7 +220,9 @@ def compare_on_item(model, x, edge_index, *, motif_mask, ks: Sequence[int], expl
                                                    candidates=candidates.tolist())
         sets["Oracle"] = motif_oracle(motif_mask, edge_index, size, gen, start=node_idx,
                                       candidates=candidates.tolist())
-        for name in METHODS:
+        if greedy:
+            sets["Greedy"] = sorted(greedy[:size])
+        for name in (*METHODS, *controls):
             nodes = sets[name]
             fp, fm = label_fidelity(explainers.metric, x, edge_index, nodes, node_idx)
             pfp, pfm = probability_fidelity(model, x, edge_index, nodes, pred, node_idx)
@@ -238,7 +256,8 @@ def summarize(rows: Sequence[dict], k: int) -> list[dict]:
         return float(characterization_score(torch.tensor(fp), torch.tensor(fm)))
 
     out = []
-    for name in METHODS:
+    present = {r["method"] for r in rows}
+    for name in (*METHODS, *(c for c in CONTROLS if c in present)):
         sel = [r for r in rows if r["method"] == name and r["k"] == k]
         if not sel:
             continue

@@ -135,6 +135,39 @@ def probability_fidelity(model: torch.nn.Module, x: torch.Tensor, edge_index: to
     return p - prob(x * (1 - keep)), p - prob(x * keep)
 
 
+def greedy_occlusion(model: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, size: int, target: int,
+                     generator: torch.Generator, node_idx: int | None = None,
+                     candidates: Sequence[int] | None = None, connected: bool = True) -> list[int]:
+    """A control for SubgraphX's search: the same zero-fill perturbation, no tree search, no Shapley values.
+
+    Grows a set one node at a time; each step adds the candidate whose zero-filling, together with
+    the set's, lowers the probability of ``target`` most (the Fidelity of
+    :func:`probability_fidelity`). With ``connected`` a step only looks at candidates adjacent to
+    the set, so every prefix is connected, as SubgraphX's subgraphs are; a node task starts from
+    ``node_idx``. Ties go to a seeded random order. Returns the nodes in the order added, so the
+    first ``j`` of them are the greedy set of size ``j``.
+    """
+    n = x.shape[0]
+    allowed = list(range(n)) if candidates is None else sorted(int(c) for c in candidates)
+    if not 1 <= size <= len(allowed):
+        raise ValueError(f"size must be in [1, {len(allowed)}] (the candidates), got {size}")
+    if node_idx is not None and node_idx not in allowed:
+        raise ValueError(f"node_idx {node_idx} is not among the candidates")
+    adj = adjacency_list(edge_index, n)
+    order = [allowed[i] for i in torch.randperm(len(allowed), generator=generator).tolist()]
+    chosen: list[int] = [] if node_idx is None else [node_idx]
+    while len(chosen) < size:
+        taken = set(chosen)
+        pool = [v for v in order if v not in taken]
+        if connected and chosen:
+            near = [v for v in pool if any(u in taken for u in adj[v])]
+            pool = near or pool  # a set with no free neighbour continues anywhere
+        best = max(pool, key=lambda v: probability_fidelity(model, x, edge_index, [*chosen, v], target,
+                                                             node_idx)[0])  # max keeps the first of equals
+        chosen.append(best)
+    return chosen
+
+
 def label_fidelity(metric_explainer, x: torch.Tensor, edge_index: torch.Tensor, nodes: Sequence[int],
                    index: int | None = None) -> tuple[float, float]:
     """PyG's ``fidelity`` (fid+, fid-) of the hard node set ``nodes``, for the model's predicted class.

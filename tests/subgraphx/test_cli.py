@@ -188,3 +188,18 @@ def test_old_comma_lists_still_parse_with_a_note(capsys):
     args = cli.build_parser().parse_args(["--ks", "5,6,8", "--pg-epochs", "30,100"])
     assert args.ks == [5, 6, 8] and args.pg_epochs == [30, 100]
     assert "--ks read as '--ks 5 6 8': lists are space-separated" in capsys.readouterr().err
+
+
+def test_greedy_control_is_opt_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plain = load_results(cli.main([*TINY, "--ks", "5", "--seeds", "0", "--out", str(tmp_path / "a.json")]))
+    assert "controls" not in plain["settings"] and plain["methods"] == list(METHODS)
+    path = cli.main([*TINY, "--ks", "5", "--seeds", "0", "--controls", "Greedy", "--out", str(tmp_path / "b.json")])
+    payload = load_results(path)
+    assert payload["command"].endswith("--controls Greedy") and payload["methods"] == [*METHODS, "Greedy"]
+    lookup, before = summary_lookup(payload), summary_lookup(plain)
+    assert 0.0 <= lookup[('{"k": 5}', "Greedy", "sparsity")]["mean"] < 1.0
+    for m in METHODS:  # the other methods' rows are the run without the control
+        assert lookup[('{"k": 5}', m, "prob_fid_plus_bal")]["mean"] == before[('{"k": 5}', m, "prob_fid_plus_bal")]["mean"]
+    with pytest.raises(SystemExit):
+        cli.main([*TINY, "--controls", "Occlusion"])

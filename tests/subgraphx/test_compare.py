@@ -174,3 +174,63 @@ def test_node_task_sets_all_hold_the_explained_node():
                            node_idx=v, subgraphx_kwargs=dict(rollout=1, sample_num=2, min_atoms=5), label=int(g.y[v]))
     assert {r["method"] for r in rows} == {"SubgraphX", "GNNExplainer", "PGExplainer", "Random", "Oracle"}
     assert all(v in r["nodes"] and r["holds_node"] for r in rows)
+
+
+class _WeightedSum(torch.nn.Module):
+    """A graph 'model' whose class-0 logit is a weighted sum of node features: removing node v
+    (zero-filling it) lowers p(class 0) by more the larger its weight."""
+
+    def __init__(self, weights):
+        super().__init__()
+        self.w = torch.tensor(weights)
+
+    def forward(self, x, edge_index):
+        s = (x[:, 0] * self.w).sum()
+        return torch.stack([s, -s]).expand(x.shape[0], 2)  # every node (and the graph) reads the sum
+
+
+def test_greedy_occlusion_adds_the_node_that_lowers_the_prediction_most():
+    from companion.subgraphx.evaluate import greedy_occlusion
+
+    model = _WeightedSum([0.1, 2.0, 0.3, 0.2, 5.0])  # node 4 (the pendant on 1) matters most, then node 1
+    x = torch.ones(5, 1)
+    gen = lambda: torch.Generator().manual_seed(0)  # noqa: E731
+    # unconstrained: the two heaviest nodes, heaviest first
+    assert greedy_occlusion(model, x, EDGES, 2, 0, gen(), connected=False) == [4, 1]
+    # connected: after 4 only its neighbour 1 may follow, then 1's heavier neighbour 2
+    assert greedy_occlusion(model, x, EDGES, 3, 0, gen()) == [4, 1, 2]
+    # a node task starts from the explained node; the candidates bound the search
+    assert greedy_occlusion(model, x, EDGES, 2, 0, gen(), node_idx=3, candidates=[0, 1, 2, 3]) == [3, 2]
+    with pytest.raises(ValueError, match="size"):
+        greedy_occlusion(model, x, EDGES, 6, 0, gen())
+    with pytest.raises(ValueError, match="not among the candidates"):
+        greedy_occlusion(model, x, EDGES, 2, 0, gen(), node_idx=4, candidates=[0, 1])
+
+
+def test_greedy_control_rows_leave_the_other_methods_unchanged():
+    from companion.subgraphx.compare import compare_on_item, make_explainers, train_pgexplainer
+
+    graphs = data.load("ba2motifs", num_graphs=20, seed=0)
+    seed_everything(0)
+    model = GNNGraphClassifier(graphs[0].num_features, 2)  # untrained: the rule must hold anyway
+    g = graphs[0]
+
+    def run(controls):
+        seed_everything(0)
+        explainers = make_explainers(model, "graph", gnnexplainer=dict(epochs=2), pgexplainer=dict(epochs=1))
+        train_pgexplainer(explainers.pg, model, graphs[1:3], desc="")
+        return compare_on_item(model, g.x, g.edge_index, motif_mask=g.node_mask, ks=[3, 5], explainers=explainers,
+                               subgraphx_kwargs=dict(rollout=1, sample_num=2, min_atoms=3), label=int(g.y),
+                               controls=controls)
+
+    plain, with_greedy = run(()), run(("Greedy",))
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip([r for r in with_greedy if r["method"] != "Greedy"]) == strip(plain)
+    greedy = {r["k"]: r for r in with_greedy if r["method"] == "Greedy"}
+    sx = {r["k"]: r for r in with_greedy if r["method"] == "SubgraphX"}
+    assert set(greedy) == {3, 5} and all(greedy[k]["size"] == sx[k]["size"] for k in greedy)
+    assert set(greedy[3]["nodes"]) <= set(greedy[5]["nodes"])  # prefixes of one greedy order
+    assert [s["method"] for s in summarize(with_greedy, 5)][-1] == "Greedy"
+    with pytest.raises(ValueError, match="controls"):
+        compare_on_item(model, g.x, g.edge_index, motif_mask=g.node_mask, ks=[3], explainers=None,
+                        controls=("Occlusion",))
