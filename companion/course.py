@@ -33,14 +33,20 @@ def chapters() -> list[str]:
     return sorted(p.parent.name for p in repo_path("book").glob("*/course.yml"))
 
 
-def load_course(chapter: str) -> dict[str, Any]:
-    """``book/<chapter>/course.yml``, checked: every field present and of the right kind."""
+def read_course_file(chapter: str) -> dict[str, Any]:
+    """``book/<chapter>/course.yml`` as written, unchecked (``FileNotFoundError`` naming the path)."""
     import yaml
 
     path = repo_path("book", chapter, "course.yml")
     if not path.is_file():
         raise FileNotFoundError(f"no course file at {path}")
-    doc = yaml.safe_load(path.read_text()) or {}
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def load_course(chapter: str) -> dict[str, Any]:
+    """``book/<chapter>/course.yml``, checked: every field present and of the right kind."""
+    path = repo_path("book", chapter, "course.yml")
+    doc = read_course_file(chapter)
     missing = [k for k in REQUIRED if k not in doc]
     if missing:
         raise ValueError(f"{path} lacks {missing}; expected keys {list(REQUIRED)}")

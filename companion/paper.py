@@ -109,15 +109,11 @@ def load_paper_setting(chapter: str) -> dict[str, Any]:
     fetch name, a command that is not ``python -m companion...``, or a run with both or neither of
     ``command`` and ``missing``.
     """
-    import yaml
-
+    from companion.course import read_course_file
     from companion.data.fetch import CATALOGUE
 
-    path = repo_path("book", chapter, "course.yml")
     where = f"book/{chapter}/course.yml"
-    if not path.is_file():
-        raise FileNotFoundError(f"no course file at {path}")
-    block = (yaml.safe_load(path.read_text()) or {}).get("paper_setting")
+    block = read_course_file(chapter).get("paper_setting")
     if not isinstance(block, dict):
         raise _fail(where, "lacks a 'paper_setting' block (setting, reported, runs)")
     for key in ("setting", "reported"):

@@ -108,6 +108,7 @@ def _course(tmp_path, monkeypatch, block: str) -> str:
     ch.mkdir(parents=True, exist_ok=True)
     (ch / "course.yml").write_text("objectives: [x]\n" + block)
     monkeypatch.setattr(paper, "repo_path", lambda *p: tmp_path.joinpath(*p))
+    monkeypatch.setattr(course, "repo_path", lambda *p: tmp_path.joinpath(*p))  # course.yml is read there
     return "99_toy"
 
 
