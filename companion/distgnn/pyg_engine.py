@@ -35,7 +35,8 @@ import torch
 
 __all__ = ["PYG_OPS", "missing_ops", "sampler_error", "engine_problems", "wheel_index_url",
            "unavailable_message", "PygUnavailable",
-           "write_partition", "load_stores", "check_stores", "partition_bytes", "train_pyg"]
+           "write_partition", "load_stores", "check_stores", "partition_bytes", "topology_bytes", "train_pyg",
+           "add_engine_arguments", "validate_engine_args", "run_engine_cli"]
 
 # the pyg-lib operators DistNeighborSampler calls for a homogeneous graph (dist_neighbor_sampler.py)
 PYG_OPS = ("dist_neighbor_sample", "relabel_neighborhood", "merge_sampler_outputs")
@@ -233,6 +234,25 @@ def partition_bytes(root: str | os.PathLike, pid: int) -> int:
     root = Path(root)
     files = list((root / f"part_{pid}").glob("*.pt")) + [root / n for n in ("node_map.pt", "edge_map.pt", "labels.pt")]
     return sum(f.stat().st_size for f in files)
+
+
+def topology_bytes(feature, graph) -> int:
+    """Bytes of the topology one worker's PyG stores hold: its in-edges (row, col, edge ids) and the
+    node and edge maps (the part of every node and every edge), each distinct tensor counted once.
+
+    ``from_partition`` loads the maps into the graph store and again into the feature store, as
+    separate tensors: both copies count.
+    """
+    row, col = graph.get_edge_index(edge_type=None, layout="coo")
+    tensors = [row, col, graph.get_edge_id(edge_type=None, layout="coo"), graph.node_pb, graph.edge_pb,
+               feature.node_feat_pb, feature.edge_feat_pb]
+    seen, total = set(), 0
+    for t in tensors:
+        if t is None or t.untyped_storage().data_ptr() in seen:
+            continue
+        seen.add(t.untyped_storage().data_ptr())
+        total += t.untyped_storage().nbytes()
+    return total
 
 
 def _peak_rss_mb() -> float:

@@ -79,6 +79,18 @@ def test_the_files_are_those_pygs_partitioner_writes_for_the_same_assignment(gra
         assert torch.equal(ga, gb) and torch.equal(fa["feats"]["x"][ja], fb["feats"]["x"][jb])
 
 
+def test_topology_bytes_counts_in_edges_and_both_copies_of_the_maps(graph, tmp_path):
+    parts = metis_partition(graph.edge_index, graph.num_nodes, 2, seed=0)
+    root = pe.write_partition(graph, parts, tmp_path)
+    feature, store, _ = pe.load_stores(root, 1)
+    n, e = graph.num_nodes, graph.edge_index.shape[1]
+    e_in = int((parts[graph.edge_index[1]] == 1).sum())
+    # row, col, edge ids of the in-edges; node_map and edge_map loaded once per store
+    assert pe.topology_bytes(feature, store) == 8 * (3 * e_in + 2 * (n + e))
+    feature.node_feat_pb = store.node_pb  # one shared tensor counts once
+    assert pe.topology_bytes(feature, store) == 8 * (3 * e_in + 2 * e + n)
+
+
 def test_check_stores_rejects_a_partition_that_does_not_match(graph, tmp_path):
     parts = metis_partition(graph.edge_index, graph.num_nodes, 2, seed=0)
     root = pe.write_partition(graph, parts, tmp_path)
