@@ -187,3 +187,27 @@ def test_pyg_engine_trains_end_to_end(tmp_path):
     out = main(["--engine", "pyg", "--workers", "2", *TINY, "--out", str(tmp_path / "r.json")])
     row = out["rows"][0]
     assert row["engine"] == "pyg" and row["workers"] == 2 and 0 <= row["test_acc"] <= 1
+
+
+def test_torchrun_ranks_check_their_partition_folder_before_any_collective(monkeypatch, capsys, tmp_path):
+    main(["--engine", "pyg", "--workers", "2", *TINY, "--pyg-root", str(tmp_path / "parts"), "--pyg-write-only"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    import companion.distgnn.launch as launch
+
+    monkeypatch.setattr(launch, "init_process_group", lambda *a, **k: pytest.fail("joined a process group"))
+    cases = [([], "give --pyg-root"),
+             (["--pyg-root", str(tmp_path / "parts"), "--seeds", "5"], "no seed5/ partition of 2 parts")]
+    if pe.engine_problems():  # the folder is fine: the engine's own stop comes next, still before any group
+        cases.append((["--pyg-root", str(tmp_path / "parts")], "cannot run"))
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exc:
+            main(["--engine", "pyg", *TINY, *argv])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    import shutil
+
+    shutil.rmtree(tmp_path / "parts" / "seed0" / "part_1")  # this machine lacks its part
+    with pytest.raises(SystemExit):
+        main(["--engine", "pyg", *TINY, "--pyg-root", str(tmp_path / "parts")])
+    assert "rank 1 has no seed0/part_1" in capsys.readouterr().err
