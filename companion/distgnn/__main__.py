@@ -15,6 +15,13 @@ Under ``torchrun`` (one process per worker; the same command runs across machine
 runs one workflow on ``WORLD_SIZE`` workers: rank 0 partitions the graph and broadcasts the
 partition, every worker trains, and rank 0 prints the merged row and writes the JSON file.
 
+``--engine pyg`` runs the mini-batch workflow on PyG's own distributed engine instead
+(:mod:`companion.distgnn.pyg_engine`): it writes the METIS partitions in PyG's partition format,
+loads each back into PyG's stores, and trains with ``DistNeighborLoader`` where PyG's sampler can
+run; where it cannot, it stops there and says why::
+
+    python -m companion.distgnn --engine pyg --workers 2 --pyg-root parts/
+
 Results go to ``./results/`` (``--out`` to choose, ``--publish`` for the book's folder), one
 row per seed, workflow and worker count; the summary aggregates the rows over ``--seeds``.
 A worker that fails stops all the others, and so does Ctrl-C.
@@ -39,6 +46,7 @@ from companion.distgnn.cache import CACHE_POLICIES
 from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
                                       leave_process_group, load_graph, run_workers)
 from companion.distgnn.partition import partition, partition_quality
+from companion.distgnn.pyg_engine import add_engine_arguments, run_engine_cli, validate_engine_args
 from companion.distgnn.train import DistConfig, summarise
 from companion.results import SeedCheckpoint, save_results
 
@@ -115,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--baseline-threads", type=int_at_least(1), default=None,
                    help="threads of the extra one-process, all-cores baseline of --sweep (default: every "
                         "core); equal to --threads: no extra baseline")
+    add_engine_arguments(g)
     g.add_argument("--collective-timeout", type=int_at_least(1), default=DEFAULT_TIMEOUT_S,
                    help="seconds a collective waits for the other workers before the run fails")
     d = p.add_argument_group("data")
@@ -164,6 +173,7 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Every cross-flag constraint, through ``parser.error`` (exit 2) before any work."""
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f"--seeds: repeated seed in {args.seeds}")
+    validate_engine_args(parser, args, _under_torchrun())
     if args.sweep and args.cache_sweep:
         parser.error("--sweep and --cache-sweep are exclusive: run them one after the other")
     sweeping = args.sweep or args.cache_sweep
@@ -410,6 +420,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     validate(parser, args)  # fills in --workers, which decides whether METIS runs
     if needs_metis(args):
         require_packages(parser, "pymetis")
+    if args.engine == "pyg":  # PyG's engine: its own module, from partition files to results
+        return run_engine_cli(parser, args, argv)
     if _under_torchrun():
         os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # every rank's bars would interleave
     # a local run's partition checks come first: a bad plan leaves no output folder behind
