@@ -340,12 +340,12 @@ def _row(label: str, seed: int, setting: dict, results: list[dict], quality: dic
 
 
 def _print(rows: list[dict]) -> None:
-    print(f"\n{'workflow':28s}{'P':>3s}{'seed':>5s}{'epoch s':>9s}{'MB/epoch':>10s}{'setup MB':>9s}"
+    print(f"\n{'workflow':34s}{'P':>3s}{'seed':>5s}{'epoch s':>9s}{'MB/epoch':>10s}{'setup MB':>9s}"
           f"{'edge cut':>10s}{'hit rate':>9s}{'test acc':>9s}{'part MB':>9s}{'RSS MB':>8s}")
     for r in rows:
         hit = f"{r['cache_hit_rate']:.2f}" if "cache_hit_rate" in r else "-"
         graph_rss = f"{r['rss_graph_mb']:.0f}" if "rss_graph_mb" in r else "-"
-        print(f"{r['workflow']:28s}{r['workers']:3d}{r['seed']:5d}{r['epoch_time_s']:9.3f}"
+        print(f"{r['workflow']:34s}{r['workers']:3d}{r['seed']:5d}{r['epoch_time_s']:9.3f}"
               f"{r['bytes_per_epoch'] / 2**20:10.2f}{r['setup_bytes'] / 2**20:9.2f}{r['edge_cut']:10d}{hit:>9s}"
               f"{r['test_acc']:9.3f}{r['max_partition_mb']:9.1f}{graph_rss:>8s}")
 
@@ -408,19 +408,18 @@ def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict,
 
 def _run_one(args, run: Planned, graph, parts: torch.Tensor, root: Path, display: RunProgress | None) -> dict:
     """Train one planned run on partition-local worker processes and return its row."""
-    if True:
-        q = partition_quality(graph.edge_index, parts, run.workers)
-        t = time.perf_counter()
-        res = run_partitioned(root, run.workers, run.config, threads=run.threads or args.threads,
-                              timeout_s=args.collective_timeout, backend=args.backend)
-        r = _row(run.label, run.config.seed, run.setting, res, q, run.config, run.method, time.perf_counter() - t)
-        extra = f", cache {r['cache_policy']} {r['cache_fraction']:g}: hit rate {r['cache_hit_rate']:.3f}" \
-            if args.cache_sweep else ""
-        print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
-              f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
-        if display is not None:
-            cache = f", cache {r['cache_policy']} {r['cache_fraction']:g}" if args.cache_sweep else ""
-            display.done(f"seed {run.config.seed}, {run.label} P={run.workers}{cache}")
+    q = partition_quality(graph.edge_index, parts, run.workers)
+    t = time.perf_counter()
+    res = run_partitioned(root, run.workers, run.config, threads=run.threads or args.threads,
+                          timeout_s=args.collective_timeout, backend=args.backend)
+    r = _row(run.label, run.config.seed, run.setting, res, q, run.config, run.method, time.perf_counter() - t)
+    extra = f", cache {r['cache_policy']} {r['cache_fraction']:g}: hit rate {r['cache_hit_rate']:.3f}" \
+        if args.cache_sweep else ""
+    print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
+          f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
+    if display is not None:
+        cache = f", cache {r['cache_policy']} {r['cache_fraction']:g}" if args.cache_sweep else ""
+        display.done(f"seed {run.config.seed}, {run.label} P={run.workers}{cache}")
     return r
 
 
