@@ -8,12 +8,18 @@ Without ``torchrun`` it sweeps worker counts and workflows with local processes
 ``--cache-sweep`` varies the cache size and policy instead, and with neither flag it runs one
 workflow (``--mode``, ``--partition``) on ``--workers`` local processes.
 
-Under ``torchrun`` (one process per worker; the same command runs across machines)::
+Every worker loads only its own partition folder (written once by the parent process, or by
+``--write-partitions DIR``). Under ``torchrun`` (one process per worker)::
 
     torchrun --standalone --nproc-per-node 4 -m companion.distgnn --mode minibatch
 
-runs one workflow on ``WORLD_SIZE`` workers: rank 0 partitions the graph and broadcasts the
-partition, every worker trains, and rank 0 prints the merged row and writes the JSON file.
+runs one workflow on ``WORLD_SIZE`` workers: rank 0 partitions the graph and writes the folders
+(unless ``--partition-dir`` already holds them), every worker loads its own and trains, and rank
+0 prints the merged row and writes the JSON file. Across machines, write the partitions first
+(``--write-partitions DIR --workers 4``), give each machine the folders of its ranks, and run
+``torchrun --nnodes 2 --node-rank R --master-addr HOST --master-port PORT --nproc-per-node 2
+-m companion.distgnn ... --partition-dir DIR`` on each. ``--backend nccl`` (or ``--device cuda``)
+puts every worker on its own GPU, ``cuda:LOCAL_RANK``.
 
 ``--engine pyg`` runs the mini-batch workflow on PyG's own distributed engine instead
 (:mod:`companion.distgnn.pyg_engine`): it writes the METIS partitions in PyG's partition format,
@@ -31,11 +37,15 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -43,11 +53,13 @@ from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_e
                            device_argv, int_at_least, int_list, require_packages, run_seeds, start_run,
                            str_list, strip_output_flags)
 from companion.distgnn.cache import CACHE_POLICIES
-from companion.distgnn.launch import (DEFAULT_TIMEOUT_S, WORKFLOWS, check_training_nodes, init_process_group,
-                                      leave_process_group, load_graph, run_workers)
+from companion.distgnn.launch import (BACKENDS, DEFAULT_TIMEOUT_S, WORKFLOWS, check_backend, check_training_nodes,
+                                      init_process_group, leave_process_group, load_graph, run_partitioned,
+                                      worker_device)
+from companion.distgnn.local import load_partition, rss_mb, write_partitions
 from companion.distgnn.partition import partition, partition_quality
 from companion.distgnn.pyg_engine import add_engine_arguments, run_engine_cli, validate_engine_args
-from companion.distgnn.train import DistConfig, summarise
+from companion.distgnn.train import WORKFLOWS_LOCAL, DistConfig, summarise
 from companion.results import SeedCheckpoint, save_results
 
 MODULE, CHAPTER = "companion.distgnn", "02_distgnn"
@@ -56,14 +68,15 @@ NOTE = ("epoch times measured with every worker process on this one machine over
         "than cores they share the cores, and separate machines would have more cores but a slower network, so "
         "times are specific to this machine; bytes are the machine-independent measure")
 
-# name -> (mode, partitioner, stale, cache_fraction)
+# name -> (mode, partitioner, stale, cache_fraction, stale_grads)
 SWEEP_WORKFLOWS = {
-    "full/random": ("full", "random", False, 0.0),
-    "full/metis": ("full", "metis", False, 0.0),
-    "full/metis+stale": ("full", "metis", True, 0.0),
-    "minibatch/random": ("minibatch", "random", False, 0.0),
-    "minibatch/metis": ("minibatch", "metis", False, 0.0),
-    "minibatch/metis+cache": ("minibatch", "metis", False, None),  # None: --cache-fraction
+    "full/random": ("full", "random", False, 0.0, False),
+    "full/metis": ("full", "metis", False, 0.0, False),
+    "full/metis+stale": ("full", "metis", True, 0.0, True),            # PipeGCN: stale halos and halo gradients
+    "full/metis+stale-nograd": ("full", "metis", True, 0.0, False),    # stale halos, no halo gradients at all
+    "minibatch/random": ("minibatch", "random", False, 0.0, False),
+    "minibatch/metis": ("minibatch", "metis", False, 0.0, False),
+    "minibatch/metis+cache": ("minibatch", "metis", False, None, False),  # None: --cache-fraction
 }
 
 # metric -> higher_is_better (None: neither); every row of every experiment holds a subset
@@ -72,9 +85,13 @@ METRICS = {
     "max_data_mb_per_worker": False, "edge_cut": False, "cut_fraction": False, "total_halo": False,
     "cache_hit_rate": True, "remote_lookups_per_epoch": None, "fetched_rows_per_epoch": False,
     "epoch_time_s": False, "wall_seconds": False, "cpu_seconds": False, "cpu_seconds_per_epoch": False,
+    "setup_bytes": False, "max_partition_mb": False,
+    "rss_base_mb": None, "rss_graph_mb": False, "rss_train_mb": False, "max_peak_rss_mb": False,
 }
-# wall-clock and CPU time depend on the machine and its load: reported, never compared on rerun
-TIMING = ["epoch_time_s", "wall_seconds", "cpu_seconds", "cpu_seconds_per_epoch"]
+# wall-clock and CPU time, and resident memory, depend on the machine and its load (and the
+# allocator): reported, never compared on rerun
+TIMING = ["epoch_time_s", "wall_seconds", "cpu_seconds", "cpu_seconds_per_epoch",
+          "rss_base_mb", "rss_graph_mb", "rss_train_mb", "max_peak_rss_mb"]
 
 
 def _num_classes(dataset: str) -> int:
@@ -96,8 +113,7 @@ EXAMPLES = [
 
 def build_parser() -> argparse.ArgumentParser:
     p = chapter_parser("python -m companion.distgnn", __doc__.split("\n\n")[0], seeds=(0,), threads=1,
-                       examples=EXAMPLES, no_cuda="the workers talk over gloo on the CPU; the NCCL/GPU path "
-                                                  "(one GPU per worker) is not built")
+                       examples=EXAMPLES)
     g = p.add_argument_group("what to run")
     g.add_argument("--sweep", action="store_true", help="sweep --workers x --workflows with local processes")
     g.add_argument("--cache-sweep", action="store_true",
@@ -108,7 +124,18 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--partition", choices=["metis", "random"], default="metis",
                    help="partitioner of a single run: metis (few cut edges, needs pymetis) or random (hashing)")
     g.add_argument("--stale", action="store_true",
-                   help="single full-graph run: use halo embeddings one epoch old (historical embeddings)")
+                   help="single full-graph run: use halo embeddings and halo gradients one epoch old (PipeGCN)")
+    g.add_argument("--no-stale-grads", action="store_true",
+                   help="with --stale: send no halo gradients at all (the owners of halo rows never get them)")
+    g.add_argument("--backend", choices=BACKENDS, default=None,
+                   help="process-group backend: gloo (CPU tensors; the default) or nccl (one CUDA GPU per "
+                        "worker, cuda:LOCAL_RANK; implied by --device cuda)")
+    g.add_argument("--write-partitions", metavar="DIR", default=None,
+                   help="only write the partition folders DIR/seed<S>/part<R> of --workers (one count), "
+                        "--partition and --seeds, for torchrun --partition-dir (copy each machine's own)")
+    g.add_argument("--partition-dir", metavar="DIR", default=None,
+                   help="under torchrun: load partitions from DIR/seed<S>/part<RANK> (rank 0 writes missing "
+                        "ones when the machines share DIR)")
     add_list_argument(g, "--workers", int_list(1), default=None,
                       help="local worker processes, space-separated: several counts for --sweep, one otherwise "
                            "(default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single run; under "
@@ -182,6 +209,17 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             parser.error("--sweep/--cache-sweep start their own local processes: run them without torchrun")
         if args.workers is not None:
             parser.error("--workers: under torchrun the number of workers is WORLD_SIZE (--nproc-per-node)")
+    if args.device == "cuda" and args.backend == "gloo":
+        parser.error("--device cuda: gloo moves CPU tensors here; GPU workers talk over --backend nccl "
+                     "(or leave --backend out)")
+    if args.backend is None:
+        args.backend = "nccl" if args.device == "cuda" else "gloo"
+    if args.no_stale_grads and not args.stale:
+        parser.error("--no-stale-grads changes --stale (the sweep has its full/metis+stale-nograd workflow)")
+    if args.partition_dir is not None and not _under_torchrun():
+        parser.error("--partition-dir is for torchrun workers; a local run writes its own partitions")
+    if args.write_partitions is not None and (sweeping or _under_torchrun()):
+        parser.error("--write-partitions writes one partition and exits: run it alone, without torchrun")
     if args.workers is None:
         args.workers = ([int(os.environ["WORLD_SIZE"])] if _under_torchrun() else
                         [1, 2, 4] if args.sweep else [4] if args.cache_sweep else [2])
@@ -213,6 +251,16 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if max(args.workers) > args.num_nodes:
         flag = "--nproc-per-node" if _under_torchrun() else "--workers"
         parser.error(f"{flag}: {max(args.workers)} workers for {args.num_nodes} nodes")
+    if (_under_torchrun() and args.partition_dir is None
+            and int(os.environ.get("LOCAL_WORLD_SIZE", os.environ["WORLD_SIZE"])) != int(os.environ["WORLD_SIZE"])):
+        parser.error("--partition-dir: on several machines every worker loads its partition from a folder "
+                     "on its own machine; write them with --write-partitions and give the folder")
+    if args.write_partitions is None:
+        gpus = int(os.environ.get("LOCAL_WORLD_SIZE", 1)) if _under_torchrun() else max(args.workers)
+        try:
+            check_backend(args.backend, gpus)
+        except ValueError as e:
+            parser.error(str(e))
 
 
 def _load(parser: argparse.ArgumentParser, args):
@@ -228,10 +276,11 @@ def _spec(args) -> dict:
 
 
 def _config(args, mode: str, stale: bool, cache_fraction: float, seed: int,
-            cache_policy: str | None = None) -> DistConfig:
+            cache_policy: str | None = None, stale_grads: bool = True) -> DistConfig:
     return DistConfig(mode=mode, hidden=args.hidden, epochs=(args.minibatch_epochs or args.epochs)
                       if mode == "minibatch" else args.epochs,
                       lr=(args.full_lr or args.lr) if mode == "full" else args.lr, stale=stale,
+                      stale_grads=stale_grads,
                       fanouts=list(args.fanouts), batch_size=args.batch_size, cache_fraction=cache_fraction,
                       cache_policy=cache_policy or args.cache_policy, seed=seed)
 
@@ -265,15 +314,16 @@ def plan_runs(args) -> tuple[list[Planned], str]:
         if args.sweep:
             items = [(w, name, *SWEEP_WORKFLOWS[name]) for w in args.workers for name in args.workflows]
         else:
-            items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None)]
-        for w, name, mode, method, stale, frac in items:
+            items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None,
+                      not args.no_stale_grads)]
+        for w, name, mode, method, stale, frac, stale_grads in items:
             if w == 1 and args.sweep and (method == "random" or stale or frac is None):
                 continue  # one process: no partition, no halo, nothing remote to cache
             if frac is None:  # minibatch/metis+cache of the sweep, or a single run
                 frac = args.cache_fraction if mode == "minibatch" else 0.0
             label = f"{mode} (1 process)" if w == 1 else name
-            runs.append(Planned(label, w, "" if w == 1 else method, _config(args, mode, stale, frac, seed),
-                                {"workers": w}))
+            runs.append(Planned(label, w, "" if w == 1 else method,
+                                _config(args, mode, stale, frac, seed, stale_grads=stale_grads), {"workers": w}))
             if w == 1 and args.sweep and args.baseline_threads != args.threads:
                 # the fair baseline: one process may use every core the P workers share
                 n = args.baseline_threads
@@ -284,7 +334,8 @@ def plan_runs(args) -> tuple[list[Planned], str]:
 
 
 def _single_name(args) -> str:
-    name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "")
+    name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "") + \
+        ("-nograd" if args.stale and args.no_stale_grads else "")
     if args.mode == "minibatch" and args.cache_fraction > 0:
         name += "+cache"
     return name
@@ -299,12 +350,14 @@ def _row(label: str, seed: int, setting: dict, results: list[dict], quality: dic
 
 
 def _print(rows: list[dict]) -> None:
-    print(f"\n{'workflow':24s}{'P':>3s}{'seed':>5s}{'epoch s':>9s}{'MB/epoch':>10s}{'edge cut':>10s}"
-          f"{'hit rate':>9s}{'test acc':>9s}")
+    print(f"\n{'workflow':34s}{'P':>3s}{'seed':>5s}{'epoch s':>9s}{'MB/epoch':>10s}{'setup MB':>9s}"
+          f"{'edge cut':>10s}{'hit rate':>9s}{'test acc':>9s}{'part MB':>9s}{'RSS MB':>8s}")
     for r in rows:
         hit = f"{r['cache_hit_rate']:.2f}" if "cache_hit_rate" in r else "-"
-        print(f"{r['workflow']:24s}{r['workers']:3d}{r['seed']:5d}{r['epoch_time_s']:9.3f}"
-              f"{r['bytes_per_epoch'] / 2**20:10.2f}{r['edge_cut']:10d}{hit:>9s}{r['test_acc']:9.3f}")
+        graph_rss = f"{r['rss_graph_mb']:.0f}" if "rss_graph_mb" in r else "-"
+        print(f"{r['workflow']:34s}{r['workers']:3d}{r['seed']:5d}{r['epoch_time_s']:9.3f}"
+              f"{r['bytes_per_epoch'] / 2**20:10.2f}{r['setup_bytes'] / 2**20:9.2f}{r['edge_cut']:10d}{hit:>9s}"
+              f"{r['test_acc']:9.3f}{r['max_partition_mb']:9.1f}{graph_rss:>8s}")
 
 
 def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
@@ -351,60 +404,138 @@ def _seed_rows(args, runs: list[Planned], graph, spec: dict, parts_of: dict,
                display: RunProgress | None = None) -> list[dict]:
     """The rows of ``runs`` (one seed's planned runs), each printed, and counted on ``display``, as it ends."""
     rows = []
-    for run in runs:
-        parts = parts_of[(run.method or "one", run.workers, run.config.seed)]
-        q = partition_quality(graph.edge_index, parts, run.workers)
-        t = time.perf_counter()
-        res = run_workers(run.workers, spec, parts, run.config, threads=run.threads or args.threads,
-                          timeout_s=args.collective_timeout)
-        rows.append(_row(run.label, run.config.seed, run.setting, res, q, run.config, run.method,
-                         time.perf_counter() - t))
-        r = rows[-1]
-        extra = f", cache {r['cache_policy']} {r['cache_fraction']:g}: hit rate {r['cache_hit_rate']:.3f}" \
-            if args.cache_sweep else ""
-        print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
-              f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
-        if display is not None:
-            cache = f", cache {r['cache_policy']} {r['cache_fraction']:g}" if args.cache_sweep else ""
-            display.done(f"seed {run.config.seed}, {run.label} P={run.workers}{cache}")
+    with tempfile.TemporaryDirectory(prefix="distgnn-parts-") as tmp:
+        written: dict[tuple, Path] = {}
+        for run in runs:
+            key = (run.method or "one", run.workers, run.config.seed)
+            parts = parts_of[key]
+            if key not in written:  # once per partition, for every workflow that uses it
+                written[key] = write_partitions(graph, parts, Path(tmp) / f"{key[0]}_{key[1]}", run.workers,
+                                                hops=len(args.fanouts) - 1)
+            rows.append(_run_one(args, run, graph, parts, written[key], display))
     return rows
 
 
+def _run_one(args, run: Planned, graph, parts: torch.Tensor, root: Path, display: RunProgress | None) -> dict:
+    """Train one planned run on partition-local worker processes and return its row."""
+    q = partition_quality(graph.edge_index, parts, run.workers)
+    t = time.perf_counter()
+    res = run_partitioned(root, run.workers, run.config, threads=run.threads or args.threads,
+                          timeout_s=args.collective_timeout, backend=args.backend)
+    r = _row(run.label, run.config.seed, run.setting, res, q, run.config, run.method, time.perf_counter() - t)
+    extra = f", cache {r['cache_policy']} {r['cache_fraction']:g}: hit rate {r['cache_hit_rate']:.3f}" \
+        if args.cache_sweep else ""
+    print(f"{run.label} P={run.workers} seed {run.config.seed}{extra}: {r['epoch_time_s']:.3f} s/epoch, "
+          f"{r['bytes_per_epoch'] / 2**20:.2f} MB/epoch, test acc {r['test_acc']:.3f}", flush=True)
+    if display is not None:
+        cache = f", cache {r['cache_policy']} {r['cache_fraction']:g}" if args.cache_sweep else ""
+        display.done(f"seed {run.config.seed}, {run.label} P={run.workers}{cache}")
+    return r
+
+
+def _quality_keys(q: dict) -> dict:
+    return {k: q[k] for k in ("edge_cut", "cut_fraction", "total_halo")}
+
+
+def ensure_partitions(args, root: Path, world: int, seed: int) -> dict | str:
+    """The partition of ``seed`` for ``world`` workers under ``root`` (``part<R>`` folders and a
+    ``meta.json``): written from the whole graph unless already there. Returns the meta dict, or
+    an error message when a part would own no training node of a mini-batch run."""
+    meta_path = root / "meta.json"
+    want = {"dataset": _spec(args), "partition": args.partition, "seed": seed, "workers": world,
+            "hops": len(args.fanouts) - 1}
+    if meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if {k: meta.get(k) for k in want} != want:
+            return (f"--partition-dir: {root} holds partitions of {({k: meta.get(k) for k in want})}, "
+                    f"not of this run ({want}); use another folder")
+        return meta
+    graph = load_graph(_spec(args))
+    parts = (torch.zeros(graph.num_nodes, dtype=torch.long) if world == 1 else
+             partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=seed))
+    try:
+        check_training_nodes(graph.train_mask, parts, world, f"{args.partition}, seed {seed}")
+    except ValueError as e:
+        if args.mode == "minibatch":
+            return f"--nproc-per-node {world} with --train-per-class {args.train_per_class}: {e}"
+    write_partitions(graph, parts, root, world, hops=want["hops"])
+    meta = {**want, "quality": _quality_keys(partition_quality(graph.edge_index, parts, world))}
+    meta_path.write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
 def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
-    """One workflow on the ``WORLD_SIZE`` processes started by torchrun; rank 0 returns the rows."""
+    """One workflow on the ``WORLD_SIZE`` processes started by torchrun; rank 0 returns the rows.
+
+    Rank 0 writes the partitions (unless ``--partition-dir`` holds them); every rank loads only
+    its own folder. Ranks other than 0 never build the graph.
+    """
     import torch.distributed as dist
 
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    graph = _load(parser, args)
-    init_process_group(rank, world, timeout_s=args.collective_timeout)
-    ok, rows = False, []
+    base = rss_mb()
+    device = worker_device(args.backend, int(os.environ.get("LOCAL_RANK", 0)))
+    init_process_group(rank, world, backend=args.backend, timeout_s=args.collective_timeout)
+    ok, rows, tmp = False, [], None
     try:
+        where = [args.partition_dir]
+        if where[0] is None and rank == 0:
+            tmp = tempfile.mkdtemp(prefix="distgnn-parts-")  # one machine: every rank reads it
+            where[0] = tmp
+        dist.broadcast_object_list(where, src=0)
         for seed in args.seeds:
-            parts = torch.empty(graph.num_nodes, dtype=torch.long)
-            if rank == 0:
-                parts = partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=seed)
-            dist.broadcast(parts, src=0)  # setup traffic, not counted per epoch
-            if args.mode == "minibatch":  # every rank sees the same partition: all stop together
-                try:
-                    check_training_nodes(graph.train_mask, parts, world, f"{args.partition}, seed {seed}")
-                except ValueError as e:
-                    if rank == 0:
-                        parser.error(f"--nproc-per-node {world} with --train-per-class {args.train_per_class}: {e}")
-                    sys.exit(2)
+            root = Path(where[0]) / f"seed{seed}"
+            meta = [ensure_partitions(args, root, world, seed) if rank == 0 else None]
+            dist.broadcast_object_list(meta, src=0)  # every rank learns the outcome: all stop together
+            if isinstance(meta[0], str):
+                if rank == 0:
+                    parser.error(meta[0])
+                sys.exit(2)
+            part = load_partition(root, rank, world, args.mode)
+            loaded = rss_mb()
             frac = args.cache_fraction if args.mode == "minibatch" else 0.0
-            cfg = _config(args, args.mode, args.stale, frac, seed)
+            cfg = _config(args, args.mode, args.stale, frac, seed, stale_grads=not args.no_stale_grads)
             t = time.perf_counter()
-            result = WORKFLOWS[args.mode](rank, world, graph, parts, cfg)
+            result = WORKFLOWS_LOCAL[args.mode](part, cfg, device)
+            result.update(rss_base_mb=base, rss_loaded_mb=loaded)
+            del part
             gathered = [None] * world if rank == 0 else None
             dist.gather_object(result, gathered, dst=0)
             if rank == 0:
-                q = partition_quality(graph.edge_index, parts, world)
-                rows.append(_row(_single_name(args), seed, {"workers": world}, gathered, q, cfg, args.partition,
-                                 time.perf_counter() - t))
+                rows.append(_row(_single_name(args), seed, {"workers": world}, gathered, meta[0]["quality"], cfg,
+                                 args.partition, time.perf_counter() - t))
         ok = True
     finally:
         leave_process_group(ok)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return rows if rank == 0 else None
+
+
+def write_partition_dirs(parser: argparse.ArgumentParser, args) -> dict:
+    """``--write-partitions DIR``: write ``DIR/seed<S>/part<R>`` for every seed and exit."""
+    world = args.workers[0]
+    for seed in args.seeds:
+        root = Path(args.write_partitions) / f"seed{seed}"
+        meta = ensure_partitions(args, root, world, seed)
+        if isinstance(meta, str):
+            parser.error(meta)
+        print(f"wrote {root}/part0 .. part{world - 1} ({args.partition}, seed {seed}, edge cut "
+              f"{meta['quality']['edge_cut']})")
+    return {"rows": [], "path": str(args.write_partitions)}
+
+
+def _strip_partition_dir(argv: list[str]) -> list[str]:
+    """``argv`` without ``--partition-dir X``: where the partitions lie does not change the numbers."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--partition-dir":
+            skip = True
+        elif not arg.startswith("--partition-dir="):
+            out.append(arg)
+    return out
 
 
 def results_name(experiment: str, args) -> str:
@@ -422,6 +553,8 @@ def main(argv: list[str] | None = None) -> dict | None:
         require_packages(parser, "pymetis")
     if args.engine == "pyg":  # PyG's engine: its own module, from partition files to results
         return run_engine_cli(parser, args, argv)
+    if args.write_partitions is not None:
+        return write_partition_dirs(parser, args)
     if _under_torchrun():
         os.environ.setdefault("COMPANION_NO_PROGRESS", "1")  # every rank's bars would interleave
     # a local run's partition checks come first: a bad plan leaves no output folder behind
@@ -436,7 +569,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             return None
         experiment = f"torchrun_{args.mode}"
         command = shlex.join(["torchrun", "--standalone", "--nproc-per-node", os.environ["WORLD_SIZE"],
-                              "-m", MODULE, *device_argv(strip_output_flags(argv), run.device)])
+                              "-m", MODULE, *device_argv(_strip_partition_dir(strip_output_flags(argv)), run.device)])
     else:
         # a seed's runs take minutes at full size: each finished seed is kept, and a rerun of the
         # same command resumes after it

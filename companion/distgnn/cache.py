@@ -23,33 +23,42 @@ def _remote(parts: torch.Tensor, rank: int) -> torch.Tensor:
     return torch.nonzero(parts != rank).flatten()
 
 
-def degree_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int) -> torch.Tensor:
-    """The ``capacity`` remote nodes of highest (in-)degree, ties broken by the smaller id; sorted ids."""
+def degree_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int,
+                  in_degree: torch.Tensor | None = None) -> torch.Tensor:
+    """The ``capacity`` remote nodes of highest (in-)degree, ties broken by the smaller id; sorted ids.
+
+    ``in_degree`` (N,): the global in-degrees, for a worker that holds only part of ``edge_index``.
+    """
     if capacity < 0:
         raise ValueError(f"capacity must be >= 0, got {capacity}")
-    deg = torch.bincount(edge_index[1], minlength=parts.numel())
+    deg = torch.bincount(edge_index[1], minlength=parts.numel()) if in_degree is None else in_degree
     cand = _remote(parts, rank)
     # stable sort on -degree keeps ascending ids among equal degrees
     order = torch.argsort(-deg[cand], stable=True)
     return torch.sort(cand[order[:capacity]]).values
 
 
-def halo_degree_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int) -> torch.Tensor:
-    """Remote nodes ranked by the number of edges into this worker's nodes (1-hop demand), then degree."""
+def halo_degree_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int,
+                       in_degree: torch.Tensor | None = None) -> torch.Tensor:
+    """Remote nodes ranked by the number of edges into this worker's nodes (1-hop demand), then degree.
+
+    ``edge_index`` needs every in-edge of this worker's nodes; ``in_degree`` as in :func:`degree_policy`.
+    """
     if capacity < 0:
         raise ValueError(f"capacity must be >= 0, got {capacity}")
     src, dst = edge_index
     n = parts.numel()
     into = (parts[dst] == rank) & (parts[src] != rank)
     demand = torch.bincount(src[into], minlength=n)
-    deg = torch.bincount(dst, minlength=n)
+    deg = torch.bincount(dst, minlength=n) if in_degree is None else in_degree
     cand = _remote(parts, rank)
     score = demand[cand].double() * (n + 1) + deg[cand].double()
     order = torch.argsort(-score, stable=True)
     return torch.sort(cand[order[:capacity]]).values
 
 
-def random_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int, seed: int = 0) -> torch.Tensor:
+def random_policy(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, capacity: int, seed: int = 0,
+                  in_degree: torch.Tensor | None = None) -> torch.Tensor:
     """``capacity`` remote nodes chosen uniformly at random (the baseline a policy must beat)."""
     if capacity < 0:
         raise ValueError(f"capacity must be >= 0, got {capacity}")
@@ -68,7 +77,7 @@ class FeatureCache:
     def __init__(self, ids: torch.Tensor, features: torch.Tensor, num_nodes: int):
         if ids.numel() != features.shape[0]:
             raise ValueError(f"{ids.numel()} ids but {features.shape[0]} feature rows")
-        self.slot = torch.full((num_nodes,), -1, dtype=torch.long)
+        self.slot = torch.full((num_nodes,), -1, dtype=torch.long, device=features.device)
         self.slot[ids] = torch.arange(ids.numel())
         self.features = features
         self.ids = ids
@@ -99,10 +108,11 @@ class FeatureStore:
 
     def __init__(self, x_owned: torch.Tensor, owned: torch.Tensor, parts: torch.Tensor, meter: CommMeter):
         self.x = x_owned
-        self.parts = parts
+        self.parts = parts.to(x_owned.device)
         self.meter = meter
-        self.local = torch.full((parts.numel(),), -1, dtype=torch.long)
-        self.local[owned] = torch.arange(owned.numel())
+        # the bookkeeping lives beside the features: NCCL moves only tensors on the GPU
+        self.local = torch.full((parts.numel(),), -1, dtype=torch.long, device=x_owned.device)
+        self.local[owned.to(x_owned.device)] = torch.arange(owned.numel(), device=x_owned.device)
         self.cache: FeatureCache | None = None
         self.remote_lookups = 0
         self.fetched_rows = 0
@@ -115,18 +125,20 @@ class FeatureStore:
         counts = torch.bincount(owner, minlength=world)
         asked = list(ids[order].split(counts.tolist()))
         their_counts = m.exchange_counts(counts, kind=f"{kind}_meta")
-        requests = [torch.empty(int(c), dtype=torch.long) for c in their_counts]
+        dev = self.x.device
+        requests = [torch.empty(int(c), dtype=torch.long, device=dev) for c in their_counts]
         m.all_to_all(requests, asked, kind=f"{kind}_ids")
         replies = [self.x[self.local[r]] for r in requests]
-        rows = [torch.empty(int(c), f) for c in counts]
+        rows = [torch.empty(int(c), f, device=dev) for c in counts]
         m.all_to_all(rows, replies, kind=f"{kind}_rows")
-        out = torch.empty(ids.numel(), f)
+        out = torch.empty(ids.numel(), f, device=dev)
         out[order] = torch.cat(rows) if rows else out[:0]
         return out
 
     def fetch(self, ids: torch.Tensor, kind: str = "fetch") -> torch.Tensor:
         """Feature rows for global ``ids``: local rows, cache hits, and fetched misses."""
-        out = torch.empty(ids.numel(), self.x.shape[1])
+        ids = ids.to(self.x.device)
+        out = torch.empty(ids.numel(), self.x.shape[1], device=self.x.device)
         mine = self.local[ids] >= 0
         out[mine] = self.x[self.local[ids[mine]]]
         rem_pos = torch.nonzero(~mine).flatten()
@@ -144,5 +156,5 @@ class FeatureStore:
         """Fill a cache with the rows of ``ids`` (fetched once, counted under ``"cache_fill"``)."""
         rows = self.fetch(ids, kind="cache_fill") if self.meter.world_size > 1 else self.x[self.local[ids]]
         self.remote_lookups = self.fetched_rows = 0
-        self.cache = FeatureCache(ids, rows, self.parts.numel())
+        self.cache = FeatureCache(ids.to(rows.device), rows, self.parts.numel())
         return self.cache

@@ -75,3 +75,25 @@ def fail_on_rank(rank: int, world_size: int, failing: int) -> float:
 def worker_threads(rank: int, world_size: int) -> int:
     """The torch intra-op threads of worker ``rank`` (the launcher's ``threads``)."""
     return torch.get_num_threads()
+
+
+def stale_grad_rounds(rank: int, world_size: int, data, parts: torch.Tensor, rounds: int, width: int = 3) -> dict:
+    """Worker ``rank`` runs ``rounds`` iterations through :func:`~.train.stale_grad_halo` with a
+    loss whose gradient on halo row ``v`` at iteration ``t`` is ``v * (t + 1) + column``, and
+    returns the gradient its owned rows received at each iteration (PipeGCN: the one sent at
+    iteration ``t - 1``; zero at the first)."""
+    from companion.distgnn.train import finish_stale, stale_grad_halo
+
+    meter = CommMeter(rank, world_size)
+    plan = build_halo_plan(data.edge_index, parts, rank, world_size)
+    state: dict = {"record": []}
+    h = torch.zeros(plan.num_owned, width, requires_grad=True)
+    received = []
+    for t in range(rounds):
+        out = stale_grad_halo(h, torch.zeros(plan.halo.numel(), width), plan, meter, state)
+        w = plan.halo.double()[:, None] * (t + 1) + torch.arange(width)
+        h.grad = None
+        (out * w.float()).sum().backward()
+        received.append(h.grad.clone())
+    finish_stale(state, meter)
+    return {"owned": plan.owned, "received": received, "bytes": meter.snapshot()}

@@ -141,7 +141,7 @@ class CommMeter:
 
     def exchange_counts(self, counts: torch.Tensor, kind: str = "meta") -> torch.Tensor:
         """All-to-all of one int64 per worker: how many items each worker will send to each other."""
-        out = [torch.zeros(1, dtype=torch.long) for _ in range(self.world_size)]
+        out = [torch.zeros(1, dtype=torch.long, device=counts.device) for _ in range(self.world_size)]
         self.all_to_all(out, [c.view(1) for c in counts.long()], kind)
         return torch.cat(out)
 

@@ -1,8 +1,10 @@
 """Launchers: ``torch.multiprocessing`` for the notebook and tests, ``torchrun`` for the CLI.
 
-:func:`run_workers` starts ``world_size`` processes on this machine, gives each a gloo process
-group (every tensor here lives on the CPU; NCCL would need them on GPUs), runs one of the
-workflows of :mod:`companion.distgnn.train` in each, and returns the list of their results.
+:func:`run_workers` writes the partitions to disk (:mod:`companion.distgnn.local`), starts
+``world_size`` processes on this machine, each of which loads only its own partition folder and
+joins a process group (gloo on the CPU by default; NCCL with one GPU per worker, ``cuda:rank``),
+runs one of the workflows of :mod:`companion.distgnn.train`, and returns the list of their
+results, with each worker's memory: its resident set before and after loading its partition.
 
 A distributed run must never hang on one failed worker: the others would wait forever inside
 a collective for a partner that is gone. So the launcher watches every process, and when one
@@ -24,12 +26,16 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+from companion.distgnn.local import load_partition, rss_mb, write_partitions
 from companion.distgnn.partition import empty_parts
-from companion.distgnn.train import DistConfig, train_full_graph, train_minibatch
+from companion.distgnn.train import WORKFLOWS_LOCAL, DistConfig, train_full_graph, train_minibatch
 from companion.utils import set_threads
 
-__all__ = ["free_port", "run_workers", "run_function", "init_process_group", "leave_process_group",
-           "check_training_nodes", "WORKFLOWS", "load_graph", "DEFAULT_TIMEOUT_S"]
+__all__ = ["free_port", "run_workers", "run_partitioned", "run_function", "init_process_group",
+           "leave_process_group", "check_training_nodes", "check_backend", "worker_device", "WORKFLOWS",
+           "load_graph", "DEFAULT_TIMEOUT_S", "BACKENDS"]
+
+BACKENDS = ("gloo", "nccl")
 
 WORKFLOWS: dict[str, Callable[..., dict]] = {"full": train_full_graph, "minibatch": train_minibatch}
 
@@ -50,15 +56,13 @@ def init_process_group(rank: int, world_size: int, port: int | None = None, back
                        timeout_s: float = DEFAULT_TIMEOUT_S) -> str:
     """Join the default process group and return the backend.
 
-    Every tensor of this package lives on the CPU, so the backend is gloo. NCCL only moves CUDA
-    tensors: a GPU version would put the features, the model and the exchange buffers on
-    ``cuda:LOCAL_RANK`` and pass ``backend="nccl"`` (not done or tested here: no GPU).
+    gloo moves CPU tensors; NCCL moves CUDA tensors only, so with ``backend="nccl"`` the workers
+    put their partition, model and exchange buffers on their GPU (:func:`worker_device`).
     ``MASTER_ADDR``/``MASTER_PORT`` are set here when not already set (torchrun sets them).
     Every collective of the group (and the rendezvous) fails after ``timeout_s`` seconds
     instead of waiting forever for a worker that died.
     """
-    if backend not in ("gloo", "nccl"):
-        raise ValueError(f"backend must be 'gloo' or 'nccl', got {backend!r}")
+    check_backend(backend)
     if not timeout_s > 0:
         raise ValueError(f"timeout_s must be > 0 seconds, got {timeout_s}")
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
@@ -66,6 +70,25 @@ def init_process_group(rank: int, world_size: int, port: int | None = None, back
         os.environ["MASTER_PORT"] = str(port)
     dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=timedelta(seconds=timeout_s))
     return backend
+
+
+def check_backend(backend: str, gpus_needed: int = 1) -> None:
+    """Raise ``ValueError`` for an unknown backend, or NCCL without enough CUDA devices."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "nccl":
+        have = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if have < gpus_needed:
+            raise ValueError(f"--backend nccl needs CUDA: one GPU per worker on this machine ({gpus_needed}), "
+                             f"torch sees {have}; use --backend gloo (the CPU) here")
+
+
+def worker_device(backend: str, local_rank: int) -> torch.device:
+    """Where a worker computes: the CPU under gloo, ``cuda:local_rank`` (made current) under NCCL."""
+    if backend == "nccl":
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
 
 
 def leave_process_group(ok: bool) -> None:
@@ -109,13 +132,19 @@ def _set_worker_threads(threads: int) -> None:
 
 
 def _entry(rank: int, world_size: int, port: int, out_dir: str, threads: int, timeout_s: float,
-           mode: str, graph: Any, parts: torch.Tensor, config: DistConfig) -> None:
+           mode: str, root: str, config: DistConfig, backend: str) -> None:
     _set_worker_threads(threads)
-    g = load_graph(graph) if isinstance(graph, dict) else graph
-    init_process_group(rank, world_size, port, timeout_s=timeout_s)
+    base = rss_mb()  # an idle worker that has imported torch and this package
+    device = worker_device(backend, rank)
+    part = load_partition(root, rank, world_size, mode)  # its own folder, nothing else
+    loaded = rss_mb()
+    if world_size > 1:
+        init_process_group(rank, world_size, port, backend=backend, timeout_s=timeout_s)
     ok = False
     try:
-        result = WORKFLOWS[mode](rank, world_size, g, parts, config)
+        result = WORKFLOWS_LOCAL[mode](part, config, device)
+        result.update(rss_base_mb=base, rss_loaded_mb=loaded,
+                      loaded_tensors={k: tuple(t.shape) for k, t in part.tensors().items()})
         torch.save(result, Path(out_dir) / f"rank{rank}.pt")
         ok = True
     finally:
@@ -190,14 +219,28 @@ def run_function(fn: Callable[..., Any], world_size: int, args: tuple = (), star
     return _supervise(_call, world_size, (fn, args), threads, timeout_s, start_method)
 
 
+def run_partitioned(root: str | Path, world_size: int, config: DistConfig, start_method: str = "forkserver",
+                    threads: int = 1, timeout_s: float = DEFAULT_TIMEOUT_S, backend: str = "gloo") -> list[dict]:
+    """Run ``config.mode`` on ``world_size`` local processes, worker ``r`` loading only ``root/part{r}``
+    (written by :func:`~companion.distgnn.local.write_partitions`). ``world_size == 1`` runs one
+    child too, so that its memory is measured like the others'. Returns the per-worker dicts."""
+    if world_size < 1:
+        raise ValueError(f"world_size must be >= 1, got {world_size}")
+    check_backend(backend, world_size)
+    return _supervise(_entry, world_size, (config.mode, str(root), config, backend), threads, timeout_s,
+                      start_method)
+
+
 def run_workers(world_size: int, graph: Any, parts: torch.Tensor, config: DistConfig,
                 start_method: str = "forkserver", threads: int = 1,
-                timeout_s: float = DEFAULT_TIMEOUT_S) -> list[dict]:
+                timeout_s: float = DEFAULT_TIMEOUT_S, backend: str = "gloo") -> list[dict]:
     """Run ``config.mode`` on ``world_size`` local processes; returns the per-worker result dicts.
 
-    ``graph`` is a PyG ``Data`` (pickled to each child: fine for small graphs) or a registry spec
-    ``{"name": "sbm_features", "num_nodes": 200000, ...}`` that each child builds itself.
-    ``world_size == 1`` runs in this process, without a process group (the single-process baseline).
+    ``graph`` is a PyG ``Data`` or a registry spec ``{"name": "sbm_features", "num_nodes": 200000,
+    ...}`` built here. This process writes the partitions to a temporary folder, and every worker
+    loads only its own (:func:`run_partitioned`).
+    ``world_size == 1`` with a ``Data`` runs in this process, without a process group (the
+    single-process baseline of the notebook; its memory is not measured).
     ``start_method="forkserver"`` (default) imports torch and this package once in a server
     process and forks every later worker from it: about a second per launch instead of the
     several seconds a ``"spawn"`` child needs to import torch and PyG again. Each worker uses
@@ -211,10 +254,11 @@ def run_workers(world_size: int, graph: Any, parts: torch.Tensor, config: DistCo
         raise ValueError(f"more workers ({world_size}) than nodes ({n})")
     if int(parts.max()) >= world_size:
         raise ValueError(f"parts uses {int(parts.max()) + 1} parts but world_size={world_size}")
-    if config.mode == "minibatch" and not isinstance(graph, dict):
-        check_training_nodes(graph.train_mask, parts, world_size)  # before any process starts
-    if world_size == 1:
-        g = load_graph(graph) if isinstance(graph, dict) else graph
+    check_backend(backend, world_size)
+    g = load_graph(graph) if isinstance(graph, dict) else graph
+    if config.mode == "minibatch":
+        check_training_nodes(g.train_mask, parts, world_size)  # before any process starts
+    if world_size == 1 and not isinstance(graph, dict) and backend == "gloo":
         before = torch.get_num_threads()
         # the in-process baseline gets the threads it is given, too (set_threads, not
         # _set_worker_threads: the caller's progress bars stay as they are)
@@ -223,5 +267,6 @@ def run_workers(world_size: int, graph: Any, parts: torch.Tensor, config: DistCo
             return [WORKFLOWS[config.mode](0, 1, g, parts, config)]
         finally:
             set_threads(before)
-    return _supervise(_entry, world_size, (config.mode, graph, parts, config), threads, timeout_s,
-                      start_method)
+    with tempfile.TemporaryDirectory(prefix="distgnn-parts-") as root:
+        write_partitions(g, parts, root, world_size, modes=(config.mode,), hops=len(config.fanouts) - 1)
+        return run_partitioned(root, world_size, config, start_method, threads, timeout_s, backend)

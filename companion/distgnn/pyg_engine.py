@@ -369,6 +369,13 @@ def validate_engine_args(parser, args, under_torchrun: bool) -> None:
     if args.mode != "minibatch" or args.partition != "metis" or args.stale:
         parser.error("--engine pyg runs the mini-batch workflow on METIS partitions: use --mode minibatch "
                      "--partition metis (PyG's loader samples mini-batches; it has no full-graph workflow)")
+    ours_only = [flag for flag, on in (("--write-partitions", getattr(args, "write_partitions", None) is not None),
+                                       ("--partition-dir", getattr(args, "partition_dir", None) is not None),
+                                       ("--backend nccl", getattr(args, "backend", "gloo") == "nccl"))
+                 if on]
+    if ours_only:
+        parser.error(f"{', '.join(ours_only)}: the chapter's own engine only; --engine pyg writes its partitions "
+                     "with --pyg-root and runs on gloo")
     if args.workers is not None and (len(args.workers) != 1 or args.workers[0] < 2):
         parser.error(f"--engine pyg: give one worker count >= 2 (PyG's partition format needs 2 parts), "
                      f"got {args.workers}")

@@ -14,9 +14,9 @@ baseline. Every worker returns a dict of its measurements; :func:`summarise` mer
 from __future__ import annotations
 
 import math
-import resource
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 import torch.distributed as dist
@@ -24,15 +24,17 @@ import torch.nn.functional as F
 
 from companion.distgnn.cache import CACHE_POLICIES, FeatureStore
 from companion.distgnn.comm import CommMeter
-from companion.distgnn.halo import HaloPlan, build_halo_plan, halo_exchange
+from companion.distgnn.halo import HaloPlan, halo_exchange
+from companion.distgnn.local import LocalPartition, make_partition, peak_rss_mb
 from companion.distgnn.models import GCN, SAGE
 from companion.distgnn.sampler import NeighborSampler
 from companion.utils import progress, seed_everything
 
-__all__ = ["DistConfig", "train_full_graph", "train_minibatch", "summarise", "TRAIN_KINDS"]
+__all__ = ["DistConfig", "train_full_graph", "train_minibatch", "train_full_graph_local", "train_minibatch_local",
+           "stale_grad_halo", "finish_stale", "summarise", "TRAIN_KINDS", "SETUP_KINDS", "WORKFLOWS_LOCAL"]
 
 # traffic that happens every training epoch (setup, cache filling and evaluation are reported apart)
-TRAIN_KINDS = ("halo_fwd", "halo_bwd", "stale_fwd", "grad", "fetch_meta", "fetch_ids", "fetch_rows")
+TRAIN_KINDS = ("halo_fwd", "halo_bwd", "stale_fwd", "stale_bwd", "grad", "fetch_meta", "fetch_ids", "fetch_rows")
 
 
 @dataclass
@@ -47,6 +49,7 @@ class DistConfig:
     weight_decay: float = 5e-4
     dropout: float = 0.5
     stale: bool = False                 # full-graph: historical (one epoch old) halo embeddings
+    stale_grads: bool = True            # stale mode: one-epoch-old halo gradients too (PipeGCN); False: none
     fanouts: list[int] = field(default_factory=lambda: [10, 5])
     batch_size: int = 256               # global batch; each of P workers takes batch_size // P seeds
     cache_fraction: float = 0.0         # cache capacity as a share of the nodes a worker owns
@@ -66,10 +69,6 @@ class DistConfig:
             raise ValueError(f"cache_policy must be one of {sorted(CACHE_POLICIES)}, got {self.cache_policy!r}")
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def _epoch_bytes(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in TRAIN_KINDS if after.get(k, 0) - before.get(k, 0)}
 
@@ -85,8 +84,8 @@ def _allreduce_grads(model: torch.nn.Module, meter: CommMeter) -> None:
         offset += g.numel()
 
 
-def _global_counts(meter: CommMeter, values: list[float]) -> list[float]:
-    t = torch.tensor(values, dtype=torch.float64)
+def _global_counts(meter: CommMeter, values: list[float], device: torch.device) -> list[float]:
+    t = torch.tensor(values, dtype=torch.float64, device=device)
     meter.all_reduce(t, kind="eval")
     return t.tolist()
 
@@ -98,33 +97,107 @@ def _check_world(data, parts: torch.Tensor, world_size: int) -> None:
         raise ValueError(f"parts has {parts.numel()} entries for {data.num_nodes} nodes")
 
 
+def _setup_bytes(meter: CommMeter) -> int:
+    """Bytes sent once before training: the input halo and the cache filling."""
+    return meter.total("setup") + meter.total("cache_fill")
+
+
+def _plan_to(plan: HaloPlan, device: torch.device) -> HaloPlan:
+    """The plan with its index tensors on ``device`` (split sizes stay on the CPU)."""
+    if device.type == "cpu":
+        return plan
+    return HaloPlan(plan.rank, plan.world_size, plan.owned, plan.halo, plan.recv_counts,
+                    [s.to(device) for s in plan.send_index], plan.edge_index.to(device), plan.edge_weight.to(device))
+
+
+class _StaleGradHalo(torch.autograd.Function):
+    """PipeGCN's stale halo gradients: the forward returns the given (stale) halo rows; the backward
+    sends this iteration's halo gradients to their owners without waiting (they arrive during the
+    next iteration) and hands the owned rows the gradients the others sent one iteration earlier."""
+
+    @staticmethod
+    def forward(ctx, h_owned: torch.Tensor, rows: torch.Tensor, plan: HaloPlan, meter: CommMeter,
+                state: dict) -> torch.Tensor:
+        ctx.plan, ctx.meter, ctx.state, ctx.n = plan, meter, state, h_owned.shape[0]
+        return rows.clone()
+
+    @staticmethod
+    def backward(ctx, grad_halo: torch.Tensor):
+        plan, meter, state = ctx.plan, ctx.meter, ctx.state
+        d = grad_halo.shape[1]
+        grad = grad_halo.new_zeros(ctx.n, d)
+        pending = state.pop("pending", None)
+        if pending is not None:  # the first iteration has no earlier gradients: the remote part is 0
+            meter.wait(pending[0], kind="stale_bwd_wait")  # also copies the rows into pending[1]
+            for idx, g in zip(plan.send_index, pending[1]):
+                grad.index_add_(0, idx, g)  # adjoint of the gather h_owned[idx]
+        if "record" in state:  # tests: what was used now, what is sent now
+            state["record"].append({"used": grad.detach().clone(), "sent": grad_halo.detach().clone()})
+        chunks = list(grad_halo.contiguous().split(plan.recv_counts.tolist()))
+        back = [grad_halo.new_empty(idx.numel(), d) for idx in plan.send_index]
+        work = meter.all_to_all(back, chunks, kind="stale_bwd", async_op=True)
+        state["pending"] = (work, back)
+        return grad, None, None, None, None
+
+
+def stale_grad_halo(h_owned: torch.Tensor, rows: torch.Tensor, plan: HaloPlan, meter: CommMeter,
+                    state: dict) -> torch.Tensor:
+    """``rows`` (stale halo rows, constant) joined to ``h_owned`` by stale gradients (PipeGCN).
+
+    ``state`` carries the in-flight gradient exchange from one call to the next; every worker must
+    call this (and backward through it) once per iteration. ``finish_stale(state, meter)`` waits
+    for the last exchange.
+    """
+    return _StaleGradHalo.apply(h_owned, rows.detach(), plan, meter, state)
+
+
+def finish_stale(state: dict, meter: CommMeter) -> None:
+    """Wait for a stale exchange still in flight (the end of training)."""
+    pending = state.pop("pending", None)
+    if pending is not None:
+        meter.wait(pending[0], kind="stale_bwd_wait")
+
+
 def train_full_graph(rank: int, world_size: int, data, parts: torch.Tensor, config: DistConfig) -> dict:
-    """Full-graph GCN training of worker ``rank``; returns its measurements (see module docstring)."""
+    """Full-graph GCN training of worker ``rank`` on the whole ``data`` (it takes its partition
+    in memory; the launchers load it from disk instead, see :func:`train_full_graph_local`)."""
     _check_world(data, parts, world_size)
+    return train_full_graph_local(make_partition(data, parts, rank, world_size, "full"), config)
+
+
+def train_full_graph_local(part: LocalPartition, config: DistConfig, device: torch.device | str = "cpu") -> dict:
+    """Full-graph GCN training on one worker's partition; returns its measurements.
+
+    The input features are constant, so the input halo is exchanged once before training (counted
+    as ``setup``) in both modes. Fresh mode then exchanges the hidden layer's halo every layer,
+    forward and backward. Stale mode uses the hidden halo rows of the previous iteration and, with
+    ``config.stale_grads`` (PipeGCN), the halo gradients of the previous iteration; without it no
+    gradient goes back to the owners of halo rows.
+    """
+    device = torch.device(device)
+    rank, world_size = part.rank, part.world_size
     cpu0 = time.process_time()
     seed_everything(config.seed)
     meter = CommMeter(rank, world_size)
-    plan: HaloPlan = build_halo_plan(data.edge_index, parts, rank, world_size)
-    x = data.x[plan.owned]
-    y = data.y[plan.owned]
-    train, test, val = (m[plan.owned] for m in (data.train_mask, data.test_mask, data.val_mask))
-    n_train = int(data.train_mask.sum())
-    model = GCN(x.shape[1], config.hidden, int(data.y.max()) + 1, config.num_layers, config.dropout)
+    plan = _plan_to(part.plan, device)
+    x, y = part.x.to(device), part.y.to(device)
+    train, test, val = (m.to(device) for m in (part.train_mask, part.test_mask, part.val_mask))
+    n_train = part.num_train
+    model = GCN(x.shape[1], config.hidden, part.num_classes, config.num_layers, config.dropout).to(device)
     torch.manual_seed(config.seed * 1009 + rank)  # same initial weights everywhere, own dropout masks
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
-    # stale mode: layer-0 inputs are constant, so their halo is exchanged once; hidden layers use
-    # the previous epoch's halo rows, whose exchange overlaps with the next epoch's compute
+    # the input halo never changes: sent once, before training, whatever the mode
+    x_halo = halo_exchange(x, plan, meter, kind="setup").detach()
     state: dict[int, object] = {}
-    if config.stale:
-        state[0] = halo_exchange(x, plan, meter, kind="setup").detach()
+    grad_state: dict[int, dict] = {}
 
     def exact(i: int, h: torch.Tensor) -> torch.Tensor:
-        return halo_exchange(h, plan, meter, kind="halo")
+        return x_halo if i == 0 else halo_exchange(h, plan, meter, kind="halo")
 
     def stale(i: int, h: torch.Tensor) -> torch.Tensor:
         if i == 0:
-            return state[0]
+            return x_halo
         pending = state.get(i)
         if pending is None:  # first epoch: nothing historical yet
             old = halo_exchange(h.detach(), plan, meter, kind="stale")
@@ -137,6 +210,8 @@ def train_full_graph(rank: int, world_size: int, data, parts: torch.Tensor, conf
         recv = [hd.new_empty(int(c), hd.shape[1]) for c in plan.recv_counts]
         work = meter.all_to_all(recv, send, kind="stale_fwd", async_op=True)
         state[i] = (work, recv)
+        if config.stale_grads:
+            return stale_grad_halo(h, old, plan, meter, grad_state.setdefault(i, {}))
         return old
 
     epoch_times, epoch_bytes, losses = [], [], []
@@ -157,60 +232,80 @@ def train_full_graph(rank: int, world_size: int, data, parts: torch.Tensor, conf
         epoch_bytes.append(_epoch_bytes(before, meter.snapshot()))
         losses.append(float(loss.detach()))
     for i, pending in list(state.items()):
-        if i > 0 and pending is not None:
+        if pending is not None:
             meter.wait(pending[0], kind="stale_wait")
+    for gs in grad_state.values():
+        finish_stale(gs, meter)
 
     model.eval()
     with torch.no_grad():
         pred = model(x, plan.edge_index, plan.edge_weight,
-                     halo=lambda i, h: halo_exchange(h, plan, meter, kind="eval_halo")).argmax(1)
+                     halo=lambda i, h: x_halo if i == 0 else halo_exchange(h, plan, meter, kind="eval_halo")
+                     ).argmax(1)
     c = _global_counts(meter, [float((pred[test] == y[test]).sum()), float(test.sum()),
-                               float((pred[val] == y[val]).sum()), float(val.sum())])
+                               float((pred[val] == y[val]).sum()), float(val.sum())], device)
     params = sum(p.numel() for p in model.parameters())
     return {
         "rank": rank, "world_size": world_size, "mode": "full", "stale": config.stale,
+        "stale_grads": bool(config.stale and config.stale_grads),
         "epoch_times": epoch_times, "epoch_bytes": epoch_bytes, "losses": losses,
         "test_acc": c[0] / max(c[1], 1), "val_acc": c[2] / max(c[3], 1),
         "owned": plan.num_owned, "halo": plan.halo.numel(), "rows_sent_per_layer": plan.rows_sent_per_layer(),
-        "data_bytes": plan.data_bytes(x.shape[1]) + 4 * params, "peak_rss_mb": _peak_rss_mb(),
+        "data_bytes": part.nbytes() + 4 * params, "partition_bytes": part.nbytes(), "peak_rss_mb": peak_rss_mb(),
+        "setup_bytes": _setup_bytes(meter),
         "bytes_by_kind": meter.snapshot(), "events": meter.events, "origin": meter.origin,
         "comm_seconds": dict(meter.seconds), "cpu_seconds": time.process_time() - cpu0,
     }
 
 
 def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, config: DistConfig) -> dict:
-    """Mini-batch GraphSAGE training of worker ``rank`` with fetched (and optionally cached) features."""
+    """Mini-batch GraphSAGE training of worker ``rank`` on the whole ``data`` (it takes its
+    partition in memory; the launchers load it from disk, see :func:`train_minibatch_local`)."""
     _check_world(data, parts, world_size)
+    return train_minibatch_local(make_partition(data, parts, rank, world_size, "minibatch",
+                                                hops=len(config.fanouts) - 1), config)
+
+
+def train_minibatch_local(part: LocalPartition, config: DistConfig, device: torch.device | str = "cpu") -> dict:
+    """Mini-batch GraphSAGE training on one worker's partition, remote features fetched (and
+    optionally cached). Sampling runs on the CPU over the partition's structure (the in-edges of
+    its nodes and of their in-neighbours: all a 2-hop sample from its own seeds visits)."""
+    device = torch.device(device)
+    rank, world_size = part.rank, part.world_size
     cpu0 = time.process_time()
     seed_everything(config.seed)
     meter = CommMeter(rank, world_size)
-    n = data.num_nodes
-    owned = torch.nonzero(parts == rank).flatten()
-    seeds_all = owned[data.train_mask[owned]]
+    n = part.num_nodes
+    owned = part.owned
+    seeds_all = owned[part.train_mask]
     if seeds_all.numel() == 0:  # before the first collective (launchers check the partition earlier)
         raise ValueError(f"worker {rank} owns no training node; use fewer workers or more training nodes")
-    store = FeatureStore(data.x[owned], owned, parts, meter)
-    sampler = NeighborSampler(data.edge_index, n, config.fanouts)
+    store = FeatureStore(part.x.to(device), owned, part.parts, meter)
+    sampler = NeighborSampler(part.sample_edges, n, config.fanouts)
     cache_bytes = 0
     if config.cache_fraction > 0 and world_size > 1:
         capacity = int(config.cache_fraction * owned.numel())
         extra = {"seed": config.seed} if config.cache_policy == "random" else {}
-        ids = CACHE_POLICIES[config.cache_policy](data.edge_index, parts, rank, capacity, **extra)
+        ids = CACHE_POLICIES[config.cache_policy](part.sample_edges, part.parts, rank, capacity,
+                                                  in_degree=part.in_degree, **extra)
         cache_bytes = store.build_cache(ids).nbytes()
-    model = SAGE(data.x.shape[1], config.hidden, int(data.y.max()) + 1, config.num_layers, config.dropout)
+    model = SAGE(part.x.shape[1], config.hidden, part.num_classes, config.num_layers, config.dropout).to(device)
     net = model
     if world_size > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        net = DDP(model)
+        net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
         net.register_comm_hook(None, meter.ddp_hook("grad"))
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     g = torch.Generator().manual_seed(config.seed * 1009 + rank)
     torch.manual_seed(config.seed * 1009 + rank)
 
     per_worker = max(1, config.batch_size // world_size)
-    steps = max(1, math.ceil(int(data.train_mask.sum()) / config.batch_size))
-    y = data.y
+    steps = max(1, math.ceil(part.num_train / config.batch_size))
+    y = part.y.to(device)
+
+    def labels(ids: torch.Tensor) -> torch.Tensor:
+        return y[torch.searchsorted(owned, ids).to(device)]  # seeds are owned; owned is sorted
 
     epoch_times, epoch_bytes, losses = [], [], []
     for epoch in progress(range(config.epochs), desc=f"mini-batch rank {rank}", disable=not config.progress):
@@ -224,8 +319,8 @@ def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, confi
             seeds = order[s * per_worker:(s + 1) * per_worker]
             sub = sampler.sample(seeds, g)
             x = store.fetch(sub.n_id)
-            out = net(x, sub.edge_index)[:sub.batch_size]
-            loss = F.cross_entropy(out, y[seeds])
+            out = net(x, sub.edge_index.to(device))[:sub.batch_size]
+            loss = F.cross_entropy(out, labels(seeds))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -242,9 +337,10 @@ def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, confi
     model.eval()
     counts = []
     with torch.no_grad():
-        for mask in (data.test_mask, data.val_mask):
-            nodes = owned[mask[owned]]
-            local_steps = torch.tensor([math.ceil(nodes.numel() / config.eval_batch_size)], dtype=torch.float64)
+        for mask in (part.test_mask, part.val_mask):
+            nodes = owned[mask]
+            local_steps = torch.tensor([math.ceil(nodes.numel() / config.eval_batch_size)], dtype=torch.float64,
+                                       device=device)
             if world_size > 1:
                 dist.all_reduce(local_steps, op=dist.ReduceOp.MAX)
             correct = 0
@@ -253,20 +349,26 @@ def train_minibatch(rank: int, world_size: int, data, parts: torch.Tensor, confi
                 sub = sampler.sample(seeds, g)
                 x = store.fetch(sub.n_id, kind="eval")
                 if seeds.numel():
-                    correct += int((model(x, sub.edge_index)[:seeds.numel()].argmax(1) == y[seeds]).sum())
+                    pred = model(x, sub.edge_index.to(device))[:seeds.numel()].argmax(1)
+                    correct += int((pred == labels(seeds)).sum())
             counts += [float(correct), float(nodes.numel())]
-    c = _global_counts(meter, counts)
+    c = _global_counts(meter, counts, device)
     params = sum(p.numel() for p in model.parameters())
     return {
-        "rank": rank, "world_size": world_size, "mode": "minibatch", "stale": False,
+        "rank": rank, "world_size": world_size, "mode": "minibatch", "stale": False, "stale_grads": False,
         "epoch_times": epoch_times, "epoch_bytes": epoch_bytes, "losses": losses,
         "test_acc": c[0] / max(c[1], 1), "val_acc": c[2] / max(c[3], 1),
         "owned": owned.numel(), "remote_lookups": lookups[0], "fetched_rows": lookups[1],
         "cache_hits": hits[0], "cache_lookups": hits[1], "cache_bytes": cache_bytes,
-        "data_bytes": store.x.numel() * 4 + cache_bytes + 4 * params, "peak_rss_mb": _peak_rss_mb(),
+        "data_bytes": part.nbytes() + cache_bytes + 4 * params, "partition_bytes": part.nbytes(),
+        "sample_edges": part.sample_edges.shape[1], "peak_rss_mb": peak_rss_mb(),
+        "setup_bytes": _setup_bytes(meter),
         "bytes_by_kind": meter.snapshot(), "events": meter.events, "origin": meter.origin, "comm_seconds": dict(meter.seconds),
         "steps_per_epoch": steps, "cpu_seconds": time.process_time() - cpu0,
     }
+
+
+WORKFLOWS_LOCAL: dict[str, Callable[..., dict]] = {"full": train_full_graph_local, "minibatch": train_minibatch_local}
 
 
 def summarise(results: list[dict], skip_first: int = 1) -> dict:
@@ -299,12 +401,22 @@ def summarise(results: list[dict], skip_first: int = 1) -> dict:
         "bytes_by_kind": by_kind, "test_acc": results[0]["test_acc"], "val_acc": results[0]["val_acc"],
         "final_loss": sum(r["losses"][-1] for r in results) / len(results),
         "max_data_mb_per_worker": max(r["data_bytes"] for r in results) / 2**20,
+        "max_partition_mb": max(r.get("partition_bytes", 0) for r in results) / 2**20,
+        "setup_bytes": sum(r.get("setup_bytes", 0) for r in results),
         "max_peak_rss_mb": max(r["peak_rss_mb"] for r in results),
         "cpu_seconds": sum(r.get("cpu_seconds", 0.0) for r in results),
     }
     # CPU time of the whole run (evaluation included) per epoch: unlike wall time, it does not
     # shrink when workers run side by side, so it shows what distribution costs in compute
     row["cpu_seconds_per_epoch"] = row["cpu_seconds"] / e
+    if all("rss_base_mb" in r for r in results):
+        # memory of the worker processes (set by the launchers): an idle worker that imported torch
+        # (base), what loading its partition added, and the peak during training above the base
+        row["rss_base_mb"] = max(r["rss_base_mb"] for r in results)
+        row["rss_graph_mb"] = max(r["rss_loaded_mb"] - r["rss_base_mb"] for r in results)
+        row["rss_train_mb"] = max(r["peak_rss_mb"] - r["rss_base_mb"] for r in results)
+    if results[0]["mode"] == "full":
+        row["stale_grads"] = bool(results[0].get("stale_grads", False))
     if results[0]["mode"] == "full":
         row["halo_total"] = sum(r["halo"] for r in results)
     else:

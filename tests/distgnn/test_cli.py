@@ -32,7 +32,12 @@ def test_cli_sweep_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
     assert all(r["cpu_seconds"] > 0 and r["wall_seconds"] > 0 for r in rows)
     assert all(r["cpu_seconds_per_epoch"] == pytest.approx(r["cpu_seconds"] / r["epochs"]) for r in rows)
     timing = {r["metric"] for r in payload["summary"] if r["timing"]}
-    assert timing == {"epoch_time_s", "wall_seconds", "cpu_seconds", "cpu_seconds_per_epoch"}
+    assert timing == {"epoch_time_s", "wall_seconds", "cpu_seconds", "cpu_seconds_per_epoch",
+                      "rss_base_mb", "rss_graph_mb", "rss_train_mb", "max_peak_rss_mb"}
+    # every run, the one-process baselines included, is a worker process that loaded its partition
+    assert all(r["rss_base_mb"] > 0 and r["max_partition_mb"] > 0 for r in rows)
+    assert rows[2]["max_partition_mb"] < rows[0]["max_partition_mb"]  # two workers: each holds less
+    assert rows[0]["setup_bytes"] == 0 and rows[2]["setup_bytes"] > 0  # the input halo, sent once
     assert payload["schema"] == 1 and payload["experiment"] == "scaling" and payload["note"]
     assert "--out" not in payload["command"] and book_files() == before
 
@@ -128,11 +133,17 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     (["--out", "/proc/no/such/dir"], "--out"),
     # every partition must own a training node before a mini-batch worker starts: 7 labels, 8 workers
     (["--workers", "8", "--train-per-class", "1"], "--workers"),
+    # no GPU here: NCCL is refused before any work, naming the flag
+    (["--backend", "nccl"], "--backend nccl needs CUDA"),
+    (["--device", "cuda"], "--device"),
+    (["--no-stale-grads"], "--no-stale-grads"),
+    (["--partition-dir", "parts"], "--partition-dir"),
+    (["--sweep", "--write-partitions", "parts"], "--write-partitions"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_bad_flags_exit_2_before_training(argv, flag, rejects_before_work):
     pairs = [TINY[i:i + 2] for i in range(0, len(TINY), 2)]  # the flag under test replaces the tiny value
     tiny = [a for name, value in pairs if name not in argv for a in (name, value)]
-    err = rejects_before_work(main, [*tiny, *argv], flag, forbid=((cli, "run_workers"),))
+    err = rejects_before_work(main, [*tiny, *argv], flag, forbid=((cli, "run_partitioned"),))
     if argv[:2] == ["--workers", "8"]:
         assert "partitions" in err and "no training node" in err and "fewer workers" in err
 
@@ -151,7 +162,7 @@ def test_torchrun_flags_are_checked_on_every_rank(monkeypatch, capsys, tmp_path)
                                   ["--sweep", "--workers", "1", "2", "--workflows", "full/random", "full/metis"]])
 def test_missing_pymetis_exits_2_with_the_install_command(argv, monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(__import__("sys").modules, "pymetis", None)  # as if not installed
-    monkeypatch.setattr(cli, "run_workers", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    monkeypatch.setattr(cli, "run_partitioned", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as exit_info:
         main([*TINY, *argv])

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from companion.distgnn.checks import fail_on_rank, worker_threads
-from companion.distgnn.launch import check_training_nodes, load_graph, run_function, run_workers
+from companion.distgnn.launch import check_training_nodes, load_graph, run_function, run_partitioned, run_workers
+from companion.distgnn.local import write_partitions
 from companion.distgnn.partition import empty_parts
 from companion.distgnn.train import DistConfig
 from companion.utils import REPO_ROOT
@@ -65,13 +66,14 @@ def test_a_failing_worker_stops_the_others():
     assert live_workers() == []
 
 
-def test_a_worker_without_training_nodes_cannot_hang_a_minibatch_run():
-    # a registry spec: the launcher cannot see the masks, so the worker itself fails, after
-    # rank 0 has entered DDP's first collective; the launcher must stop rank 0
+def test_a_worker_without_training_nodes_cannot_hang_a_minibatch_run(tmp_path):
+    # partitions written without the launcher's check: the worker itself fails, after rank 0 has
+    # entered DDP's first collective; the launcher must stop rank 0
     parts = torch.zeros(SPEC["num_nodes"], dtype=torch.long)
     parts[torch.nonzero(~load_graph(SPEC).train_mask).flatten()[:100]] = 1
+    write_partitions(load_graph(SPEC), parts, tmp_path, 2, modes=("minibatch",))
     with pytest.raises(RuntimeError, match=r"worker 1 of 2 failed \(ValueError: worker 1 owns no training node"):
-        run_workers(2, SPEC, parts, DistConfig(mode="minibatch", epochs=1, batch_size=32), timeout_s=120)
+        run_partitioned(tmp_path, 2, DistConfig(mode="minibatch", epochs=1, batch_size=32), timeout_s=120)
     assert live_workers() == []
 
 

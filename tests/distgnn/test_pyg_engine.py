@@ -173,6 +173,9 @@ def test_cli_write_only_keeps_the_files(tmp_path):
     (["--engine", "pyg", "--workers", "1"], "worker count >= 2"),
     (["--engine", "pyg", "--pyg-write-only"], "give --pyg-root"),
     (["--pyg-root", "x"], "apply to --engine pyg"),
+    (["--engine", "pyg", "--backend", "nccl"], "--backend nccl: the chapter's own engine only"),
+    (["--engine", "pyg", "--partition-dir", "x"], "--partition-dir: the chapter's own engine only"),
+    (["--engine", "pyg", "--write-partitions", "x"], "--write-partitions: the chapter's own engine only"),
 ])
 def test_engine_flag_errors_come_before_any_work(argv, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

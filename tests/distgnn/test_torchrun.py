@@ -38,3 +38,40 @@ def test_torchrun_refuses_a_partition_without_training_nodes(tmp_path):
     proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=240, capture_output=True, text=True)
     assert proc.returncode != 0 and list(tmp_path.glob("*.json")) == []
     assert "1 of 2 partitions (metis, seed 13) own no training node" in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.skipif(TORCHRUN is None, reason="no torchrun")
+def test_two_nodes_on_one_machine_give_the_one_node_summary(tmp_path):
+    # two torchrun "machines" on 127.0.0.1, one worker each, each loading its partition folder,
+    # against one torchrun with two workers: the same rows (bytes, hit rate, accuracy)
+    from companion.distgnn.launch import free_port
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COMPANION_NO_PROGRESS": "1"}
+    args = ["--mode", "minibatch", "--dataset", "powerlaw_graph", "--num-nodes", "400", "--train-per-class", "10",
+            "--num-val", "50", "--num-test", "100", "--epochs", "2", "--batch-size", "32"]
+    parts = tmp_path / "parts"
+    subprocess.run([sys.executable, "-m", "companion.distgnn", "--write-partitions", str(parts), "--workers", "2",
+                    *args], cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)
+    assert sorted(p.name for p in (parts / "seed0").iterdir()) == ["meta.json", "part0", "part1"]
+    port = str(free_port())
+    nodes = [subprocess.Popen([TORCHRUN, "--nnodes", "2", "--node-rank", str(r), "--master-addr", "127.0.0.1",
+                               "--master-port", port, "--nproc-per-node", "1", "-m", "companion.distgnn", *args,
+                               "--partition-dir", str(parts), "--out", str(tmp_path / f"node{r}")],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for r in (0, 1)]
+    try:
+        logs = [n.communicate(timeout=240)[0] for n in nodes]
+    finally:
+        for n in nodes:
+            n.kill()
+    assert [n.returncode for n in nodes] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    assert list((tmp_path / "node1").glob("*.json")) == []  # rank 0 alone writes
+    two = json.loads(next((tmp_path / "node0").glob("*.json")).read_text())
+    subprocess.run([TORCHRUN, "--standalone", "--nproc-per-node", "2", "-m", "companion.distgnn", *args,
+                    "--out", str(tmp_path / "one")], cwd=ROOT, env=env, check=True, timeout=240, capture_output=True)
+    one = json.loads(next((tmp_path / "one").glob("*.json")).read_text())
+    assert two["command"] == one["command"]  # the folder of the partitions is not part of the command
+    a, b = two["rows"][0], one["rows"][0]
+    for key in ("workers", "bytes_per_epoch", "setup_bytes", "fetched_rows_per_epoch", "cache_hit_rate",
+                "test_acc", "val_acc", "final_loss", "edge_cut", "max_partition_mb"):
+        assert a[key] == b[key], key
