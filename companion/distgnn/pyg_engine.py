@@ -285,8 +285,10 @@ def train_pyg(rank: int, world_size: int, root: str, config, rpc_port: int) -> d
     seed_everything(config.seed)
     feature, graph, split = load_stores(root, rank)
     labels = feature.labels
-    n_train = int(sum(torch.load(Path(root) / f"part_{p}" / "split.pt")["train"].numel()
-                      for p in range(world_size)))
+    # each machine holds only its own part_<p>: the global count comes from the group
+    n_train_t = torch.tensor([split["train"].numel()], dtype=torch.long)
+    dist.all_reduce(n_train_t)
+    n_train = int(n_train_t)
     per_worker = max(1, config.batch_size // world_size)
     steps = max(1, math.ceil(n_train / config.batch_size))
     g = torch.Generator().manual_seed(config.seed * 1009 + rank)

@@ -5,8 +5,9 @@ the chapter writes the sampler the library would provide: for a batch of seed no
 keep at most ``fanouts[l]`` in-neighbours of every frontier node, chosen uniformly *without*
 replacement, and relabel the union of the visited nodes ``0..len(n_id)-1`` with the seeds first.
 The result is what ``NeighborLoader`` yields: ``n_id`` (global ids), a local ``edge_index`` and
-``batch_size``. Each worker samples from its own training seeds; the topology is replicated on
-every worker (small next to the features), while features stay partitioned and are fetched.
+``batch_size``. Each worker samples from its own training seeds, over the edges it was given: the
+whole graph's in one process, or in a partition-local worker the in-edges its seeds' samples can
+reach (:mod:`companion.distgnn.local`); features stay partitioned and are fetched.
 """
 
 from __future__ import annotations
