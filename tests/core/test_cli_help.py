@@ -18,7 +18,7 @@ import torch
 
 from companion.cli import DEVICES, FlattenList, HelpFormatter
 
-NO_CUDA = ("companion.distgnn", "companion.carried", "companion.tracking")  # their compute path is CPU-only
+NO_CUDA = ("companion.carried", "companion.tracking")  # their compute path is CPU-only (distgnn: --device cuda means NCCL)
 CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.alinet",
         "companion.minibert", "companion.minibert.pretrain", "companion.kgcn", "companion.lds",
         "companion.lds.benchmark", "companion.diffpool", "companion.advgan", "companion.carried",
