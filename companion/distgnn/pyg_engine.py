@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -255,10 +254,6 @@ def topology_bytes(feature, graph) -> int:
     return total
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def train_pyg(rank: int, world_size: int, root: str, config, rpc_port: int) -> dict:
     """Mini-batch GraphSAGE on partition ``rank`` of ``root`` with PyG's ``DistNeighborLoader`` and DDP.
 
@@ -275,6 +270,7 @@ def train_pyg(rank: int, world_size: int, root: str, config, rpc_port: int) -> d
     from torch_geometric.distributed import DistContext, DistNeighborLoader
 
     from companion.distgnn.comm import CommMeter
+    from companion.distgnn.local import peak_rss_mb
     from companion.distgnn.models import SAGE
     from companion.utils import seed_everything
 
@@ -341,7 +337,7 @@ def train_pyg(rank: int, world_size: int, root: str, config, rpc_port: int) -> d
             "epoch_times": epoch_times, "epoch_bytes": [{"grad": b} for b in grad_bytes], "losses": losses,
             "test_acc": float(c[0] / max(c[1], 1)), "val_acc": float(c[2] / max(c[3], 1)),
             "owned": int(feature.get_global_id(None).numel()), "data_bytes": partition_bytes(root, rank),
-            "peak_rss_mb": _peak_rss_mb(), "cpu_seconds": time.process_time() - cpu0, "steps_per_epoch": steps}
+            "peak_rss_mb": peak_rss_mb(), "cpu_seconds": time.process_time() - cpu0, "steps_per_epoch": steps}
 
 
 # --- the CLI's --engine pyg ------------------------------------------------------------------------
