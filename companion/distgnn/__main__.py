@@ -57,7 +57,7 @@ from companion.distgnn.launch import (BACKENDS, DEFAULT_TIMEOUT_S, WORKFLOWS, ch
                                       init_process_group, leave_process_group, load_graph, run_partitioned,
                                       worker_device)
 from companion.distgnn.local import load_partition, rss_mb, write_partitions
-from companion.distgnn.partition import partition, partition_quality
+from companion.distgnn.partition import METIS_WEIGHTS, partition, partition_quality
 from companion.distgnn.pyg_engine import add_engine_arguments, run_engine_cli, validate_engine_args
 from companion.distgnn.train import WORKFLOWS_LOCAL, DistConfig, summarise
 from companion.results import SeedCheckpoint, save_results
@@ -68,7 +68,8 @@ NOTE = ("epoch times measured with every worker process on this one machine over
         "than cores they share the cores, and separate machines would have more cores but a slower network, so "
         "times are specific to this machine; bytes are the machine-independent measure")
 
-# name -> (mode, partitioner, stale, cache_fraction, stale_grads)
+# name -> (mode, partitioner, stale, cache_fraction, stale_grads); full/metis+nohalo is a control
+# that is run only when named: the halo rows are zeros (the cut edges dropped), no halo is sent
 SWEEP_WORKFLOWS = {
     "full/random": ("full", "random", False, 0.0, False),
     "full/metis": ("full", "metis", False, 0.0, False),
@@ -77,7 +78,9 @@ SWEEP_WORKFLOWS = {
     "minibatch/random": ("minibatch", "random", False, 0.0, False),
     "minibatch/metis": ("minibatch", "metis", False, 0.0, False),
     "minibatch/metis+cache": ("minibatch", "metis", False, None, False),  # None: --cache-fraction
+    "full/metis+nohalo": ("full", "metis", False, 0.0, False),
 }
+CONTROL_WORKFLOWS = ("full/metis+nohalo",)  # not in the default --workflows
 
 # metric -> higher_is_better (None: neither); every row of every experiment holds a subset
 METRICS = {
@@ -85,7 +88,8 @@ METRICS = {
     "max_data_mb_per_worker": False, "edge_cut": False, "cut_fraction": False, "total_halo": False,
     "cache_hit_rate": True, "remote_lookups_per_epoch": None, "fetched_rows_per_epoch": False,
     "epoch_time_s": False, "wall_seconds": False, "cpu_seconds": False, "cpu_seconds_per_epoch": False,
-    "setup_bytes": False, "max_partition_mb": False,
+    "setup_bytes": False, "max_partition_mb": False, "max_structure_mb": False, "max_edge_share": False,
+    "edge_balance": False,
     "rss_base_mb": None, "rss_graph_mb": False, "rss_train_mb": False, "max_peak_rss_mb": False,
 }
 # wall-clock and CPU time, and resident memory, depend on the machine and its load (and the
@@ -140,8 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="local worker processes, space-separated: several counts for --sweep, one otherwise "
                            "(default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single run; under "
                            "torchrun the count is WORLD_SIZE)")
-    add_list_argument(g, "--workflows", str_list(list(SWEEP_WORKFLOWS)), default=list(SWEEP_WORKFLOWS),
-                      help="workflows of --sweep, space-separated (default: all six)")
+    add_list_argument(g, "--workflows", str_list(list(SWEEP_WORKFLOWS)),
+                      default=[w for w in SWEEP_WORKFLOWS if w not in CONTROL_WORKFLOWS],
+                      help="workflows of --sweep, space-separated (default: all but the control "
+                           "full/metis+nohalo, which trains with the halo rows set to zero)")
+    g.add_argument("--no-halo", action="store_true",
+                   help="single full-graph run, a control: halo rows are zeros (cut edges dropped), nothing "
+                        "is exchanged but the gradients")
+    g.add_argument("--metis-weights", choices=list(METIS_WEIGHTS), default="nodes",
+                   help="what METIS balances: nodes (its default) or degree (a node weighs 1 + its degree: "
+                        "nodes and edges balanced together)")
     add_list_argument(g, "--cache-fractions", float_list(0, 1), default=[0.0, 0.01, 0.05, 0.2],
                       help="cache sizes of --cache-sweep, as a share of the nodes a worker owns (0: no cache)")
     add_list_argument(g, "--cache-policies", str_list(sorted(CACHE_POLICIES)), default=["degree", "random"],
@@ -214,6 +226,9 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                      "(or leave --backend out)")
     if args.backend is None:
         args.backend = "nccl" if args.device == "cuda" else "gloo"
+    if args.no_halo and (sweeping or args.mode != "full" or args.stale):
+        parser.error("--no-halo applies to a single --mode full run without --stale (the sweep has its "
+                     "full/metis+nohalo workflow)")
     if args.no_stale_grads and not args.stale:
         parser.error("--no-stale-grads changes --stale (the sweep has its full/metis+stale-nograd workflow)")
     if args.partition_dir is not None and not _under_torchrun():
@@ -276,11 +291,11 @@ def _spec(args) -> dict:
 
 
 def _config(args, mode: str, stale: bool, cache_fraction: float, seed: int,
-            cache_policy: str | None = None, stale_grads: bool = True) -> DistConfig:
+            cache_policy: str | None = None, stale_grads: bool = True, no_halo: bool = False) -> DistConfig:
     return DistConfig(mode=mode, hidden=args.hidden, epochs=(args.minibatch_epochs or args.epochs)
                       if mode == "minibatch" else args.epochs,
                       lr=(args.full_lr or args.lr) if mode == "full" else args.lr, stale=stale,
-                      stale_grads=stale_grads,
+                      stale_grads=stale_grads, no_halo=no_halo,
                       fanouts=list(args.fanouts), batch_size=args.batch_size, cache_fraction=cache_fraction,
                       cache_policy=cache_policy or args.cache_policy, seed=seed)
 
@@ -312,18 +327,20 @@ def plan_runs(args) -> tuple[list[Planned], str]:
                     runs.append(Planned("minibatch/metis+cache", w, "metis", cfg, setting))
             continue
         if args.sweep:
-            items = [(w, name, *SWEEP_WORKFLOWS[name]) for w in args.workers for name in args.workflows]
+            items = [(w, name, *SWEEP_WORKFLOWS[name], name in CONTROL_WORKFLOWS)
+                     for w in args.workers for name in args.workflows]
         else:
             items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None,
-                      not args.no_stale_grads)]
-        for w, name, mode, method, stale, frac, stale_grads in items:
-            if w == 1 and args.sweep and (method == "random" or stale or frac is None):
+                      not args.no_stale_grads, args.no_halo)]
+        for w, name, mode, method, stale, frac, stale_grads, no_halo in items:
+            if w == 1 and args.sweep and (method == "random" or stale or frac is None or no_halo):
                 continue  # one process: no partition, no halo, nothing remote to cache
             if frac is None:  # minibatch/metis+cache of the sweep, or a single run
                 frac = args.cache_fraction if mode == "minibatch" else 0.0
             label = f"{mode} (1 process)" if w == 1 else name
             runs.append(Planned(label, w, "" if w == 1 else method,
-                                _config(args, mode, stale, frac, seed, stale_grads=stale_grads), {"workers": w}))
+                                _config(args, mode, stale, frac, seed, stale_grads=stale_grads, no_halo=no_halo),
+                                {"workers": w}))
             if w == 1 and args.sweep and args.baseline_threads != args.threads:
                 # the fair baseline: one process may use every core the P workers share
                 n = args.baseline_threads
@@ -335,7 +352,7 @@ def plan_runs(args) -> tuple[list[Planned], str]:
 
 def _single_name(args) -> str:
     name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "") + \
-        ("-nograd" if args.stale and args.no_stale_grads else "")
+        ("-nograd" if args.stale and args.no_stale_grads else "") + ("+nohalo" if args.no_halo else "")
     if args.mode == "minibatch" and args.cache_fraction > 0:
         name += "+cache"
     return name
@@ -345,7 +362,7 @@ def _row(label: str, seed: int, setting: dict, results: list[dict], quality: dic
          method: str, wall: float) -> dict:
     return {"setting": setting, "method": label, "seed": seed, "workflow": label, **summarise(results),
             "partition": method, "edge_cut": quality["edge_cut"], "cut_fraction": quality["cut_fraction"],
-            "total_halo": quality["total_halo"], "cache_fraction": config.cache_fraction,
+            "total_halo": quality["total_halo"], "edge_balance": quality["edge_balance"], "cache_fraction": config.cache_fraction,
             "cache_policy": config.cache_policy if config.cache_fraction > 0 else "none", "wall_seconds": wall}
 
 
@@ -372,7 +389,7 @@ def prepare_local(parser: argparse.ArgumentParser, args) -> tuple:
             try:
                 parts_of[key] = (torch.zeros(graph.num_nodes, dtype=torch.long) if run.workers == 1 else
                                  partition(run.method, graph.edge_index, graph.num_nodes, run.workers,
-                                           seed=run.config.seed))
+                                           seed=run.config.seed, metis_weights=args.metis_weights))
             except ValueError as e:
                 parser.error(f"--workers {run.workers}: {e}")
         if run.config.mode == "minibatch":
@@ -434,7 +451,7 @@ def _run_one(args, run: Planned, graph, parts: torch.Tensor, root: Path, display
 
 
 def _quality_keys(q: dict) -> dict:
-    return {k: q[k] for k in ("edge_cut", "cut_fraction", "total_halo")}
+    return {k: q[k] for k in ("edge_cut", "cut_fraction", "total_halo", "edge_balance")}
 
 
 def ensure_partitions(args, root: Path, world: int, seed: int) -> dict | str:
@@ -443,7 +460,7 @@ def ensure_partitions(args, root: Path, world: int, seed: int) -> dict | str:
     an error message when a part would own no training node of a mini-batch run."""
     meta_path = root / "meta.json"
     want = {"dataset": _spec(args), "partition": args.partition, "seed": seed, "workers": world,
-            "hops": len(args.fanouts) - 1}
+            "hops": len(args.fanouts) - 1, "metis_weights": args.metis_weights}
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         if {k: meta.get(k) for k in want} != want:
@@ -452,7 +469,8 @@ def ensure_partitions(args, root: Path, world: int, seed: int) -> dict | str:
         return meta
     graph = load_graph(_spec(args))
     parts = (torch.zeros(graph.num_nodes, dtype=torch.long) if world == 1 else
-             partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=seed))
+             partition(args.partition, graph.edge_index, graph.num_nodes, world, seed=seed,
+                       metis_weights=args.metis_weights))
     try:
         check_training_nodes(graph.train_mask, parts, world, f"{args.partition}, seed {seed}")
     except ValueError as e:
@@ -494,7 +512,8 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
             part = load_partition(root, rank, world, args.mode)
             loaded = rss_mb()
             frac = args.cache_fraction if args.mode == "minibatch" else 0.0
-            cfg = _config(args, args.mode, args.stale, frac, seed, stale_grads=not args.no_stale_grads)
+            cfg = _config(args, args.mode, args.stale, frac, seed, stale_grads=not args.no_stale_grads,
+                          no_halo=args.no_halo)
             t = time.perf_counter()
             result = WORKFLOWS_LOCAL[args.mode](part, cfg, device)
             result.update(rss_base_mb=base, rss_loaded_mb=loaded)
@@ -551,6 +570,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     validate(parser, args)  # fills in --workers, which decides whether METIS runs
     if needs_metis(args):
         require_packages(parser, "pymetis")
+    elif args.metis_weights != "nodes":
+        parser.error(f"--metis-weights {args.metis_weights}: no run of this command partitions with METIS")
     if args.engine == "pyg":  # PyG's engine: its own module, from partition files to results
         return run_engine_cli(parser, args, argv)
     if args.write_partitions is not None:

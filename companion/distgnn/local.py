@@ -91,15 +91,32 @@ class LocalPartition:
                 out[f"plan.send_index.{r}"] = s
         return out
 
-    def nbytes(self) -> int:
-        """Bytes of the tensors this worker loaded (the plan's owned ids are the partition's own)."""
+    def nbytes(self, structure_only: bool = False) -> int:
+        """Bytes of the tensors this worker loaded (the plan's owned ids are the partition's own);
+        ``structure_only``: only the graph structure (everything but the node data of ``node.pt``)."""
         seen, total = set(), 0
-        for t in self.tensors().values():
+        tensors = self.tensors()
+        if structure_only:
+            seen = {(t.untyped_storage().data_ptr(), t.numel()) for k, t in tensors.items() if k in _NODE_KEYS}
+        for t in tensors.values():
             key = (t.untyped_storage().data_ptr(), t.numel())
             if key not in seen:
                 seen.add(key)
                 total += t.numel() * t.element_size()
         return total
+
+
+    def edge_share(self) -> float:
+        """Share of the graph's directed edges this worker holds: its in-edges (full-graph), or the
+        in-edges its sampler can reach (mini-batch); ``extra["num_edges"]`` is the graph's count."""
+        total = self.extra.get("num_edges")
+        if not total:
+            return float("nan")
+        if self.plan is not None:
+            held = self.plan.edge_index.shape[1] - self.plan.num_owned  # without the self-loops
+        else:
+            held = self.sample_edges.shape[1]
+        return held / total
 
 
 def _sample_edges(edge_index: torch.Tensor, parts: torch.Tensor, rank: int, hops: int) -> torch.Tensor:
@@ -130,6 +147,8 @@ def make_partition(data, parts: torch.Tensor, rank: int, world_size: int, mode: 
     part = LocalPartition(rank, world_size, int(data.num_nodes), int(data.y.max()) + 1, int(data.train_mask.sum()),
                           owned, data.x[owned].clone(), data.y[owned].clone(), data.train_mask[owned].clone(),
                           data.val_mask[owned].clone(), data.test_mask[owned].clone())
+    src, dst = data.edge_index
+    part.extra["num_edges"] = int((src != dst).sum())
     if mode == "full":
         part.plan = build_halo_plan(data.edge_index, parts, rank, world_size)
     else:
@@ -160,7 +179,7 @@ def write_partitions(data, parts: torch.Tensor, root: str | Path, world_size: in
             if node is None:
                 node = {k: getattr(p, k) for k in _NODE_KEYS}
                 node.update(rank=r, world_size=world_size, num_nodes=p.num_nodes, num_classes=p.num_classes,
-                            num_train=p.num_train)
+                            num_train=p.num_train, num_edges=p.extra["num_edges"])
                 torch.save(node, folder / "node.pt")
             if mode == "full":
                 torch.save(p.plan, folder / "halo.pt")
@@ -189,6 +208,8 @@ def load_partition(root: str | Path, rank: int, world_size: int, mode: str) -> L
                          f"but this worker is rank {rank} of {world_size}")
     part = LocalPartition(rank, world_size, node["num_nodes"], node["num_classes"], node["num_train"],
                           *(node[k] for k in _NODE_KEYS))
+    if "num_edges" in node:
+        part.extra["num_edges"] = node["num_edges"]
     if mode == "full":
         part.plan = torch.load(need, weights_only=False)
     else:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 __all__ = ["random_partition", "metis_partition", "partition", "edge_cut", "halo_nodes", "partition_quality",
-           "empty_parts", "PARTITIONERS"]
+           "empty_parts", "PARTITIONERS", "METIS_WEIGHTS"]
 
 
 def _check(num_nodes: int, num_parts: int) -> None:
@@ -37,13 +37,22 @@ def random_partition(num_nodes: int, num_parts: int, seed: int = 0) -> torch.Ten
     return parts
 
 
-def metis_partition(edge_index: torch.Tensor, num_nodes: int, num_parts: int, seed: int = 0) -> torch.Tensor:
+METIS_WEIGHTS = ("nodes", "degree")
+
+
+def metis_partition(edge_index: torch.Tensor, num_nodes: int, num_parts: int, seed: int = 0,
+                    weights: str = "nodes") -> torch.Tensor:
     """METIS k-way partition (pymetis): balanced parts with few cut edges, (N,) int64 part ids.
 
     ``edge_index`` (2, E) must hold both directions of every undirected edge (PyG convention);
-    self-loops are dropped before METIS sees the graph.
+    self-loops are dropped before METIS sees the graph. ``weights`` is what the parts balance:
+    ``"nodes"`` (METIS's default, every node weighs 1) or ``"degree"`` (a node weighs 1 + its
+    degree, so the parts balance nodes and edges together: the work of a GCN layer is per edge, and
+    on a graph with many isolated nodes equal node counts can hide very unequal edge counts).
     """
     _check(num_nodes, num_parts)
+    if weights not in METIS_WEIGHTS:
+        raise ValueError(f"weights must be one of {METIS_WEIGHTS}, got {weights!r}")
     if num_parts == 1:
         return torch.zeros(num_nodes, dtype=torch.long)
     import pymetis
@@ -56,7 +65,9 @@ def metis_partition(edge_index: torch.Tensor, num_nodes: int, num_parts: int, se
     xadj = torch.zeros(num_nodes + 1, dtype=torch.long)
     xadj[1:] = torch.cumsum(torch.bincount(src, minlength=num_nodes), 0)
     opts = pymetis.Options(seed=int(seed))
-    _, membership = pymetis.part_graph(num_parts, xadj=xadj.numpy(), adjncy=dst.numpy(), options=opts)
+    vweights = None if weights == "nodes" else (1 + torch.bincount(src, minlength=num_nodes)).numpy()
+    _, membership = pymetis.part_graph(num_parts, xadj=xadj.numpy(), adjncy=dst.numpy(), vweights=vweights,
+                                       options=opts)
     parts = torch.as_tensor(np.asarray(membership), dtype=torch.long)
     if parts.unique().numel() < num_parts:  # METIS may leave a part empty on tiny graphs
         raise ValueError(f"METIS left a part empty splitting {num_nodes} nodes into {num_parts}; use fewer parts")
@@ -66,12 +77,13 @@ def metis_partition(edge_index: torch.Tensor, num_nodes: int, num_parts: int, se
 PARTITIONERS = {"random": random_partition, "metis": metis_partition}
 
 
-def partition(method: str, edge_index: torch.Tensor, num_nodes: int, num_parts: int, seed: int = 0) -> torch.Tensor:
-    """Dispatch to ``random_partition`` or ``metis_partition`` by name."""
+def partition(method: str, edge_index: torch.Tensor, num_nodes: int, num_parts: int, seed: int = 0,
+              metis_weights: str = "nodes") -> torch.Tensor:
+    """Dispatch to ``random_partition`` or ``metis_partition`` (balancing ``metis_weights``) by name."""
     if method == "random":
         return random_partition(num_nodes, num_parts, seed)
     if method == "metis":
-        return metis_partition(edge_index, num_nodes, num_parts, seed)
+        return metis_partition(edge_index, num_nodes, num_parts, seed, weights=metis_weights)
     raise ValueError(f"unknown partitioner {method!r}; expected one of {sorted(PARTITIONERS)}")
 
 
@@ -104,7 +116,8 @@ def partition_quality(edge_index: torch.Tensor, parts: torch.Tensor, num_parts: 
 
     Returns a dict with ``edge_cut`` (undirected edges cut), ``cut_fraction`` (share of edges
     cut), ``part_sizes``, ``halo_sizes`` (per part), ``total_halo`` (sum of halo sizes: the rows
-    received per layer by all workers together) and ``balance`` (largest part / mean part).
+    received per layer by all workers together), ``balance`` (largest part / mean part, in nodes)
+    and ``edge_balance`` (the same in edges into a part's nodes: a full-graph layer's work).
     """
     if parts.ndim != 1:
         raise ValueError(f"parts must be a (N,) tensor of part ids, got shape {tuple(parts.shape)}")
@@ -117,6 +130,7 @@ def partition_quality(edge_index: torch.Tensor, parts: torch.Tensor, num_parts: 
     key = torch.unique(parts[dst[cross]] * n + src[cross])
     halos = torch.bincount(key // n, minlength=num_parts)
     num_edges = max(edge_index.shape[1] // 2, 1)
+    into = torch.bincount(parts[dst], minlength=num_parts).float()
     return {
         "edge_cut": int(cross.sum()) // 2,
         "cut_fraction": float(cross.sum()) / 2 / num_edges,
@@ -124,4 +138,5 @@ def partition_quality(edge_index: torch.Tensor, parts: torch.Tensor, num_parts: 
         "halo_sizes": halos.tolist(),
         "total_halo": int(halos.sum()),
         "balance": float(sizes.max()) / float(sizes.float().mean()),
+        "edge_balance": float(into.max()) / max(float(into.mean()), 1e-12),
     }

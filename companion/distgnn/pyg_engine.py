@@ -395,7 +395,8 @@ def prepare_partitions(parser, args, root: Path) -> list[dict]:
     world, checks = args.workers[0], []
     for seed in args.seeds:
         try:
-            parts = metis_partition(graph.edge_index, graph.num_nodes, world, seed=seed)
+            parts = metis_partition(graph.edge_index, graph.num_nodes, world, seed=seed,
+                                    weights=args.metis_weights)
             check_training_nodes(graph.train_mask, parts, world, f"metis, seed {seed}")
         except ValueError as e:
             parser.error(f"--workers {world}: {e}")
@@ -459,7 +460,7 @@ def _engine_row(args, seed: int, results: list[dict], cfg, wall: float) -> dict:
     from companion.distgnn.partition import metis_partition, partition_quality
 
     graph = load_graph(cli._spec(args))
-    parts = metis_partition(graph.edge_index, graph.num_nodes, len(results), seed=seed)
+    parts = metis_partition(graph.edge_index, graph.num_nodes, len(results), seed=seed, weights=args.metis_weights)
     q = partition_quality(graph.edge_index, parts, len(results))
     row = cli._row("minibatch/metis (PyG DistNeighborLoader)", seed, {"workers": len(results)}, results, q, cfg,
                    "metis", wall)

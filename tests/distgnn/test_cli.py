@@ -42,6 +42,17 @@ def test_cli_sweep_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
     assert "--out" not in payload["command"] and book_files() == before
 
 
+def test_the_no_halo_control_runs_only_when_named(tmp_path):
+    out = tmp_path / "s.json"
+    main(["--sweep", "--workers", "2", "--workflows", "full/metis", "full/metis+nohalo", *TINY,
+          "--baseline-threads", "1", "--out", str(out)])
+    rows = {r["method"]: r for r in json.loads(out.read_text())["rows"]}
+    assert rows["full/metis+nohalo"]["no_halo"] and set(rows["full/metis+nohalo"]["bytes_by_kind"]) == {"grad"}
+    assert rows["full/metis"]["edge_cut"] == rows["full/metis+nohalo"]["edge_cut"] > 0
+    assert 0 < rows["full/metis"]["max_edge_share"] < 1 and rows["full/metis"]["edge_balance"] >= 1
+    assert "full/metis+nohalo" not in cli.build_parser().parse_args([]).workflows
+
+
 def test_cli_cache_sweep_end_to_end(tmp_path):
     out = tmp_path / "cache.json"
     main(["--cache-sweep", "--workers", "2", "--dataset", "powerlaw_graph", *TINY, "--epochs", "1",
@@ -139,6 +150,10 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     (["--no-stale-grads"], "--no-stale-grads"),
     (["--partition-dir", "parts"], "--partition-dir"),
     (["--sweep", "--write-partitions", "parts"], "--write-partitions"),
+    (["--no-halo"], "--no-halo"),  # the default single run is mini-batch: there is no halo
+    (["--mode", "full", "--stale", "--no-halo"], "--no-halo"),
+    (["--metis-weights", "edges"], "--metis-weights"),
+    (["--partition", "random", "--metis-weights", "degree"], "--metis-weights"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
 def test_bad_flags_exit_2_before_training(argv, flag, rejects_before_work):
     pairs = [TINY[i:i + 2] for i in range(0, len(TINY), 2)]  # the flag under test replaces the tiny value

@@ -134,3 +134,18 @@ def test_nccl_workers_on_gpus_match_gloo(small_sbm):
         cpu = summarise(run_workers(p, small_sbm, parts, cfg))
         assert gpu["bytes_per_epoch"] == cpu["bytes_per_epoch"]  # the same exchanges, on another wire
         assert gpu["test_acc"] == pytest.approx(cpu["test_acc"], abs=0.05)
+
+
+def test_structure_bytes_and_edge_share(small_sbm):
+    parts = metis_partition(small_sbm.edge_index, small_sbm.num_nodes, 2)
+    edges = int((small_sbm.edge_index[0] != small_sbm.edge_index[1]).sum())
+    full = [make_partition(small_sbm, parts, r, 2, "full") for r in range(2)]
+    # full-graph: each worker holds the in-edges of its own nodes, so the shares add up to one
+    assert sum(p.edge_share() for p in full) == pytest.approx(1.0)
+    mini = make_partition(small_sbm, parts, 0, 2, "minibatch")
+    want = sum(t.numel() * t.element_size() for t in (mini.sample_edges, mini.parts, mini.in_degree))
+    assert mini.nbytes(structure_only=True) == want < mini.nbytes()
+    # a 2-hop sampler reaches beyond its partition's in-edges
+    assert mini.edge_share() == mini.sample_edges.shape[1] / edges > full[0].edge_share()
+    one = make_partition(small_sbm, torch.zeros_like(parts), 0, 1, "full")
+    assert one.edge_share() == pytest.approx(1.0)

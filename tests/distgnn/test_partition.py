@@ -66,3 +66,26 @@ def test_clear_errors():
         random_partition(3, 0)
     with pytest.raises(ValueError, match="unknown partitioner"):
         partition("hash", _path(3), 3, 2)
+
+
+def test_edge_balance_by_hand_and_degree_weights_balance_edges():
+    # a star of 5 nodes (centre 0) plus 5 isolated nodes: equal node counts can hide all edges in one part
+    src = torch.tensor([0, 0, 0, 0, 1, 2, 3, 4])
+    dst = torch.tensor([1, 2, 3, 4, 0, 0, 0, 0])
+    ei = torch.stack([src, dst])
+    parts = torch.tensor([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    q = partition_quality(ei, parts, 2)
+    assert q["balance"] == 1.0 and q["edge_balance"] == pytest.approx(8 / 4)
+
+
+def test_metis_degree_weights_balance_edges_on_a_skewed_graph():
+    from companion import data
+
+    g = data.load("powerlaw_graph", num_nodes=4000, train_per_class=10, num_val=100, num_test=200, seed=0)
+    nodes = metis_partition(g.edge_index, g.num_nodes, 4)
+    assert torch.equal(nodes, metis_partition(g.edge_index, g.num_nodes, 4, weights="nodes"))
+    degree = metis_partition(g.edge_index, g.num_nodes, 4, weights="degree")
+    qn, qd = partition_quality(g.edge_index, nodes, 4), partition_quality(g.edge_index, degree, 4)
+    assert qd["edge_balance"] < qn["edge_balance"] and qn["balance"] < qd["balance"]
+    with pytest.raises(ValueError, match="weights must be one of"):
+        metis_partition(g.edge_index, g.num_nodes, 4, weights="edges")
