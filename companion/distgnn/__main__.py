@@ -496,11 +496,12 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
     init_process_group(rank, world, backend=args.backend, timeout_s=args.collective_timeout)
     ok, rows, tmp = False, [], None
     try:
-        where = [args.partition_dir]
-        if where[0] is None and rank == 0:
-            tmp = tempfile.mkdtemp(prefix="distgnn-parts-")  # one machine: every rank reads it
-            where[0] = tmp
-        dist.broadcast_object_list(where, src=0)
+        where = [args.partition_dir]  # with --partition-dir, each machine's own folder
+        if where[0] is None:  # one machine: rank 0's temporary folder, which every rank reads
+            if rank == 0:
+                tmp = tempfile.mkdtemp(prefix="distgnn-parts-")
+                where[0] = tmp
+            dist.broadcast_object_list(where, src=0)
         for seed in args.seeds:
             root = Path(where[0]) / f"seed{seed}"
             meta = [ensure_partitions(args, root, world, seed) if rank == 0 else None]
@@ -509,7 +510,16 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
                 if rank == 0:
                     parser.error(meta[0])
                 sys.exit(2)
-            part = load_partition(root, rank, world, args.mode)
+            try:
+                part, err = load_partition(root, rank, world, args.mode), None
+            except (FileNotFoundError, ValueError) as e:
+                part, err = None, f"rank {rank}: {e}"
+            errors = [None] * world
+            dist.all_gather_object(errors, err)  # every rank stops, before any training collective
+            if any(errors):
+                if rank == 0:
+                    parser.error("--partition-dir: " + "; ".join(e for e in errors if e))
+                sys.exit(2)
             loaded = rss_mb()
             frac = args.cache_fraction if args.mode == "minibatch" else 0.0
             cfg = _config(args, args.mode, args.stale, frac, seed, stale_grads=not args.no_stale_grads,

@@ -53,10 +53,16 @@ def test_two_nodes_on_one_machine_give_the_one_node_summary(tmp_path):
     subprocess.run([sys.executable, "-m", "companion.distgnn", "--write-partitions", str(parts), "--workers", "2",
                     *args], cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)
     assert sorted(p.name for p in (parts / "seed0").iterdir()) == ["meta.json", "part0", "part1"]
+    # each "machine" gets only its own folder (and the machine of rank 0 the meta file)
+    machines = [tmp_path / "machine0", tmp_path / "machine1"]
+    for r, m in enumerate(machines):
+        (m / "seed0").mkdir(parents=True)
+        shutil.copytree(parts / "seed0" / f"part{r}", m / "seed0" / f"part{r}")
+    shutil.copy(parts / "seed0" / "meta.json", machines[0] / "seed0" / "meta.json")
     port = str(free_port())
     nodes = [subprocess.Popen([TORCHRUN, "--nnodes", "2", "--node-rank", str(r), "--master-addr", "127.0.0.1",
                                "--master-port", port, "--nproc-per-node", "1", "-m", "companion.distgnn", *args,
-                               "--partition-dir", str(parts), "--out", str(tmp_path / f"node{r}")],
+                               "--partition-dir", str(machines[r]), "--out", str(tmp_path / f"node{r}")],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for r in (0, 1)]
     try:
@@ -75,3 +81,31 @@ def test_two_nodes_on_one_machine_give_the_one_node_summary(tmp_path):
     for key in ("workers", "bytes_per_epoch", "setup_bytes", "fetched_rows_per_epoch", "cache_hit_rate",
                 "test_acc", "val_acc", "final_loss", "edge_cut", "max_partition_mb"):
         assert a[key] == b[key], key
+
+
+@pytest.mark.skipif(TORCHRUN is None, reason="no torchrun")
+def test_a_machine_without_its_partition_folder_stops_every_rank(tmp_path):
+    from companion.distgnn.launch import free_port
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "COMPANION_NO_PROGRESS": "1"}
+    args = ["--mode", "full", "--num-nodes", "400", "--train-per-class", "10", "--num-val", "50", "--num-test", "100",
+            "--epochs", "2"]
+    parts = tmp_path / "parts"
+    subprocess.run([sys.executable, "-m", "companion.distgnn", "--write-partitions", str(parts), "--workers", "2",
+                    *args], cwd=ROOT, env=env, check=True, timeout=120, capture_output=True)
+    empty = tmp_path / "machine1"
+    empty.mkdir()
+    port = str(free_port())
+    nodes = [subprocess.Popen([TORCHRUN, "--nnodes", "2", "--node-rank", str(r), "--master-addr", "127.0.0.1",
+                               "--master-port", port, "--nproc-per-node", "1", "-m", "companion.distgnn", *args,
+                               "--partition-dir", str(parts if r == 0 else empty), "--out", str(tmp_path / "out")],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for r in (0, 1)]
+    try:
+        logs = [n.communicate(timeout=240)[0] for n in nodes]
+    finally:
+        for n in nodes:
+            n.kill()
+    assert all(n.returncode != 0 for n in nodes)
+    assert f"rank 1: partition file {empty}/seed0/part1/node.pt not found" in logs[0], logs[0][-2000:]
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").glob("*.json")) == []
