@@ -68,8 +68,9 @@ NOTE = ("epoch times measured with every worker process on this one machine over
         "than cores they share the cores, and separate machines would have more cores but a slower network, so "
         "times are specific to this machine; bytes are the machine-independent measure")
 
-# name -> (mode, partitioner, stale, cache_fraction, stale_grads); full/metis+nohalo is a control
-# that is run only when named: the halo rows are zeros (the cut edges dropped), no halo is sent
+# name -> (mode, partitioner, stale, cache_fraction, stale_grads). The +zerohalo workflows are the
+# control of stale mode (the hidden layer's halo is zeros in training, never sent); they and stale
+# mode on a random partition, where far more edges are cut, run only when named
 SWEEP_WORKFLOWS = {
     "full/random": ("full", "random", False, 0.0, False),
     "full/metis": ("full", "metis", False, 0.0, False),
@@ -78,9 +79,11 @@ SWEEP_WORKFLOWS = {
     "minibatch/random": ("minibatch", "random", False, 0.0, False),
     "minibatch/metis": ("minibatch", "metis", False, 0.0, False),
     "minibatch/metis+cache": ("minibatch", "metis", False, None, False),  # None: --cache-fraction
-    "full/metis+nohalo": ("full", "metis", False, 0.0, False),
+    "full/metis+zerohalo": ("full", "metis", False, 0.0, False),
+    "full/random+stale": ("full", "random", True, 0.0, True),
+    "full/random+zerohalo": ("full", "random", False, 0.0, False),
 }
-CONTROL_WORKFLOWS = ("full/metis+nohalo",)  # not in the default --workflows
+OPT_IN_WORKFLOWS = ("full/metis+zerohalo", "full/random+stale", "full/random+zerohalo")  # not run by default
 
 # metric -> higher_is_better (None: neither); every row of every experiment holds a subset
 METRICS = {
@@ -145,12 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "(default: 1 2 4 for --sweep, 4 for --cache-sweep, 2 for a single run; under "
                            "torchrun the count is WORLD_SIZE)")
     add_list_argument(g, "--workflows", str_list(list(SWEEP_WORKFLOWS)),
-                      default=[w for w in SWEEP_WORKFLOWS if w not in CONTROL_WORKFLOWS],
-                      help="workflows of --sweep, space-separated (default: all but the control "
-                           "full/metis+nohalo, which trains with the halo rows set to zero)")
-    g.add_argument("--no-halo", action="store_true",
-                   help="single full-graph run, a control: halo rows are zeros (cut edges dropped), nothing "
-                        "is exchanged but the gradients")
+                      default=[w for w in SWEEP_WORKFLOWS if w not in OPT_IN_WORKFLOWS],
+                      help="workflows of --sweep, space-separated (default: all but the opt-in "
+                           f"{', '.join(OPT_IN_WORKFLOWS)}; +zerohalo trains with the hidden layer's halo "
+                           "set to zero, the control of +stale)")
+    g.add_argument("--zero-halo", action="store_true",
+                   help="single full-graph run, the control of --stale: the hidden layer's halo is zeros in "
+                        "training and never sent (input halo once, exact halos at evaluation, as fresh)")
     g.add_argument("--metis-weights", choices=list(METIS_WEIGHTS), default="nodes",
                    help="what METIS balances: nodes (its default) or degree (a node weighs 1 + its degree: "
                         "nodes and edges balanced together)")
@@ -226,9 +230,9 @@ def validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                      "(or leave --backend out)")
     if args.backend is None:
         args.backend = "nccl" if args.device == "cuda" else "gloo"
-    if args.no_halo and (sweeping or args.mode != "full" or args.stale):
-        parser.error("--no-halo applies to a single --mode full run without --stale (the sweep has its "
-                     "full/metis+nohalo workflow)")
+    if args.zero_halo and (sweeping or args.mode != "full" or args.stale):
+        parser.error("--zero-halo applies to a single --mode full run without --stale (the sweep has its "
+                     "full/metis+zerohalo workflow)")
     if args.no_stale_grads and not args.stale:
         parser.error("--no-stale-grads changes --stale (the sweep has its full/metis+stale-nograd workflow)")
     if args.partition_dir is not None and not _under_torchrun():
@@ -291,11 +295,11 @@ def _spec(args) -> dict:
 
 
 def _config(args, mode: str, stale: bool, cache_fraction: float, seed: int,
-            cache_policy: str | None = None, stale_grads: bool = True, no_halo: bool = False) -> DistConfig:
+            cache_policy: str | None = None, stale_grads: bool = True, zero_halo: bool = False) -> DistConfig:
     return DistConfig(mode=mode, hidden=args.hidden, epochs=(args.minibatch_epochs or args.epochs)
                       if mode == "minibatch" else args.epochs,
                       lr=(args.full_lr or args.lr) if mode == "full" else args.lr, stale=stale,
-                      stale_grads=stale_grads, no_halo=no_halo,
+                      stale_grads=stale_grads, zero_halo=zero_halo,
                       fanouts=list(args.fanouts), batch_size=args.batch_size, cache_fraction=cache_fraction,
                       cache_policy=cache_policy or args.cache_policy, seed=seed)
 
@@ -327,19 +331,19 @@ def plan_runs(args) -> tuple[list[Planned], str]:
                     runs.append(Planned("minibatch/metis+cache", w, "metis", cfg, setting))
             continue
         if args.sweep:
-            items = [(w, name, *SWEEP_WORKFLOWS[name], name in CONTROL_WORKFLOWS)
+            items = [(w, name, *SWEEP_WORKFLOWS[name], name.endswith("+zerohalo"))
                      for w in args.workers for name in args.workflows]
         else:
             items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None,
-                      not args.no_stale_grads, args.no_halo)]
-        for w, name, mode, method, stale, frac, stale_grads, no_halo in items:
-            if w == 1 and args.sweep and (method == "random" or stale or frac is None or no_halo):
+                      not args.no_stale_grads, args.zero_halo)]
+        for w, name, mode, method, stale, frac, stale_grads, zero_halo in items:
+            if w == 1 and args.sweep and (method == "random" or stale or frac is None or zero_halo):
                 continue  # one process: no partition, no halo, nothing remote to cache
             if frac is None:  # minibatch/metis+cache of the sweep, or a single run
                 frac = args.cache_fraction if mode == "minibatch" else 0.0
             label = f"{mode} (1 process)" if w == 1 else name
             runs.append(Planned(label, w, "" if w == 1 else method,
-                                _config(args, mode, stale, frac, seed, stale_grads=stale_grads, no_halo=no_halo),
+                                _config(args, mode, stale, frac, seed, stale_grads=stale_grads, zero_halo=zero_halo),
                                 {"workers": w}))
             if w == 1 and args.sweep and args.baseline_threads != args.threads:
                 # the fair baseline: one process may use every core the P workers share
@@ -352,7 +356,7 @@ def plan_runs(args) -> tuple[list[Planned], str]:
 
 def _single_name(args) -> str:
     name = f"{args.mode}/{args.partition}" + ("+stale" if args.stale else "") + \
-        ("-nograd" if args.stale and args.no_stale_grads else "") + ("+nohalo" if args.no_halo else "")
+        ("-nograd" if args.stale and args.no_stale_grads else "") + ("+zerohalo" if args.zero_halo else "")
     if args.mode == "minibatch" and args.cache_fraction > 0:
         name += "+cache"
     return name
@@ -523,7 +527,7 @@ def run_torchrun(parser: argparse.ArgumentParser, args) -> list[dict] | None:
             loaded = rss_mb()
             frac = args.cache_fraction if args.mode == "minibatch" else 0.0
             cfg = _config(args, args.mode, args.stale, frac, seed, stale_grads=not args.no_stale_grads,
-                          no_halo=args.no_halo)
+                          zero_halo=args.zero_halo)
             t = time.perf_counter()
             result = WORKFLOWS_LOCAL[args.mode](part, cfg, device)
             result.update(rss_base_mb=base, rss_loaded_mb=loaded)

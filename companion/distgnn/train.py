@@ -50,7 +50,7 @@ class DistConfig:
     dropout: float = 0.5
     stale: bool = False                 # full-graph: historical (one epoch old) halo embeddings
     stale_grads: bool = True            # stale mode: one-epoch-old halo gradients too (PipeGCN); False: none
-    no_halo: bool = False               # full-graph control: halo rows are zeros, nothing is exchanged
+    zero_halo: bool = False             # full-graph control: the hidden halo is zeros in training
     fanouts: list[int] = field(default_factory=lambda: [10, 5])
     batch_size: int = 256               # global batch; each of P workers takes batch_size // P seeds
     cache_fraction: float = 0.0         # cache capacity as a share of the nodes a worker owns
@@ -66,8 +66,8 @@ class DistConfig:
             raise ValueError("epochs, hidden and batch_size must be >= 1")
         if not 0.0 <= self.cache_fraction:
             raise ValueError(f"cache_fraction must be >= 0, got {self.cache_fraction}")
-        if self.no_halo and (self.mode != "full" or self.stale):
-            raise ValueError("no_halo is a control of fresh full-graph training: mode 'full', stale False")
+        if self.zero_halo and (self.mode != "full" or self.stale):
+            raise ValueError("zero_halo is a control of fresh full-graph training: mode 'full', stale False")
         if self.cache_policy not in CACHE_POLICIES:
             raise ValueError(f"cache_policy must be one of {sorted(CACHE_POLICIES)}, got {self.cache_policy!r}")
 
@@ -175,10 +175,11 @@ def train_full_graph_local(part: LocalPartition, config: DistConfig, device: tor
     as ``setup``) in both modes. Fresh mode then exchanges the hidden layer's halo every layer,
     forward and backward. Stale mode uses the hidden halo rows of the previous iteration and, with
     ``config.stale_grads`` (PipeGCN), the halo gradients of the previous iteration; without it no
-    gradient goes back to the owners of halo rows. ``config.no_halo`` (a control) sets every halo
-    row to zero, input and hidden, and exchanges nothing: each worker trains on its own part with
-    the cut edges dropped (the GCN weights keep the global degrees), and only the gradients are
-    all-reduced; what that costs in accuracy is what the halo exchange buys.
+    gradient goes back to the owners of halo rows. ``config.zero_halo`` is the control of stale
+    mode: everything as in fresh mode (the input halo sent once, exact halos at evaluation) except
+    the hidden layer's halo, which is zeros during training and never sent, so only the gradients
+    cross per epoch. What it costs in accuracy is what the training-time hidden halo, the part
+    stale mode approximates, is worth.
     """
     device = torch.device(device)
     rank, world_size = part.rank, part.world_size
@@ -194,8 +195,7 @@ def train_full_graph_local(part: LocalPartition, config: DistConfig, device: tor
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
     # the input halo never changes: sent once, before training, whatever the mode
-    x_halo = (x.new_zeros(plan.halo.numel(), x.shape[1]) if config.no_halo else
-              halo_exchange(x, plan, meter, kind="setup").detach())
+    x_halo = halo_exchange(x, plan, meter, kind="setup").detach()
     state: dict[int, object] = {}
     grad_state: dict[int, dict] = {}
 
@@ -203,9 +203,9 @@ def train_full_graph_local(part: LocalPartition, config: DistConfig, device: tor
         return x_halo if i == 0 else halo_exchange(h, plan, meter, kind="halo")
 
     def zeros(i: int, h: torch.Tensor) -> torch.Tensor:
-        return h.new_zeros(plan.halo.numel(), h.shape[1])
+        return x_halo if i == 0 else h.new_zeros(plan.halo.numel(), h.shape[1])
 
-    fresh = zeros if config.no_halo else exact
+    fresh = zeros if config.zero_halo else exact
 
     def stale(i: int, h: torch.Tensor) -> torch.Tensor:
         if i == 0:
@@ -252,14 +252,14 @@ def train_full_graph_local(part: LocalPartition, config: DistConfig, device: tor
     model.eval()
     with torch.no_grad():
         pred = model(x, plan.edge_index, plan.edge_weight,
-                     halo=zeros if config.no_halo else
-                     lambda i, h: x_halo if i == 0 else halo_exchange(h, plan, meter, kind="eval_halo")).argmax(1)
+                     halo=lambda i, h: x_halo if i == 0 else halo_exchange(h, plan, meter, kind="eval_halo")
+                     ).argmax(1)
     c = _global_counts(meter, [float((pred[test] == y[test]).sum()), float(test.sum()),
                                float((pred[val] == y[val]).sum()), float(val.sum())], device)
     params = sum(p.numel() for p in model.parameters())
     return {
         "rank": rank, "world_size": world_size, "mode": "full", "stale": config.stale,
-        "stale_grads": bool(config.stale and config.stale_grads), "no_halo": config.no_halo,
+        "stale_grads": bool(config.stale and config.stale_grads), "zero_halo": config.zero_halo,
         "epoch_times": epoch_times, "epoch_bytes": epoch_bytes, "losses": losses,
         "test_acc": c[0] / max(c[1], 1), "val_acc": c[2] / max(c[3], 1),
         "owned": plan.num_owned, "halo": plan.halo.numel(), "rows_sent_per_layer": plan.rows_sent_per_layer(),
@@ -435,7 +435,7 @@ def summarise(results: list[dict], skip_first: int = 1) -> dict:
         row["rss_train_mb"] = max(r["peak_rss_mb"] - r["rss_base_mb"] for r in results)
     if results[0]["mode"] == "full":
         row["stale_grads"] = bool(results[0].get("stale_grads", False))
-        row["no_halo"] = bool(results[0].get("no_halo", False))
+        row["zero_halo"] = bool(results[0].get("zero_halo", False))
     if results[0]["mode"] == "full":
         row["halo_total"] = sum(r["halo"] for r in results)
     else:

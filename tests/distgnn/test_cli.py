@@ -42,15 +42,16 @@ def test_cli_sweep_end_to_end_writes_under_cwd(tmp_path, monkeypatch):
     assert "--out" not in payload["command"] and book_files() == before
 
 
-def test_the_no_halo_control_runs_only_when_named(tmp_path):
+def test_the_zero_halo_control_runs_only_when_named(tmp_path):
     out = tmp_path / "s.json"
-    main(["--sweep", "--workers", "2", "--workflows", "full/metis", "full/metis+nohalo", *TINY,
+    main(["--sweep", "--workers", "2", "--workflows", "full/metis", "full/metis+zerohalo", *TINY,
           "--baseline-threads", "1", "--out", str(out)])
     rows = {r["method"]: r for r in json.loads(out.read_text())["rows"]}
-    assert rows["full/metis+nohalo"]["no_halo"] and set(rows["full/metis+nohalo"]["bytes_by_kind"]) == {"grad"}
-    assert rows["full/metis"]["edge_cut"] == rows["full/metis+nohalo"]["edge_cut"] > 0
+    assert rows["full/metis+zerohalo"]["zero_halo"] and set(rows["full/metis+zerohalo"]["bytes_by_kind"]) == {"grad"}
+    assert rows["full/metis"]["edge_cut"] == rows["full/metis+zerohalo"]["edge_cut"] > 0
     assert 0 < rows["full/metis"]["max_edge_share"] < 1 and rows["full/metis"]["edge_balance"] >= 1
-    assert "full/metis+nohalo" not in cli.build_parser().parse_args([]).workflows
+    defaults = cli.build_parser().parse_args([]).workflows
+    assert not set(cli.OPT_IN_WORKFLOWS) & set(defaults) and set(cli.OPT_IN_WORKFLOWS) < set(cli.SWEEP_WORKFLOWS)
 
 
 def test_cli_cache_sweep_end_to_end(tmp_path):
@@ -150,8 +151,8 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch, capsys)
     (["--no-stale-grads"], "--no-stale-grads"),
     (["--partition-dir", "parts"], "--partition-dir"),
     (["--sweep", "--write-partitions", "parts"], "--write-partitions"),
-    (["--no-halo"], "--no-halo"),  # the default single run is mini-batch: there is no halo
-    (["--mode", "full", "--stale", "--no-halo"], "--no-halo"),
+    (["--zero-halo"], "--zero-halo"),  # the default single run is mini-batch: there is no halo
+    (["--mode", "full", "--stale", "--zero-halo"], "--zero-halo"),
     (["--metis-weights", "edges"], "--metis-weights"),
     (["--partition", "random", "--metis-weights", "degree"], "--metis-weights"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else v)

@@ -89,3 +89,10 @@ def test_metis_degree_weights_balance_edges_on_a_skewed_graph():
     assert qd["edge_balance"] < qn["edge_balance"] and qn["balance"] < qd["balance"]
     with pytest.raises(ValueError, match="weights must be one of"):
         metis_partition(g.edge_index, g.num_nodes, 4, weights="edges")
+
+
+def test_metis_seeds_give_different_partitions(small_sbm):
+    # METIS's own seed option maps 0 and 1 to one partition; the book's seeds 0, 1, 2 must differ
+    parts = [metis_partition(small_sbm.edge_index, small_sbm.num_nodes, 4, seed=s) for s in range(3)]
+    assert not torch.equal(parts[0], parts[1]) and not torch.equal(parts[1], parts[2])
+    assert torch.equal(parts[0], metis_partition(small_sbm.edge_index, small_sbm.num_nodes, 4, seed=0))
