@@ -153,6 +153,20 @@ def test_bit_comparable_only_at_the_baseline_with_equal_versions(tmp_path):
     assert bit_comparable(native, native)[0]  # the same CPU model and code paths
 
 
+def test_bit_for_bit_only_on_cpus_of_one_vendor(tmp_path):
+    from companion.results import cpu_vendor
+
+    a = _file(tmp_path / "a.json", {"m": [0.5, 0.6, 0.7]}, BASE)
+    amd = {**a, "machine": {**a.get("machine", {}), "cpu_model": "AMD EPYC"}}
+    amd2 = {**a, "machine": {**a.get("machine", {}), "cpu_model": "AMD EPYC 9R14"}}
+    intel = {**a, "machine": {**a.get("machine", {}), "cpu_model": "Intel(R) Xeon(R) Processor"}}
+    assert bit_comparable(amd, amd2)[0]
+    ok, why = bit_comparable(amd, intel)
+    assert not ok and "different vendors" in why and "AMD EPYC" in why
+    assert (cpu_vendor("Intel(R) Xeon(R) Processor"), cpu_vendor("AMD EPYC"), cpu_vendor("Apple M2")) == \
+        ("Intel", "AMD", "Apple M2")
+
+
 def test_within_spread_verdicts():
     def payload(rows):
         return {"summary": [{"setting": "", "method": m, "metric": "acc", "mean": mean, "std": std, "n": n,
