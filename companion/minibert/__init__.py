@@ -16,6 +16,7 @@ from typing import Any
 # `python -m companion.minibert --help` (which imports this package first) needs neither
 # transformers nor tokenizers
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "baselines": ("near_duplicates", "text_baselines", "word_sets"),
     "config": ("RunConfig",),
     "distill": ("logit_kd_loss", "student_mlm_loss", "student_predict", "train_student_logit_kd", "train_student_mlm"),
     "downstream": ("SentenceClassifier", "fine_tune", "linear_probe", "mean_pool", "sentence_features"),
@@ -26,6 +27,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                    "project_down", "project_layer_norm", "project_up", "projection_loss", "shared_projection_loss",
                    "weight_pairs"),
     "size": ("bert_parameter_count", "count_parameters", "size_on_disk_mb", "size_report"),
+    "splits": ("downstream_split", "labelled_subset"),
     "student": ("build_student", "student_config"),
     "teacher": ("DualTeacher", "cache_masked_batches", "cached_teacher_logits", "dual_train", "dual_training_step",
                 "fit_teacher_head", "init_student_embeddings", "masked_eval_batches", "mlm_metrics", "teacher_predict"),
@@ -53,10 +55,10 @@ __all__ = [
     "SentenceClassifier",
     "cached_teacher_logits",
     "SharedProjections", "SingleTokenizer", "bert_parameter_count", "build_student", "cache_masked_batches",
-    "count_parameters", "dual_train", "dual_training_step", "fine_tune", "fit_teacher_head", "init_student_embeddings",
-    "init_student_from_teacher", "layer_map", "linear_probe", "logit_kd_loss", "mask_tokens", "masked_eval_batches",
-    "mean_pool", "mlm_metrics", "pca_projection", "plain_tokenizer", "project_down", "project_up", "projection_loss",
+    "count_parameters", "downstream_split", "dual_train", "dual_training_step", "fine_tune", "fit_teacher_head", "init_student_embeddings",
+    "init_student_from_teacher", "labelled_subset", "layer_map", "linear_probe", "logit_kd_loss", "mask_tokens", "masked_eval_batches",
+    "mean_pool", "mlm_metrics", "near_duplicates", "pca_projection", "plain_tokenizer", "project_down", "project_up", "projection_loss",
     "run", "sentence_features", "shared_projection_loss", "size_on_disk_mb", "size_report", "student_config",
-    "student_mlm_loss", "student_predict", "teacher_predict", "train_student_logit_kd", "train_student_mlm",
-    "train_student_vocab", "vocab_coverage", "weight_pairs", "wordpiece_vocab",
+    "student_mlm_loss", "student_predict", "teacher_predict", "text_baselines", "train_student_logit_kd", "train_student_mlm",
+    "train_student_vocab", "vocab_coverage", "weight_pairs", "word_sets", "wordpiece_vocab",
 ]

@@ -21,22 +21,12 @@ from companion.minibert.mixed import MixedTokenizer, SingleTokenizer, piece_log_
 from companion.minibert.pretrain import TeacherConfig, load_or_pretrain_teacher
 from companion.minibert.projection import build_mixed_student
 from companion.minibert.size import bert_parameter_count, count_parameters, size_report
+from companion.minibert.splits import downstream_split
 from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
                                         init_student_embeddings, masked_eval_batches, mlm_metrics, teacher_predict)
 from companion.minibert.vocab import train_student_vocab, vocab_coverage
 from companion.utils import seed_everything
-
-
-def _labelled_subset(sentences: list[str], labels: list[int], per_class: int) -> tuple[list[str], list[int]]:
-    """The first ``per_class`` sentences of each label (the corpus order is already hashed)."""
-    xs, ys, count = [], [], {}
-    for s, y in zip(sentences, labels):
-        if count.get(y, 0) < per_class:
-            xs.append(s)
-            ys.append(y)
-            count[y] = count.get(y, 0) + 1
-    return xs, ys
 
 
 # BERT-base (uncased; 12 layers, hidden 768, 30,522 pieces) with its pooler and without an MLM
@@ -66,22 +56,10 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
     """
     seed_everything(cfg.seed)
     t0 = time.perf_counter()
-    corpus = data.load("docstring_corpus", max_per_library=cfg.max_per_library)
-    # the corpus lists libraries one after the other: shuffle (seeded) so that any prefix,
-    # such as the sentences the teacher caches, covers every library
-    order = torch.randperm(len(corpus["train"]), generator=torch.Generator().manual_seed(cfg.seed)).tolist()
-    if not 0 <= cfg.val_sentences < len(order) // 2:
-        raise ValueError(f"val_sentences must be in 0..{len(order) // 2 - 1} (half the training sentences), "
-                         f"got {cfg.val_sentences}")
-    # the last val_sentences of the shuffled order: held back from every student (validation curves)
-    val_idx, order = order[len(order) - cfg.val_sentences:], order[:len(order) - cfg.val_sentences]
-    train_x = [corpus["train"][i] for i in order]
-    train_y = [corpus["train_labels"][i] for i in order]
-    val_x = [corpus["train"][i] for i in val_idx]
-    # masked-LM evaluation sentences: an equal share of every library's held-out sentences
+    split = downstream_split(cfg)
+    corpus, train_x, val_x = split["corpus"], split["train_x"], split["val_x"]
+    held = split["mlm_eval"]
     n_libs = len(corpus["libraries"])
-    held = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
-                            -(-cfg.eval_sentences // n_libs) if cfg.eval_sentences else len(corpus["held_out"]))[0]
     log(f"corpus: {len(train_x)} train / {len(val_x)} validation / {len(corpus['held_out'])} held-out sentences, "
         f"{n_libs} libraries")
 
@@ -144,9 +122,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
     # projected teacher head chosen on 256 masked *training* sentences (see build_mixed_student)
     s_prior = piece_log_prior(s_single, train_x)
     s_calib = masked_eval_batches(s_single.encode, s_single.mask_id, train_x[:256], seed=cfg.seed)
-    lab_x, lab_y = _labelled_subset(train_x, train_y, cfg.label_per_library)
-    test_x, test_y = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
-                                      cfg.test_per_library or len(corpus["held_out"]))
+    lab_x, lab_y, test_x, test_y = split["lab_x"], split["lab_y"], split["test_x"], split["test_y"]
     teacher_logits = lambda batch: cached_teacher_logits(teacher, batch)  # noqa: E731
 
     def downstream(encoder, single: SingleTokenizer, lr: float | None) -> dict:

@@ -405,7 +405,8 @@ def main(argv: list[str] | None = None) -> dict:
     # after the package check: these import transformers and tokenizers
     from companion import data
     from companion.minibert.distill import train_student_mlm
-    from companion.minibert.experiments import _labelled_subset, curve
+    from companion.minibert.experiments import curve
+    from companion.minibert.splits import labelled_subset
     from companion.minibert.student import build_student, student_config
     from companion.minibert.teacher import masked_eval_batches
     from companion.minibert.vocab import train_student_vocab
@@ -421,7 +422,7 @@ def main(argv: list[str] | None = None) -> dict:
     corpus = data.load("docstring_corpus", max_per_library=cfg.max_per_library)
     train_x = corpus["train"]
     n_libs = len(corpus["libraries"])
-    held = _labelled_subset(corpus["held_out"], corpus["held_out_labels"],
+    held = labelled_subset(corpus["held_out"], corpus["held_out_labels"],
                             -(-args.eval_sentences // n_libs) if args.eval_sentences else len(corpus["held_out"]))[0]
     s_tokenizer = train_student_vocab(train_x, args.student_vocab)
     if s_tokenizer.get_vocab_size() != args.student_vocab:

@@ -20,7 +20,7 @@ from companion.cli import DEVICES, FlattenList, HelpFormatter
 
 NO_CUDA = ("companion.carried", "companion.tracking")  # their compute path is CPU-only (distgnn: --device cuda means NCCL)
 CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.alinet",
-        "companion.minibert", "companion.minibert.pretrain", "companion.kgcn", "companion.lds",
+        "companion.minibert", "companion.minibert.pretrain", "companion.minibert.baselines", "companion.kgcn", "companion.lds",
         "companion.lds.benchmark", "companion.diffpool", "companion.advgan", "companion.carried",
         "companion.tracking"]
 

@@ -19,7 +19,7 @@ from companion.cli import OPTIONAL_PACKAGES
 from companion.utils import repo_path
 
 CLIS = ["companion.snn", "companion.distgnn", "companion.subgraphx", "companion.alinet",
-        "companion.minibert", "companion.minibert.pretrain", "companion.kgcn", "companion.lds",
+        "companion.minibert", "companion.minibert.pretrain", "companion.minibert.baselines", "companion.kgcn", "companion.lds",
         "companion.lds.benchmark", "companion.diffpool", "companion.advgan", "companion.carried",
         "companion.tracking"]
 
@@ -28,6 +28,7 @@ NEEDS = [
     ("companion.snn", ["--data", "digits", "--n-train", "20", "--n-test", "10", "--epochs", "1"]),
     ("companion.minibert", []),
     ("companion.minibert.pretrain", []),
+    ("companion.minibert.baselines", []),
     ("companion.alinet", ["--data", "kg_pair"]),
     ("companion.advgan", ["--data", "mnist5k"]),
     ("companion.distgnn", ["--partition", "metis", "--workers", "2"]),

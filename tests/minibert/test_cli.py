@@ -131,10 +131,11 @@ def test_killed_run_resumes_after_its_finished_seed(tmp_path, monkeypatch, no_ne
 @pytest.mark.parametrize("path", sorted((REPO / "book" / "05_minibert" / "results").glob("*.json")),
                          ids=lambda p: p.name)
 def test_committed_commands_still_parse(path):
-    from companion.minibert import pretrain
+    from companion.minibert import baselines, pretrain
 
     command = shlex.split(json.loads(path.read_text())["command"])
-    parsers = {"companion.minibert": cli.build_parser, "companion.minibert.pretrain": pretrain.build_parser}
+    parsers = {"companion.minibert": cli.build_parser, "companion.minibert.pretrain": pretrain.build_parser,
+               "companion.minibert.baselines": baselines.build_parser}
     assert command[:2] == ["python", "-m"] and command[2] in parsers
     parsers[command[2]]().parse_args(command[3:])
 
