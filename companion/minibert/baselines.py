@@ -79,7 +79,8 @@ def text_baselines(split: dict[str, Any], c_grid: Sequence[float] = C_GRID, dupl
     validation sentences (``val_x``, labelled by library; ties: the smaller ``C``), then reports
     test ``accuracy``, the accuracy at ``C = 1`` (``accuracy_c1``: the students' linear probes use
     that ``C`` untuned) and the accuracy on the test sentences with no near-duplicate among the
-    training sentences (``accuracy_dedup``). Rows carry ``method``, ``seed`` and the counts.
+    training sentences (``accuracy_dedup``). Rows carry ``method``, ``seed``, the counts, the
+    test ``predictions`` (for paired tests against a student) and the split's ``downstream_digest``.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -91,8 +92,11 @@ def text_baselines(split: dict[str, Any], c_grid: Sequence[float] = C_GRID, dupl
     lab_y, val_y, test_y = (np.asarray(split[k]) for k in ("lab_y", "val_y", "test_y"))
     dup = near_duplicates(split["test_x"], split["train_x"] + split["val_x"], duplicate_threshold)
     keep = ~dup
+    from companion.minibert.splits import split_digest
+
     common = {"seed": seed, "setting": "", "labelled": len(lab_y), "validation": len(val_y), "test": len(test_y),
-              "test_dedup": int(keep.sum()), "near_duplicate_share": float(dup.mean())}
+              "test_dedup": int(keep.sum()), "near_duplicate_share": float(dup.mean()),
+              "downstream_digest": split_digest(split["lab_x"], split["test_x"])}
     majority = np.bincount(lab_y).argmax()  # equal counts per library: the first library
     rows = [{"method": "majority library", **common,
              "accuracy": _accuracy(np.full_like(test_y, majority), test_y),
@@ -107,7 +111,7 @@ def text_baselines(split: dict[str, Any], c_grid: Sequence[float] = C_GRID, dupl
         rows.append({"method": name, **common, "c": best, "val_accuracy": val_acc[best],
                      "accuracy": _accuracy(pred, test_y), "accuracy_dedup": _accuracy(pred, test_y, keep),
                      "accuracy_c1": _accuracy(fits[1.0].predict(x_test), test_y),
-                     "features": len(vec.vocabulary_)})
+                     "features": len(vec.vocabulary_), "predictions": pred.tolist()})
     return rows
 
 
@@ -116,7 +120,7 @@ def text_baselines(split: dict[str, Any], c_grid: Sequence[float] = C_GRID, dupl
 FILENAME = "text_baselines.json"
 METRICS = {"accuracy": True, "accuracy_dedup": True, "accuracy_c1": True, "val_accuracy": True,
            "near_duplicate_share": None}
-SPLIT_FIELDS = ("max_per_library", "val_sentences", "label_per_library", "test_per_library")
+SPLIT_FIELDS = ("max_per_library", "val_sentences", "label_per_library", "test_per_library", "dedup_threshold")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,16 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     d = RunConfig()
     g = p.add_argument_group("split (as in python -m companion.minibert)")
     for name in SPLIT_FIELDS:
-        low = {"max_per_library": 10, "label_per_library": 1}.get(name, 0)
-        g.add_argument("--" + name.replace("_", "-"), type=int_at_least(low), default=getattr(d, name),
-                       help=RUN_HELP[name])
+        kind = float_in(0, 1) if name == "dedup_threshold" else \
+            int_at_least({"max_per_library": 10, "label_per_library": 1}.get(name, 0))
+        g.add_argument("--" + name.replace("_", "-"), type=kind, default=getattr(d, name), help=RUN_HELP[name])
     b = p.add_argument_group("baselines")
     b.add_argument("--c-grid", type=float_in(0, float("inf"), low_open=True), nargs="+", default=list(C_GRID),
                    help="inverse regularisation strengths C tried, space-separated; the best on the validation "
                         "sentences wins")
     b.add_argument("--duplicate-threshold", type=float_in(0, 1, low_open=True), default=0.8,
                    help="word-Jaccard similarity from which a test sentence counts as a near-duplicate of a "
-                        "training sentence")
+                        "training sentence, for the accuracy without near-duplicates")
     return p
 
 

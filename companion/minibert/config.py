@@ -40,10 +40,14 @@ class RunConfig:
     grid_steps: int = 250             # each grid student's steps; the lowest validation loss wins
     direction: str = "up"
     kd_weight: float = 0.5
+    kd_init: str = "random"           # the teacher-vocabulary KD student: BERT's random init, or "teacher"
+    dedup_threshold: float = 0.0      # > 0: test sentences with a near-copy among the training ones are dropped
     temperature: float = 1.0
     label_per_library: int = 100
     test_per_library: int = 0         # 0: every held-out sentence is a downstream test sentence
     finetune_epochs: int = 3
+    finetune_patience: int = 0        # > 0: early stopping on the held-back sentences, finetune_epochs the cap
+    probe_c_grid: list[float] = field(default_factory=list)  # empty: the probes use C = 1
     finetune_lr: float = 5e-4
     teacher_finetune_lr: float = 1e-4
     eval_sentences: int = 0           # about this many held-out sentences for masked-LM (0: all)
@@ -96,7 +100,16 @@ RUN_HELP: dict[str, str] = {
     "label_per_library": "labelled training sentences per library for the downstream task "
                          "(which library a sentence comes from)",
     "test_per_library": "downstream test sentences per library, from the held-out sentences (default 0: all)",
-    "finetune_epochs": "epochs of downstream fine-tuning",
+    "finetune_epochs": "epochs of downstream fine-tuning (with --finetune-patience: the most epochs)",
+    "finetune_patience": "early stopping of fine-tuning: stop once accuracy on the held-back --val-sentences "
+                         "(labelled by library) has not risen for this many epochs and test the best epoch's "
+                         "weights (0: train exactly --finetune-epochs)",
+    "probe_c_grid": "inverse regularisation strengths C tried by every linear probe, space-separated; the best "
+                    "on the held-back --val-sentences wins (empty: C = 1)",
+    "kd_init": "start of the teacher-vocabulary KD student: random (BERT's init) or teacher (as ours starts: "
+               "the teacher's word table and MLM head projected down, the unigram prior as decoder bias)",
+    "dedup_threshold": "drop every downstream and masked-LM test sentence whose words overlap a training "
+                       "sentence's with Jaccard similarity at least this (0: keep all)",
     "finetune_lr": "students' downstream fine-tuning learning rate",
     "teacher_finetune_lr": "teacher's downstream fine-tuning learning rate",
     "eval_sentences": "about this many held-out sentences for masked-LM accuracy and perplexity, an equal "

@@ -21,7 +21,7 @@ from companion.minibert.mixed import MixedTokenizer, SingleTokenizer, piece_log_
 from companion.minibert.pretrain import TeacherConfig, load_or_pretrain_teacher
 from companion.minibert.projection import build_mixed_student
 from companion.minibert.size import bert_parameter_count, count_parameters, size_report
-from companion.minibert.splits import downstream_split
+from companion.minibert.splits import downstream_split, split_digest
 from companion.minibert.student import build_student, student_config
 from companion.minibert.teacher import (DualTeacher, cache_masked_batches, cached_teacher_logits, dual_train,
                                         init_student_embeddings, masked_eval_batches, mlm_metrics, teacher_predict)
@@ -128,12 +128,21 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
     def downstream(encoder, single: SingleTokenizer, lr: float | None) -> dict:
         """Probe and fine-tuned accuracy, and the share of test sentences on which the two
         predict the same library (two separate measurements: equal accuracies can coincide)."""
-        probe = linear_probe(encoder, single.encode, lab_x, lab_y, test_x, test_y)
-        out = {"probe_accuracy": probe["accuracy"], "finetune_accuracy": None}
+        probe = linear_probe(encoder, single.encode, lab_x, lab_y, test_x, test_y, c_grid=cfg.probe_c_grid,
+                             val_x=split["val_x"], val_y=split["val_y"])
+        # per-sentence predictions, for paired tests between models on the same test sentences
+        out = {"probe_accuracy": probe["accuracy"], "finetune_accuracy": None, "probe_predictions": probe["predictions"]}
+        if cfg.probe_c_grid:
+            out["probe_c"] = probe["c"]
         if lr is not None:
-            tuned = fine_tune(encoder, single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs, lr, seed=cfg.seed)
+            tuned = fine_tune(encoder, single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs, lr, seed=cfg.seed,
+                              val_x=split["val_x"], val_y=split["val_y"], patience=cfg.finetune_patience)
             agree = sum(a == b for a, b in zip(probe["predictions"], tuned["predictions"])) / len(test_y)
-            out.update(finetune_accuracy=tuned["accuracy"], probe_finetune_agreement=agree)
+            out.update(finetune_accuracy=tuned["accuracy"], probe_finetune_agreement=agree,
+                       finetune_predictions=tuned["predictions"])
+            if cfg.finetune_patience:
+                out.update(finetune_best_epoch=tuned["best_epoch"], finetune_epochs_run=tuned["epochs_run"],
+                           finetune_val_accuracy=tuned["val_accuracy"])
         return out
 
     def evaluate(method: str, name: str, model, single: SingleTokenizer, eval_batches, extra: dict) -> dict:
@@ -145,7 +154,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
                **downstream(model.bert, single, cfg.finetune_lr), **extra}
         log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
-                                    if k not in ("model", "curve", "setting")) + f"  ({time.perf_counter() - t:.0f} s eval)")
+                                    if k not in ("model", "curve", "setting") and not k.endswith("predictions")) + f"  ({time.perf_counter() - t:.0f} s eval)")
         return row
 
     def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str, steps: int | None = None,
@@ -195,12 +204,14 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
                  "vocab_size": t_single.vocab_size, "hidden": bert.config.hidden_size,
                  **mlm_metrics(teacher_predict(teacher), t_eval),
                  **downstream(bert, t_single, cfg.teacher_finetune_lr if cfg.teacher_finetune else None),
+                 # which sentences this seed's downstream task used (the text baselines record it too)
+                 "downstream_digest": split_digest(lab_x, test_x),
                  "teacher_pretraining": {"key": t_record["key"], "steps": t_record["steps"],
                                          "seconds": t_record["seconds"], "cpu_seconds": t_record["cpu_seconds"],
                                          "loaded_from_cache": t_record["cached"]},
                  "curve": {"dual": dual_hist},
                  "dual_training": {"before": before, "after": after, "exact_share": exact_share}})
-    log(f"teacher row: { {k: v for k, v in rows[-1].items() if k != 'curve'} }")
+    log(f"teacher row: { {k: v for k, v in rows[-1].items() if k != 'curve' and not k.endswith('predictions')} }")
     # the projection loss's weight (the paper gives none that we found), chosen per seed on the
     # validation sentences: the masked-LM loss after a short run of ours at each grid weight
     grid = [{"projection_weight": w,
@@ -214,13 +225,26 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
                               extra=chosen))
     rows.append(scratch_student(cfg.hidden, "same student from scratch"))
     # the same student shape on the teacher's vocabulary, trained with plain logit KD
-    torch.manual_seed(cfg.seed)
-    kd_student = build_student(student_config(t_single.vocab_size, cfg.hidden, cfg.layers)).to(device)
+    kd_conf = student_config(t_single.vocab_size, cfg.hidden, cfg.layers)
+    kd_extra = {}
+    if cfg.kd_init == "teacher":
+        # ours' start in the teacher's vocabulary: its word table and dual-trained head projected
+        # down, the unigram prior as decoder bias, the head's scale calibrated on training sentences
+        kd_student, _, kd_calib = build_mixed_student(
+            kd_conf, bert, teacher.teacher_embeddings, teacher.transform[0], teacher.transform[2],
+            teacher.teacher_bias, cfg.seed, prior=piece_log_prior(t_single, train_x),
+            calibration=masked_eval_batches(t_single.encode, t_single.mask_id, train_x[:256], seed=cfg.seed),
+            body=cfg.student_init == "teacher")
+        kd_extra = {"kd_init": "teacher", "head_scale": kd_calib["scale"]}
+    else:
+        torch.manual_seed(cfg.seed)
+        kd_student = build_student(kd_conf).to(device)
     t = time.perf_counter()
     hist = train_student_logit_kd(kd_student, cache, teacher_logits, cfg.student_steps, cfg.lr, cfg.seed,
                                   cfg.kd_weight, cfg.temperature, validation=t_val, eval_every=cfg.eval_every)
     rows.append(evaluate("teacher-vocab KD", "teacher vocab + logit KD", kd_student, t_single, t_eval,
-                         {"train_seconds": time.perf_counter() - t, "kind": "logit-kd", "curve": curve(hist)}))
+                         {"train_seconds": time.perf_counter() - t, "kind": "logit-kd", **kd_extra,
+                          "curve": curve(hist)}))
     if cfg.ablations:
         rows.append(mixed_student(cfg.hidden, True, 0.0, "ablation: no projection loss",
                                   "ablation: dual training, no projection loss"))
@@ -232,5 +256,7 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
             rows.append(scratch_student(h, f"scratch h={h}"))
     return {"rows": rows, "coverage": [{"seed": cfg.seed, **c} for c in coverage],
             "corpus": {"train": len(train_x), "held_out": len(corpus["held_out"]), "libraries": corpus["libraries"],
-                       "labelled_train": len(lab_x), "downstream_test": len(test_x), "mlm_eval": len(held)},
+                       "labelled_train": len(lab_x), "downstream_test": len(test_x), "mlm_eval": len(held),
+                       **({"dropped_near_duplicates": split["dropped_near_duplicates"]}
+                          if cfg.dedup_threshold > 0 else {})},
             "config": {k: v for k, v in asdict(cfg).items() if k != "seed"}, "seconds": time.perf_counter() - t0}

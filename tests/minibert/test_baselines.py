@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from companion.minibert import RunConfig, downstream_split, near_duplicates, text_baselines, word_sets
+from companion.minibert.splits import split_digest
 from companion.minibert import baselines as cli
 from companion.reproduce import reproduce_file
 
@@ -112,10 +113,15 @@ def test_cli_writes_a_file_that_reproduces(tmp_path, monkeypatch):
     payload = json.loads(path.read_text())
     assert payload["command"].startswith("python -m companion.minibert.baselines --max-per-library 40")
     assert payload["split"] == {"max_per_library": 40, "val_sentences": 30, "label_per_library": 5,
-                                "test_per_library": 4} and payload["c_grid"] == [0.1, 10.0]
+                                "test_per_library": 4, "dedup_threshold": 0.0} and payload["c_grid"] == [0.1, 10.0]
     assert [(r["seed"], r["method"]) for r in payload["rows"]] == [
         (s, m) for s in (0, 1) for m in ("majority library", "TF-IDF words 1-2 + LR", "TF-IDF chars 2-5 + LR")]
     assert all(r["labelled"] == 50 and r["test"] == 40 for r in payload["rows"])
+    assert all(len(r["predictions"]) == 40 for r in payload["rows"] if "c" in r)
+    # the digest is the split's: equal for equal sentences, and seeds draw other labelled sentences
+    digests = {r["seed"]: r["downstream_digest"] for r in payload["rows"]}
+    split0 = downstream_split(RunConfig(max_per_library=40, val_sentences=30, label_per_library=5, test_per_library=4))
+    assert digests[0] == split_digest(split0["lab_x"], split0["test_x"]) != digests[1]
     assert {r["c"] for r in payload["rows"] if "c" in r} <= {0.1, 10.0}
     assert reproduce_file(path, tmp_path / "rerun") == []
 
@@ -128,3 +134,15 @@ def test_bad_flags_are_refused_before_any_work(flags, named, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(flags)
     assert exit_info.value.code == 2 and named in capsys.readouterr().err
+
+
+def test_downstream_split_drops_near_duplicates_when_asked(corpus):
+    cfg = RunConfig(max_per_library=200, val_sentences=40, label_per_library=5, test_per_library=0, seed=0)
+    full = downstream_split(cfg, corpus)
+    dedup = downstream_split(replace(cfg, dedup_threshold=0.8), corpus)
+    assert full["dropped_near_duplicates"] == {}
+    dropped = dedup["dropped_near_duplicates"]
+    assert dropped["downstream_test"] == len(full["test_x"]) - len(dedup["test_x"]) > 0
+    assert dropped["mlm_eval"] == len(full["mlm_eval"]) - len(dedup["mlm_eval"]) > 0
+    assert not near_duplicates(dedup["test_x"], corpus["train"], 0.8).any()
+    assert set(dedup["test_x"]) <= set(full["test_x"]) and dedup["lab_x"] == full["lab_x"]

@@ -88,6 +88,10 @@ def test_cli_writes_results_under_cwd_and_reproduces(tmp_path, monkeypatch, no_n
     ("--ablations", "maybe"),
     ("--seeds", "-1"),
     ("--threads", "0"),
+    ("--kd-init", "projected"),
+    ("--dedup-threshold", "1.5"),
+    ("--finetune-patience", "-1"),
+    ("--probe-c-grid", "0"),
 ])
 def test_bad_flag_fails_fast_naming_it(flag, value, rejects_before_work):
     rejects_before_work(cli.main, [flag, value], flag, forbid=((cli, "run"),))
@@ -148,3 +152,34 @@ def test_every_run_config_field_has_a_flag_with_help():
     assert set(RUN_HELP) == {f.name for f in fields(RunConfig)} - {"seed"}
     flags = {a.dest: a for a in cli.build_parser()._actions}
     assert all(flags[name].help == text for name, text in RUN_HELP.items())
+
+
+@pytest.mark.parametrize("flag", ["--finetune-patience", "--probe-c-grid"])
+def test_choices_on_validation_need_validation_sentences(flag, rejects_before_work):
+    rejects_before_work(cli.main, [flag, "1", "--val-sentences", "0", "--projection-grid"], flag,
+                        forbid=((cli, "run"),))
+
+
+def test_cli_options_of_the_downstream_protocol(tmp_path, monkeypatch, no_network):
+    """Early-stopped fine-tuning, probes' C on validation, the KD student started as ours, and
+    the near-duplicates dropped: what each puts in the rows."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "cache"))
+    argv = [a for a in TINY if a not in ("--sweep-hidden", "16")] + [
+        "--ablations", "false", "--finetune-epochs", "4", "--finetune-patience", "1", "--probe-c-grid", "0.1", "1",
+        "--kd-init", "teacher", "--dedup-threshold", "0.5", "--test-per-library", "0", "--seeds", "0"]
+    payload = json.loads(Path(cli.main(argv)["path"]).read_text())
+    rows = {r["method"]: r for r in payload["rows"]}
+    for r in rows.values():
+        assert r["probe_c"] in (0.1, 1.0)
+        assert 1 <= r["finetune_best_epoch"] <= r["finetune_epochs_run"] <= 4
+        assert 0 <= r["finetune_val_accuracy"] <= 1
+    assert payload["corpus"]["dropped_near_duplicates"]["downstream_test"] > 0
+    kd = rows["teacher-vocab KD"]
+    assert kd["kd_init"] == "teacher" and kd["head_scale"] > 0
+    # started from the teacher's table and head with the unigram prior: far below the uniform loss ln V
+    assert kd["curve"]["val_loss"][0] < math.log(kd["vocab_size"]) - 1
+    # per-sentence predictions are kept (paired tests), and the split's digest names the sentences
+    n_test = payload["corpus"]["downstream_test"]
+    assert all(len(r["probe_predictions"]) == len(r["finetune_predictions"]) == n_test for r in rows.values())
+    assert len(rows["teacher"]["downstream_digest"]) == 32

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from companion.minibert import SingleTokenizer, build_student, fine_tune, linear_probe, mean_pool, student_config
@@ -37,3 +38,52 @@ def test_probe_and_fine_tune_are_separate_measurements(student_tokenizer, corpus
         hits = sum(p == y for p, y in zip(out["predictions"], test_y))
         assert out["correct"] == hits and out["accuracy"] == hits / len(test_y)
     assert probe["predictions"] != tuned["predictions"]
+
+
+def _easy_task():
+    xs = [f"The graph has {w} nodes and edges." for w in ("many", "few", "several")] * 10 + \
+         [f"Compute the matrix {w} quickly." for w in ("inverse", "norm", "product")] * 10
+    return xs, [0] * 30 + [1] * 30
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(student_tokenizer):
+    tok = SingleTokenizer(student_tokenizer, 16)
+    xs, ys = _easy_task()
+    encoder = build_student(student_config(600, 32, 1)).bert
+    out = fine_tune(encoder, tok.encode, xs, ys, xs, ys, epochs=40, lr=3e-3, val_x=xs, val_y=ys, patience=2)
+    # the task is learnt long before the cap: the run stops `patience` epochs after its best epoch
+    assert out["val_accuracy"] == 1.0 and out["accuracy"] == 1.0
+    assert out["epochs_run"] == out["best_epoch"] + 2 < 40
+    # without patience the cap is the number of epochs, and no early-stopping fields are reported
+    assert "best_epoch" not in fine_tune(encoder, tok.encode, xs, ys, xs, ys, epochs=1, lr=3e-3)
+    with pytest.raises(ValueError, match="val_x"):
+        fine_tune(encoder, tok.encode, xs, ys, xs, ys, epochs=2, patience=1)
+    with pytest.raises(ValueError, match="patience"):
+        fine_tune(encoder, tok.encode, xs, ys, xs, ys, epochs=2, patience=-1)
+
+
+def test_probe_chooses_c_on_validation(monkeypatch):
+    """C is the grid value with the best validation accuracy (the smallest on ties), checked on
+    features where the grid's values disagree."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from companion.minibert import downstream
+
+    rng = np.random.default_rng(3)
+    feats = {"train": rng.normal(size=(40, 6)), "val": rng.normal(size=(30, 6)), "test": rng.normal(size=(20, 6))}
+    ys = (feats["train"][:, 0] + rng.normal(scale=1.5, size=40) > 0).astype(int).tolist()
+    val_y = (feats["val"][:, 0] > 0).astype(int).tolist()
+    test_y = [0, 1] * 10
+    monkeypatch.setattr(downstream, "sentence_features", lambda enc, encode, xs: feats[xs[0]])
+    grid = (1e-4, 1e-2, 1.0, 100.0)
+    val_acc = {c: (make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+                   .fit(feats["train"], ys).predict(feats["val"]) == np.asarray(val_y)).mean() for c in grid}
+    assert len(set(val_acc.values())) > 1  # the grid's values disagree here
+    out = linear_probe(None, None, ["train"] * 40, ys, ["test"] * 20, test_y, c_grid=grid, val_x=["val"] * 30,
+                       val_y=val_y)
+    assert out["c"] == max(grid, key=lambda c: (val_acc[c], -c)) and out["val_accuracy"] == val_acc[out["c"]]
+    with pytest.raises(ValueError, match="val_x"):
+        linear_probe(None, None, ["train"] * 40, ys, ["test"] * 20, test_y, c_grid=(1.0,))
