@@ -46,6 +46,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -68,22 +69,33 @@ NOTE = ("epoch times measured with every worker process on this one machine over
         "than cores they share the cores, and separate machines would have more cores but a slower network, so "
         "times are specific to this machine; bytes are the machine-independent measure")
 
-# name -> (mode, partitioner, stale, cache_fraction, stale_grads). The +zerohalo workflows are the
-# control of stale mode (the hidden layer's halo is zeros in training, never sent); they and stale
-# mode on a random partition, where far more edges are cut, run only when named
+class Workflow(NamedTuple):
+    """One workflow of the sweep: how its workers train, and whether it runs only when named."""
+
+    mode: str
+    partition: str
+    stale: bool
+    cache_fraction: float | None  # None: --cache-fraction
+    stale_grads: bool
+    zero_halo: bool = False       # the hidden layer's halo is zeros in training, never sent
+    opt_in: bool = False          # run only when named in --workflows
+
+
+# the +zerohalo workflows are the control of stale mode; they and stale mode on a random
+# partition, where far more edges are cut, run only when named
 SWEEP_WORKFLOWS = {
-    "full/random": ("full", "random", False, 0.0, False),
-    "full/metis": ("full", "metis", False, 0.0, False),
-    "full/metis+stale": ("full", "metis", True, 0.0, True),            # PipeGCN: stale halos and halo gradients
-    "full/metis+stale-nograd": ("full", "metis", True, 0.0, False),    # stale halos, no halo gradients at all
-    "minibatch/random": ("minibatch", "random", False, 0.0, False),
-    "minibatch/metis": ("minibatch", "metis", False, 0.0, False),
-    "minibatch/metis+cache": ("minibatch", "metis", False, None, False),  # None: --cache-fraction
-    "full/metis+zerohalo": ("full", "metis", False, 0.0, False),
-    "full/random+stale": ("full", "random", True, 0.0, True),
-    "full/random+zerohalo": ("full", "random", False, 0.0, False),
+    "full/random": Workflow("full", "random", False, 0.0, False),
+    "full/metis": Workflow("full", "metis", False, 0.0, False),
+    "full/metis+stale": Workflow("full", "metis", True, 0.0, True),            # PipeGCN: stale halos and halo gradients
+    "full/metis+stale-nograd": Workflow("full", "metis", True, 0.0, False),    # stale halos, no halo gradients at all
+    "minibatch/random": Workflow("minibatch", "random", False, 0.0, False),
+    "minibatch/metis": Workflow("minibatch", "metis", False, 0.0, False),
+    "minibatch/metis+cache": Workflow("minibatch", "metis", False, None, False),
+    "full/metis+zerohalo": Workflow("full", "metis", False, 0.0, False, zero_halo=True, opt_in=True),
+    "full/random+stale": Workflow("full", "random", True, 0.0, True, opt_in=True),
+    "full/random+zerohalo": Workflow("full", "random", False, 0.0, False, zero_halo=True, opt_in=True),
 }
-OPT_IN_WORKFLOWS = ("full/metis+zerohalo", "full/random+stale", "full/random+zerohalo")  # not run by default
+OPT_IN_WORKFLOWS = tuple(name for name, wf in SWEEP_WORKFLOWS.items() if wf.opt_in)  # not run by default
 
 # metric -> higher_is_better (None: neither); every row of every experiment holds a subset
 METRICS = {
@@ -331,8 +343,7 @@ def plan_runs(args) -> tuple[list[Planned], str]:
                     runs.append(Planned("minibatch/metis+cache", w, "metis", cfg, setting))
             continue
         if args.sweep:
-            items = [(w, name, *SWEEP_WORKFLOWS[name], name.endswith("+zerohalo"))
-                     for w in args.workers for name in args.workflows]
+            items = [(w, name, *SWEEP_WORKFLOWS[name][:6]) for w in args.workers for name in args.workflows]
         else:
             items = [(args.workers[0], _single_name(args), args.mode, args.partition, args.stale, None,
                       not args.no_stale_grads, args.zero_halo)]
