@@ -203,3 +203,21 @@ def test_greedy_control_is_opt_in(tmp_path, monkeypatch):
         assert lookup[('{"k": 5}', m, "prob_fid_plus_bal")]["mean"] == before[('{"k": 5}', m, "prob_fid_plus_bal")]["mean"]
     with pytest.raises(SystemExit):
         cli.main([*TINY, "--controls", "Occlusion"])
+
+
+def test_tuning_by_fidelity_is_opt_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plain = load_results(cli.main([*TINY, "--ks", "5", "--seeds", "0", "--out", str(tmp_path / "a.json")]))
+    # a run by motif accuracy records the settings of a run from before the flag: old files assemble with it
+    assert "tune_metric" not in plain["settings"]
+    assert ("validation", "GNNExplainer", "val_fidelity") not in summary_lookup(plain)
+    assert all("val_fidelity" in r for r in plain["tuning"])  # every grid point is scored both ways
+    fid = load_results(cli.main([*TINY, "--ks", "5", "--seeds", "0", "--tune-metric", "fidelity",
+                                 "--out", str(tmp_path / "b.json")]))
+    assert fid["settings"]["tune_metric"] == "fidelity" and fid["command"].endswith("--tune-metric fidelity")
+    lookup = summary_lookup(fid)
+    for method in ("GNNExplainer", "PGExplainer"):
+        grid = [r for r in fid["tuning"] if r["method"] == method]
+        assert lookup[("validation", method, "val_fidelity")]["mean"] == max(r["val_fidelity"] for r in grid)
+    with pytest.raises(SystemExit):
+        cli.main([*TINY, "--tune-metric", "accuracy"])

@@ -109,6 +109,26 @@ def test_tuning_gnnexplainer_scores_every_grid_point(trained):
         tune_gnnexplainer(model, "graph", [], epochs=1)
 
 
+def test_tuning_by_fidelity_scores_the_sets_as_the_test_does(trained):
+    """Each grid point also gets a validation Fidelity; with metric="fidelity" the choice follows
+    it (the first best, as by motif accuracy), and the runs and scores are the same either way."""
+    model, val = trained
+    val = alternate_classes(val, [int(g.y) for g in val])[:4]
+    grid = [g for g in GNNEXPLAINER_GRID if g["lr"] == 0.1 and g["node_mask_type"] == "attributes"
+            and g["edge_ent"] == 1.0]
+    by_motif, table = tune_gnnexplainer(model, "graph", val, epochs=20, seed=0, grid=grid)
+    by_fid, table_f = tune_gnnexplainer(model, "graph", val, epochs=20, seed=0, grid=grid, metric="fidelity")
+    assert table_f == table  # the same runs and scores; only the choice differs
+    assert all(-1.0 <= r["val_fidelity"] <= 1.0 for r in table)
+    assert len({round(r["val_fidelity"], 9) for r in table}) > 1  # the grid's points differ in Fidelity
+    key = ("edge_size", "score")
+    first_best = lambda col: max(table, key=lambda r: r[col])  # noqa: E731
+    assert tuple(by_fid[c] for c in key) == tuple(first_best("val_fidelity")[c] for c in key)
+    assert tuple(by_motif[c] for c in key) == tuple(first_best("val_motif_acc")[c] for c in key)
+    with pytest.raises(ValueError, match="metric"):
+        tune_gnnexplainer(model, "graph", val, epochs=1, metric="accuracy")
+
+
 def test_pgexplainer_trains_the_same_after_a_gnnexplainer_run():
     """PyG's GNNExplainer leaves ``_edge_mask`` registered as a parameter; without
     ``clear_explain_state`` a later PGExplainer training loses its prediction-loss gradient."""
