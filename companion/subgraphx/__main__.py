@@ -76,9 +76,9 @@ NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not c
 
 
 EXAMPLES = [
-    "python -m companion.subgraphx --dataset ba2motifs --graphs 50 --seeds 0 1 2 --threads 1",
-    "python -m companion.subgraphx --dataset ba_shapes --graphs 6 --rollout 10 --sample-num 20 --val-items 10 "
-    "--pg-train 20 --seeds 0 1 2 --threads 1",
+    "python -m companion.subgraphx --dataset ba2motifs --graphs 40 --val-items 20 --seeds 0 1 2 3 4 --threads 1",
+    "python -m companion.subgraphx --dataset ba_shapes --graphs 30 --rollout 10 --sample-num 20 --val-items 10 "
+    "--pg-train 20 --seeds 0 1 2 3 4 --threads 1",
 ]
 
 
