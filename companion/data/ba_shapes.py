@@ -2,8 +2,9 @@
 
 A Barabási–Albert base graph of ``base_nodes`` nodes (``num_edges`` edges per new node) gets
 ``num_motifs`` five-node *house* motifs, each attached to a random base node by one edge. The
-label of a node is its role: 0 = base graph, 1 = top (roof) of a house, 2 = middle of a house,
-3 = bottom of a house. Node features are constant (``feat_dim`` ones), so only the structure
+label of a node is its role: 0 = base graph, 1 = middle of a house (the two corners under the
+roof), 2 = bottom of a house, 3 = top (the roof, one node per house): PyG's ``HouseMotif`` labels
+its nodes 0, 0, 1, 1, 2 and the generator adds 1. Node features are constant (``feat_dim`` ones), so only the structure
 around a node can give its class away: an explainer of a house node's prediction should point
 at the house. Built by PyG's ``ExplainerDataset(graph_generator=BAGraph(...), motif_generator=
 'house')``, seeded by forking torch's and numpy's global random state (the caller's streams
