@@ -131,12 +131,14 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
         probe = linear_probe(encoder, single.encode, lab_x, lab_y, test_x, test_y, c_grid=cfg.probe_c_grid,
                              val_x=split["val_x"], val_y=split["val_y"])
         # per-sentence predictions, for paired tests between models on the same test sentences
-        out = {"probe_accuracy": probe["accuracy"], "finetune_accuracy": None, "probe_predictions": probe["predictions"]}
+        out = {"probe_accuracy": probe["accuracy"], "finetune_accuracy": None,
+               "probe_predictions": probe["predictions"]}
         if cfg.probe_c_grid:
             out["probe_c"] = probe["c"]
         if lr is not None:
-            tuned = fine_tune(encoder, single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs, lr, seed=cfg.seed,
-                              val_x=split["val_x"], val_y=split["val_y"], patience=cfg.finetune_patience)
+            tuned = fine_tune(encoder, single.encode, lab_x, lab_y, test_x, test_y, cfg.finetune_epochs, lr,
+                              seed=cfg.seed, val_x=split["val_x"], val_y=split["val_y"],
+                              patience=cfg.finetune_patience)
             agree = sum(a == b for a, b in zip(probe["predictions"], tuned["predictions"])) / len(test_y)
             out.update(finetune_accuracy=tuned["accuracy"], probe_finetune_agreement=agree,
                        finetune_predictions=tuned["predictions"])
@@ -153,8 +155,9 @@ def run(cfg: RunConfig, log: Callable[[str], None] = print, device: torch.device
                **mlm_metrics(student_predict(model), eval_batches),
                "vocab_size": single.vocab_size, "hidden": model.config.hidden_size,
                **downstream(model.bert, single, cfg.finetune_lr), **extra}
-        log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
-                                    if k not in ("model", "curve", "setting") and not k.endswith("predictions")) + f"  ({time.perf_counter() - t:.0f} s eval)")
+        shown = {k: v for k, v in row.items() if k not in ("model", "curve", "setting") and not k.endswith("predictions")}
+        log(f"{name}: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items())
+            + f"  ({time.perf_counter() - t:.0f} s eval)")
         return row
 
     def mixed_student(hidden: int, dual: bool, proj_weight: float, method: str, tag: str, steps: int | None = None,
