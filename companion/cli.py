@@ -674,11 +674,13 @@ def cli_entry(main: Callable[[], Any]) -> int:
 
 
 def read_reused(p: argparse.ArgumentParser, files: Sequence[str] | None, settings: dict, seeds: Sequence[int],
-                keys: Sequence[str] = ("rows",)) -> tuple[dict[int, dict[str, list[dict]]], list[dict]]:
+                keys: Sequence[str] = ("rows",), extra: Sequence[str] = ()
+                ) -> tuple[dict[int, dict[str, list[dict]]], list[dict]]:
     """What ``--reuse`` one-seed files hold for each seed (``{seed: {key: that seed's records}}``),
     checked against this run before any work (a flag error names the file: other settings than
     ``settings``, a seed outside ``seeds``, a seed in two files), and where each came from (its
-    name, seeds, wall time and date)."""
+    name, seeds, wall time and date; with ``extra``, those top-level fields of the file under
+    ``"extra"``)."""
     records: dict[int, dict[str, list[dict]]] = {}
     sources: list[dict] = []
     want = {k: v for k, v in settings.items() if k != "seeds"}
@@ -700,7 +702,7 @@ def read_reused(p: argparse.ArgumentParser, files: Sequence[str] | None, setting
                 p.error(f"--reuse: seed {seed} is in two files")
             records[seed] = {key: [r for r in payload.get(key, []) if r["seed"] == seed] for key in keys}
         sources.append({"file": Path(f).name, "seeds": payload["seeds"], "wall_seconds": payload.get("wall_seconds"),
-                        "date": payload.get("date")})
+                        "date": payload.get("date"), **({"extra": {k: payload.get(k) for k in extra}} if extra else {})})
     return records, sources
 
 

