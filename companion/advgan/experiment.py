@@ -28,7 +28,7 @@ from companion.advgan.selection import select_kappa
 from companion.advgan.targets import TARGET_NAMES, target_model
 from companion.advgan.trainer import blackbox_query, train_advgan, train_advgan_blackbox, train_classifier
 
-MODES = ("semiwhitebox", "blackbox", "all")
+MODES = ("semiwhitebox", "blackbox", "all", "targeted")
 
 
 @dataclass
@@ -61,6 +61,7 @@ class Config:
                                     # (default: attack with the validated G itself)
     defense_from_scratch: bool = False  # PGD-train the defended target from random init (at_epochs)
     at_warmup_epochs: int = 0       # adversarial training: eps grows linearly over these first epochs
+    target_classes: tuple[int, ...] | None = None  # mode targeted: the classes attacked (None: every class)
     seed: int = 0
 
 
@@ -100,9 +101,18 @@ def config_problems(cfg: Config) -> list[tuple[str, str]]:
             bad.append(("kappa_grid", f"must be a non-empty list of finite numbers >= 0, got {grid!r}"))
         elif len(set(grid)) != len(grid):
             bad.append(("kappa_grid", f"must not repeat a value, got {list(grid)}"))
-        elif cfg.mode == "blackbox":
-            bad.append(("kappa_grid", "picks the semi-white-box kappa: use it with mode semiwhitebox or all, "
-                                      "got mode 'blackbox' (set the black-box margin with kappa)"))
+        elif cfg.mode in ("blackbox", "targeted"):
+            bad.append(("kappa_grid", "picks the untargeted semi-white-box kappa: use it with mode semiwhitebox or "
+                                      f"all, got mode {cfg.mode!r} (set its margin with kappa)"))
+    if cfg.target_classes is not None:
+        classes, n_classes = cfg.target_classes, 10  # both datasets are the ten digits
+        if cfg.mode != "targeted":
+            bad.append(("target_classes", f"chooses the classes of mode 'targeted', got mode {cfg.mode!r}"))
+        elif isinstance(classes, (str, bytes)) or not isinstance(classes, (list, tuple)) or not classes or not all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n_classes for c in classes):
+            bad.append(("target_classes", f"must be a non-empty list of classes 0..{n_classes - 1}, got {classes!r}"))
+        elif len(set(classes)) != len(classes):
+            bad.append(("target_classes", f"must not repeat a class, got {list(classes)}"))
     if cfg.refit and cfg.kappa_grid is None:
         bad.append(("refit", "retrains the generator validated with kappa_grid: give kappa_grid too"))
     if not isinstance(cfg.val_fraction, (int, float)) or not 0 < cfg.val_fraction < 1:
@@ -155,6 +165,21 @@ def load_images(name: str, n_train: int | None = None, n_test: int | None = None
             "x_test": d["x_test"][:n_test], "y_test": d["y_test"][:n_test]}
 
 
+def images_on(cfg: Config, device: torch.device | str = "cpu") -> tuple[torch.Tensor, ...]:
+    """``(x_train, y_train, x_test, y_test)`` of ``cfg``'s data and sizes, on ``device``."""
+    d = load_images(cfg.data, cfg.n_train, cfg.n_test)
+    return tuple(d[k].to(device) for k in ("x_train", "y_train", "x_test", "y_test"))
+
+
+def train_undefended(cfg: Config, x: torch.Tensor, y: torch.Tensor, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """The undefended target of ``cfg`` (architecture ``cfg.target``), trained from ``cfg.seed``: the
+    same weights for every mode of a seed."""
+    utils.seed_everything(cfg.seed)
+    model = target_model(cfg.target, tuple(x.shape[1:])).to(device)
+    train_classifier(model, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed, desc="target")
+    return model
+
+
 GRID_ATTACK = "AdvGAN semi-white-box kappa grid (validation)"
 # the target name of the transfer rows: examples made against the undefended target, scored on a
 # second classifier of the same design trained independently (another seed)
@@ -192,12 +217,11 @@ def run_table(cfg: Config, progress_desc: str = "table", device: torch.device | 
     Images and networks live on ``device``; initialisations and random draws are made on the CPU.
     """
     check_config(cfg)
-    d = load_images(cfg.data, cfg.n_train, cfg.n_test)
-    x, y, xt, yt = (d[k].to(device) for k in ("x_train", "y_train", "x_test", "y_test"))
+    if cfg.mode == "targeted":
+        raise ValueError("mode 'targeted' has its own table: use companion.advgan.targeted.run_targeted")
+    x, y, xt, yt = images_on(cfg, device)
     shape = tuple(x.shape[1:])
-    utils.seed_everything(cfg.seed)
-    undefended = target_model(cfg.target, shape).to(device)
-    train_classifier(undefended, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed, desc="target")
+    undefended = train_undefended(cfg, x, y, device)
     if cfg.defense_from_scratch:
         # Madry et al.'s recipe: PGD adversarial training from a random initialisation (at_epochs epochs)
         utils.seed_everything(cfg.seed + 2)

@@ -36,6 +36,23 @@ def cw_adversarial_loss(logits: torch.Tensor, y: torch.Tensor, kappa: float = 0.
     return (true - others + kappa).clamp(min=0).mean()
 
 
+def cw_targeted_loss(logits: torch.Tensor, t: torch.Tensor, kappa: float = 0.0) -> torch.Tensor:
+    r"""Targeted C&W margin loss :math:`\ell_f(x_A, t) = \max(\max_{j \ne t} Z_j - Z_t + \kappa, 0)`, batch mean.
+
+    The paper's adversarial loss is written for a target class ``t`` (N,): it is zero exactly when
+    the target class's logit beats every other class by at least ``kappa`` >= 0, i.e. when the
+    classifier says ``t`` with that margin. :func:`cw_adversarial_loss` is the untargeted form.
+    """
+    if logits.ndim != 2 or t.ndim != 1 or logits.shape[0] != t.shape[0]:
+        raise ValueError(f"expected logits (N, K) and t (N,), got {tuple(logits.shape)} and {tuple(t.shape)}")
+    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= logits.shape[1]):
+        raise ValueError(f"target classes must be in 0..{logits.shape[1] - 1}, got {t.min().item()}..{t.max().item()}")
+    check_kappa(kappa)
+    wanted = logits.gather(1, t[:, None]).squeeze(1)
+    others = logits.masked_fill(F.one_hot(t, logits.shape[1]).bool(), float("-inf")).amax(1)
+    return (others - wanted + kappa).clamp(min=0).mean()
+
+
 def hinge_perturbation_loss(perturbation: torch.Tensor, c: float = 3.0) -> torch.Tensor:
     r""":math:`\mathcal L_{hinge} = \mathbb E_x \max(0, \|G(x)\|_2 - c)`: no cost until the l2 norm passes ``c``.
 
@@ -72,15 +89,17 @@ def advgan_generator_loss(
     beta: float = 1.0,
     c: float = 3.0,
     kappa: float = 0.0,
+    targeted: bool = False,
 ) -> dict[str, torch.Tensor]:
     r"""The generator's objective :math:`\mathcal L^f_{adv} + \alpha \mathcal L_{GAN} + \beta \mathcal L_{hinge}`.
 
-    ``kappa`` >= 0 is the C&W margin of :func:`cw_adversarial_loss`. Returns a dict with
-    ``"loss"`` (the total) and its three terms ``"adv"``, ``"gan"``, ``"hinge"``.
+    ``kappa`` >= 0 is the C&W margin of :func:`cw_adversarial_loss`; with ``targeted``, ``y``
+    holds the target classes and :func:`cw_targeted_loss` is the adversarial term. Returns a dict
+    with ``"loss"`` (the total) and its three terms ``"adv"``, ``"gan"``, ``"hinge"``.
     """
     if alpha < 0 or beta < 0:
         raise ValueError(f"alpha and beta must be >= 0, got {alpha}, {beta}")
-    adv = cw_adversarial_loss(logits, y, kappa)
+    adv = (cw_targeted_loss if targeted else cw_adversarial_loss)(logits, y, kappa)
     gan = gan_loss_generator(d_fake)
     hinge = hinge_perturbation_loss(perturbation, c)
     return {"loss": adv + alpha * gan + beta * hinge, "adv": adv, "gan": gan, "hinge": hinge}

@@ -32,6 +32,20 @@ def attack_success_rate(model: nn.Module, x_adv: torch.Tensor, y: torch.Tensor) 
     return (predict(model, x_adv) != y).float().mean().item()
 
 
+def targeted_success_rate(model: nn.Module, x_adv: torch.Tensor, y: torch.Tensor, target_class: int) -> float | None:
+    """Share of the inputs whose true class is not ``target_class`` that ``model`` assigns to it.
+
+    The inputs already of the target class are left out: their "success" would need no attack.
+    ``x_adv`` (N, C, H, W), ``y`` (N,) true labels; None when every input is of ``target_class``.
+    """
+    check_images(x_adv, "x_adv")
+    check_labels(x_adv, y)
+    others = y != target_class
+    if not bool(others.any()):
+        return None
+    return (predict(model, x_adv[others]) == target_class).float().mean().item()
+
+
 def success_on_correct(
     model: nn.Module, x: torch.Tensor, x_adv: torch.Tensor, y: torch.Tensor,
 ) -> dict[str, float | int | None]:

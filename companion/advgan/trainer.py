@@ -85,6 +85,7 @@ def _gan_step(
     beta: float,
     c: float,
     kappa: float,
+    targeted: bool = False,
 ) -> dict[str, torch.Tensor]:
     delta = generator(xb)
     x_adv = (xb + delta).clamp(0, 1)
@@ -94,7 +95,7 @@ def _gan_step(
     d_loss.backward()
     d_opt.step()
     # G's loss, to be minimised by the caller (utils.train); gradients flow through the attacked model
-    terms = advgan_generator_loss(attacked(x_adv), yb, discriminator(x_adv), delta, alpha, beta, c, kappa)
+    terms = advgan_generator_loss(attacked(x_adv), yb, discriminator(x_adv), delta, alpha, beta, c, kappa, targeted)
     terms["d_loss"] = d_loss.detach()
     return terms
 
@@ -122,6 +123,7 @@ def train_advgan(
     kappa: float = 0.0,
     width: int = 8,
     seed: int = 0,
+    target_class: int | None = None,
 ) -> tuple[Generator, utils.History]:
     r"""Semi-white-box AdvGAN: train G (and D) against the target f's logits, then attack without f.
 
@@ -130,20 +132,26 @@ def train_advgan(
     true labels; ``kappa`` >= 0 the C&W margin of :math:`\mathcal L^f_{adv}` (0: stop pushing once
     an example is misclassified). Returns the trained generator (eval mode) and the per-epoch
     history (``loss``, ``adv``, ``gan``, ``hinge``, ``d_loss``). The target is frozen in place.
+    With ``target_class`` t, G learns a targeted attack: every input is pushed towards class t
+    (:func:`companion.advgan.losses.cw_targeted_loss`), one generator per target class.
     """
     check_images(x)
     check_labels(x, y)
     check_eps(eps)
     check_kappa(kappa)
+    if target_class is not None and not 0 <= target_class <= int(y.max()):
+        raise ValueError(f"target_class must be one of the labels 0..{int(y.max())}, got {target_class}")
+    labels = y if target_class is None else torch.full_like(y, target_class)
     freeze(target)
     g, d = _make_gan(x, eps, width, seed)
     g_opt = torch.optim.Adam(g.parameters(), lr=lr, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999))
 
     def step(gen: nn.Module, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        return _gan_step(gen, d, d_opt, target, x[idx], y[idx], alpha, beta, c, kappa)
+        return _gan_step(gen, d, d_opt, target, x[idx], labels[idx], alpha, beta, c, kappa, target_class is not None)
 
-    history = utils.train(g, step, index_batches(len(x), batch_size, seed), g_opt, epochs, desc="AdvGAN")
+    desc = "AdvGAN" if target_class is None else f"AdvGAN -> {target_class}"
+    history = utils.train(g, step, index_batches(len(x), batch_size, seed), g_opt, epochs, desc=desc)
     g.eval()
     return g, history
 

@@ -12,6 +12,7 @@ def digits_target():
     d = data.load("digits", images=True)
     x, y = d["x"], d["y"]
     # pad 8x8 digits to stay inside [0, 1]; H, W divisible by 4 already
+    torch.manual_seed(0)  # the model's initialisation must not depend on which tests ran before
     model = target_model("A", (1, 8, 8))
     train_classifier(model, x[:1200], y[:1200], epochs=4, lr=2e-3, seed=0)
     return model, x[1200:1500], y[1200:1500]
@@ -47,6 +48,20 @@ def test_pgd_beats_fgsm_beats_noise(digits_target):
     assert clean < 0.25
     assert asr_fgsm > asr_noise + 0.2
     assert asr_pgd >= asr_fgsm - 0.02 and asr_pgd > 0.8
+
+
+def test_targeted_pgd_sends_digits_to_the_target_class(digits_target):
+    model, x, y = digits_target
+    others = y != 3
+    wanted = torch.full_like(y, 3)
+    gen = torch.Generator().manual_seed(0)
+    x_adv = pgd(model, x, wanted, 0.3, alpha=0.05, steps=20, targeted=True, generator=gen)
+    assert (x_adv - x).abs().max().item() <= 0.3 + 1e-6
+    to_3 = (model(x_adv[others]).argmax(1) == 3).float().mean().item()
+    # the untargeted attack on the same digits scatters them over the other classes
+    untargeted = pgd(model, x, y, 0.3, alpha=0.05, steps=20, generator=gen)
+    to_3_untargeted = (model(untargeted[others]).argmax(1) == 3).float().mean().item()
+    assert to_3 > 0.8 and to_3 > to_3_untargeted + 0.5, (to_3, to_3_untargeted)
 
 
 def test_fgsm_hand_computed_on_a_linear_model():

@@ -37,6 +37,36 @@ def test_cli_end_to_end_writes_per_seed_rows_under_cwd(tmp_path, monkeypatch, ca
     assert "AdvGAN semi-white-box" in capsys.readouterr().out and book_files() == before
 
 
+def test_targeted_mode_end_to_end(tmp_path, capsys):
+    path = main([*TINY, "--gan-epochs", "2", "--mode", "targeted", "--target-classes", "3", "8", "--seeds", "0", "1",
+                 "--out", str(tmp_path / "t.json")])
+    payload = json.loads(path.read_text())
+    assert payload["config"]["target_classes"] == [3, 8] and payload["config"]["mode"] == "targeted"
+    seed0 = [r for r in payload["rows"] if r["seed"] == 0]
+    per_class = [r for r in seed0 if r["setting"].startswith("target ")]
+    assert [(r["setting"], r["method"]) for r in per_class] == [
+        (f"target {t}", a) for t in (3, 8) for a in ("no attack", "random sign noise", "PGD-2 targeted",
+                                                     "AdvGAN targeted")]
+    assert all(r["target_class"] == int(r["setting"].split()[1]) and 0 <= r["targeted_success"] <= 1
+               for r in per_class)
+    assert all(r["linf"] <= 0.3 + 1e-6 for r in per_class) and per_class[0]["l2"] == 0.0
+    means = {r["method"]: r for r in seed0 if r["setting"] == "mean over target classes"}
+    pgd_rows = [r for r in per_class if r["method"] == "PGD-2 targeted"]
+    assert means["PGD-2 targeted"]["targeted_success"] == pytest.approx(
+        sum(r["targeted_success"] for r in pgd_rows) / 2)
+    # the untargeted generator of the same settings, on the same target (no targeted success)
+    (untargeted,) = [r for r in seed0 if r["setting"] == "untargeted"]
+    assert untargeted["method"] == "AdvGAN semi-white-box" and "targeted_success" not in untargeted
+    summary = {(r["setting"], r["method"], r["metric"]): r for r in payload["summary"]}
+    assert summary[("mean over target classes", "AdvGAN targeted", "targeted_success")]["n"] == 2
+    assert "AdvGAN targeted" in capsys.readouterr().out
+    # the same seed's target as the untargeted table: its clean accuracy row there, its errors here
+    table = json.loads(main([*TINY, "--mode", "semiwhitebox", "--out", str(tmp_path / "s.json")]).read_text())
+    clean = next(r["clean_accuracy"] for r in table["rows"] if r["setting"] == "undefended")
+    no_attack = [r for r in per_class if r["method"] == "no attack"]
+    assert no_attack[0]["success_rate"] == pytest.approx(1 - clean)
+
+
 def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     # mode all: every attack (FGSM, PGD, both AdvGANs) on both targets
     path = main([*TINY, "--mode", "all", "--out", str(tmp_path / "a" / "tiny.json")])
@@ -125,6 +155,10 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     (["--mode", "blackbox", "--kappa-grid", "0", "5"], "--kappa-grid"),
     (["--at-epochs", "2", "--at-warmup-epochs", "3"], "--at-warmup-epochs"),
     (["--refit"], "--refit"),                         # refit needs a kappa grid to refit from
+    (["--target-classes", "3"], "--target-classes"),  # only mode targeted has target classes
+    (["--mode", "targeted", "--target-classes", "10"], "--target-classes"),
+    (["--mode", "targeted", "--target-classes", "3", "3"], "--target-classes"),
+    (["--mode", "targeted", "--kappa-grid", "0", "5"], "--kappa-grid"),
 ])
 def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "run_table"),))
@@ -215,3 +249,11 @@ def test_kappa_grid_is_space_separated_and_reads_the_old_comma_form(capsys):
     assert capsys.readouterr().err == ""
     assert p.parse_args(["--kappa-grid", "0,2,5"]).kappa_grid == [0.0, 2.0, 5.0]
     assert "lists are space-separated" in capsys.readouterr().err
+
+
+def test_each_table_refuses_the_other_mode_before_any_work():
+    from companion.advgan.targeted import run_targeted
+    with pytest.raises(ValueError, match="needs mode 'targeted'"):
+        run_targeted(Config(data="digits"))
+    with pytest.raises(ValueError, match="use companion.advgan.targeted.run_targeted"):
+        run_table(Config(data="digits", mode="targeted"))

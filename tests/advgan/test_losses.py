@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from companion.advgan import advgan_generator_loss, cw_adversarial_loss, hinge_perturbation_loss
+from companion.advgan import advgan_generator_loss, cw_adversarial_loss, cw_targeted_loss, hinge_perturbation_loss
 
 
 def test_cw_loss_hand_computed():
@@ -81,3 +81,29 @@ def test_generator_loss_threads_kappa_to_the_adversarial_term():
 def test_cw_loss_refuses_a_bad_kappa(kappa):
     with pytest.raises(ValueError, match="kappa .*must be a finite number >= 0"):
         cw_adversarial_loss(torch.zeros(2, 4), torch.zeros(2, dtype=torch.long), kappa=kappa)
+
+
+def test_targeted_cw_loss_hand_computed_and_zero_once_the_target_leads():
+    logits = torch.tensor([[3.0, 1.0, 0.0], [0.0, 2.0, 2.5]])
+    t = torch.tensor([2, 2])
+    # row 0: max(3, 1) - 0 = 3; row 1: 2 - 2.5 = -0.5 -> 0 (class 2 already leads)
+    assert cw_targeted_loss(logits, t).item() == pytest.approx(1.5)
+    # margin 1: row 0: 4, row 1: 0.5 (the target leads by less than the margin)
+    assert cw_targeted_loss(logits, t, kappa=1.0).item() == pytest.approx(2.25)
+    # the untargeted loss of the true class differs: targeted asks for one class, not any wrong one
+    assert cw_adversarial_loss(logits, torch.tensor([0, 0])).item() != cw_targeted_loss(logits, t).item()
+
+
+def test_generator_loss_targeted_uses_the_targeted_term():
+    g = torch.Generator().manual_seed(0)
+    logits, t = torch.randn(4, 10, generator=g), torch.tensor([3, 3, 3, 3])
+    d_fake, delta = torch.randn(4, generator=g), torch.randn(4, 1, 8, 8, generator=g)
+    terms = advgan_generator_loss(logits, t, d_fake, delta, targeted=True)
+    assert terms["adv"].item() == pytest.approx(cw_targeted_loss(logits, t).item())
+
+
+def test_targeted_cw_loss_errors():
+    with pytest.raises(ValueError, match="target classes must be in 0..2"):
+        cw_targeted_loss(torch.zeros(2, 3), torch.tensor([0, 3]))
+    with pytest.raises(ValueError, match="expected logits"):
+        cw_targeted_loss(torch.zeros(2, 3), torch.tensor([0]))

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from companion.advgan import attack_success_rate, success_on_correct
+from companion.advgan import attack_success_rate, success_on_correct, targeted_success_rate
 
 
 class Lookup(nn.Module):
@@ -41,3 +41,10 @@ def test_success_on_correct_errors():
         success_on_correct(model, images([1, 2]), images([1]), y)
     with pytest.raises(ValueError, match="shapes must match"):
         success_on_correct(model, images([1, 2]), images([1, 2]), torch.tensor([1]))
+
+
+def test_targeted_success_leaves_out_the_target_class():
+    y = torch.tensor([0, 1, 2, 3])
+    # predicted 3, 3, 2, 3: of the three digits not of class 3, two are called 3
+    assert targeted_success_rate(Lookup(), images([3, 3, 2, 3]), y, 3) == pytest.approx(2 / 3)
+    assert targeted_success_rate(Lookup(), images([3, 3]), torch.tensor([3, 3]), 3) is None

@@ -38,6 +38,20 @@ def test_trained_generator_beats_random_noise_of_the_same_norm(digits_setup):
     assert asr_gan > asr_noise + 0.3, (asr_gan, asr_noise)
 
 
+def test_targeted_generator_sends_digits_to_its_class(digits_setup):
+    model, x, y, xt, yt = digits_setup
+    g, history = train_advgan(model, x, y, eps=0.2, epochs=8, width=4, seed=0, target_class=5)
+    assert history["adv"][-1] < history["adv"][0]
+    with torch.no_grad():
+        x_adv = adversarial_example(g, xt)
+    others = yt != 5
+    to_5 = (model(x_adv[others]).argmax(1) == 5).float().mean().item()
+    before = (model(xt[others]).argmax(1) == 5).float().mean().item()
+    assert to_5 > before + 0.5, (to_5, before)
+    with pytest.raises(ValueError, match="target_class must be one of the labels 0..9"):
+        train_advgan(model, x, y, epochs=1, target_class=10)
+
+
 def test_blackbox_distillation_tracks_the_black_box(digits_setup):
     model, x, y, xt, yt = digits_setup
     query = blackbox_query(model)
