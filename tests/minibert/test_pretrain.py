@@ -145,3 +145,14 @@ def test_dual_teacher_from_a_pretrained_masked_lm_scores_as_it_does(teacher_toke
     want = mlm(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits[sel]
     got = dual.logits(dual(b["input_ids"], b["attention_mask"])[sel], "teacher")
     assert torch.allclose(got, want, atol=1e-4)
+
+
+def test_teacher_key_names_a_non_default_numerics_policy(monkeypatch):
+    from companion.minibert.pretrain import TeacherConfig, teacher_key
+
+    portable = teacher_key(TeacherConfig())
+    monkeypatch.setenv("COMPANION_NUMERICS", "native")  # read again at each call
+    native = teacher_key(TeacherConfig())
+    assert native != portable and native.startswith("teacher-")
+    monkeypatch.setenv("COMPANION_NUMERICS", "portable")
+    assert teacher_key(TeacherConfig()) == portable
