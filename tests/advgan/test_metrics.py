@@ -47,4 +47,6 @@ def test_targeted_success_leaves_out_the_target_class():
     y = torch.tensor([0, 1, 2, 3])
     # predicted 3, 3, 2, 3: of the three digits not of class 3, two are called 3
     assert targeted_success_rate(Lookup(), images([3, 3, 2, 3]), y, 3) == pytest.approx(2 / 3)
+    # a digit sent to a third class is misclassified but not a targeted success: 1 of 3, not 2 of 3
+    assert targeted_success_rate(Lookup(), images([3, 2, 2, 3]), y, 3) == pytest.approx(1 / 3)
     assert targeted_success_rate(Lookup(), images([3, 3]), torch.tensor([3, 3]), 3) is None
