@@ -14,7 +14,8 @@ defended target (transfer attacks).
 Mode ``targeted`` writes ``advgan_<data>_targeted.json`` instead (:mod:`companion.advgan.targeted`):
 per target class (``--target-classes``, default all ten) the targeted success of AdvGAN (one
 generator per class), targeted PGD, random sign noise and no attack, their means over the classes,
-and the untargeted AdvGAN generator of the same settings.
+and the untargeted AdvGAN generator of the same settings; with ``--kappa-grid`` each generator's
+margin is chosen on validation (its grid rows kept).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, Sequence
 
 from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, SIZES, TRANSFER, Config,
                                         config_problems, run_table)
-from companion.advgan.targeted import MEAN_SETTING, run_targeted
+from companion.advgan.targeted import GRID, MEAN_SETTING, run_targeted
 from companion.advgan.targets import TARGET_NAMES
 from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
                           require_packages, run_seeds, start_run)
@@ -99,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_list_argument(p, "--kappa-grid", float_list(0, math.inf), default=d.kappa_grid, metavar="K",
                       help="space-separated kappas: pick the semi-white-box kappa from these on a validation split "
                            "of the training images (the smallest reaching --kappa-goal); in mode all the black-box "
-                           "attack takes the same pick (default: no grid, --kappa for both)")
+                           "attack takes the same pick; in mode targeted each generator gets its own pick, towards "
+                           "its class (default: no grid, --kappa for every generator)")
     p.add_argument("--val-fraction", type=float_in(0, 1, low_open=True, high_open=True), default=d.val_fraction,
                    help="share of the training images held out to pick kappa (with --kappa-grid)")
     p.add_argument("--kappa-goal", type=float_in(0, 1, low_open=True), default=d.kappa_goal,
@@ -179,7 +181,7 @@ def _print_targeted(rows: list[dict]) -> None:
     """Print one seed's targeted table: each attack's mean over the classes, then the untargeted row."""
     print(f"seed {rows[0]['seed']}: {'attack':22s} {'targeted':>9s} {'misclassified':>13s} {'L2':>6s} {'ms/example':>10s}")
     for r in rows:
-        if r["setting"] in (MEAN_SETTING, "untargeted"):
+        if r["setting"] in (MEAN_SETTING, "untargeted") and r["attack"] != GRID:
             hit = "-" if r.get("targeted_success") is None else f"{r['targeted_success']:.3f}"
             print(f"        {r['attack']:22s} {hit:>9s} {r['success_rate']:13.3f} {r['l2']:6.2f} {r['ms_per_example']:10.3f}")
 

@@ -101,9 +101,9 @@ def config_problems(cfg: Config) -> list[tuple[str, str]]:
             bad.append(("kappa_grid", f"must be a non-empty list of finite numbers >= 0, got {grid!r}"))
         elif len(set(grid)) != len(grid):
             bad.append(("kappa_grid", f"must not repeat a value, got {list(grid)}"))
-        elif cfg.mode in ("blackbox", "targeted"):
-            bad.append(("kappa_grid", "picks the untargeted semi-white-box kappa: use it with mode semiwhitebox or "
-                                      f"all, got mode {cfg.mode!r} (set its margin with kappa)"))
+        elif cfg.mode == "blackbox":
+            bad.append(("kappa_grid", "picks the semi-white-box kappa: use it with mode semiwhitebox, all or "
+                                      "targeted, got mode 'blackbox' (set the black-box margin with kappa)"))
     if cfg.target_classes is not None:
         classes, n_classes = cfg.target_classes, 10  # both datasets are the ten digits
         if cfg.mode != "targeted":
@@ -115,6 +115,8 @@ def config_problems(cfg: Config) -> list[tuple[str, str]]:
             bad.append(("target_classes", f"must not repeat a class, got {list(classes)}"))
     if cfg.refit and cfg.kappa_grid is None:
         bad.append(("refit", "retrains the generator validated with kappa_grid: give kappa_grid too"))
+    elif cfg.refit and cfg.mode == "targeted":
+        bad.append(("refit", "is for the untargeted table: mode 'targeted' attacks with the validated generators"))
     if not isinstance(cfg.val_fraction, (int, float)) or not 0 < cfg.val_fraction < 1:
         bad.append(("val_fraction", f"must be in (0, 1) (a share of the training images), got {cfg.val_fraction!r}"))
     if not isinstance(cfg.kappa_goal, (int, float)) or not 0 < cfg.kappa_goal <= 1:

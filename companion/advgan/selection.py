@@ -18,7 +18,7 @@ from torch import nn
 
 from companion import utils
 from companion.advgan._checks import check_images, check_kappa, check_labels
-from companion.advgan.metrics import perturbation_norms, predict, success_on_correct
+from companion.advgan.metrics import perturbation_norms, predict, success_on_correct, targeted_success_rate
 from companion.advgan.networks import adversarial_example
 from companion.advgan.trainer import train_advgan
 
@@ -50,6 +50,7 @@ def select_kappa(
     eps: float = 0.3,
     seed: int = 0,
     generators: dict[float, nn.Module] | None = None,
+    target_class: int | None = None,
     **train_kw: Any,
 ) -> tuple[float, list[dict[str, Any]]]:
     r"""Pick the C&W margin :math:`\kappa` of semi-white-box AdvGAN on a validation split of the training images.
@@ -69,6 +70,10 @@ def select_kappa(
     ``selected``. The target is frozen in place. A ``generators`` dict is filled with each grid
     value's trained G, so that the caller can attack with the generator that was validated (a G
     retrained with the chosen margin is another GAN run, and GAN runs vary).
+
+    With ``target_class`` t the generators are targeted (:func:`train_advgan`'s ``target_class``)
+    and the score is ``val_targeted_success`` (:func:`companion.advgan.metrics.targeted_success_rate`
+    on the validation digits of the other classes) in place of ``val_success_on_correct``.
     """
     check_images(x)
     check_labels(x, y)
@@ -84,32 +89,36 @@ def select_kappa(
     fit, val = validation_split(len(x), val_fraction, seed)
     x_fit, y_fit, x_val, y_val = x[fit], y[fit], x[val], y[val]
     rows: list[dict[str, Any]] = []
+    score_key = "val_success_on_correct" if target_class is None else "val_targeted_success"
     for kappa in kappas:
         with utils.Timer() as t:
-            g, _ = train_advgan(target, x_fit, y_fit, eps=eps, kappa=float(kappa), seed=seed, **train_kw)
+            g, _ = train_advgan(target, x_fit, y_fit, eps=eps, kappa=float(kappa), seed=seed,
+                                target_class=target_class, **train_kw)
         if generators is not None:
             generators[float(kappa)] = g
         with torch.no_grad():
             x_adv = adversarial_example(g, x_val)
-        on_correct = success_on_correct(target, x_val, x_adv, y_val)
         norms = perturbation_norms(x_val, x_adv)
-        soc = on_correct["success_on_correct"]
+        if target_class is None:
+            on_correct = success_on_correct(target, x_val, x_adv, y_val)
+            score, extra = on_correct["success_on_correct"], {"val_clean_correct": on_correct["clean_correct"]}
+        else:
+            score, extra = targeted_success_rate(target, x_adv, y_val, target_class), {"target_class": target_class}
         rows.append({
             "kappa": float(kappa),
             "val_success_rate": (predict(target, x_adv) != y_val).float().mean().item(),
-            "val_success_on_correct": soc,
-            "val_clean_correct": on_correct["clean_correct"],
+            score_key: score,
+            **extra,
             "val_l2": norms["l2"],
             "val_linf": norms["linf_max"],
             "fit_seconds": t.seconds,
-            "goal_reached": soc is not None and soc >= goal and norms["linf_max"] <= eps + 1e-6,
+            "goal_reached": score is not None and score >= goal and norms["linf_max"] <= eps + 1e-6,
         })
     reached = [r for r in rows if r["goal_reached"]]
     if reached:
         best = min(reached, key=lambda r: r["kappa"])
     else:
-        best = max(rows, key=lambda r: (-1.0 if r["val_success_on_correct"] is None else r["val_success_on_correct"],
-                                        -r["kappa"]))
+        best = max(rows, key=lambda r: (-1.0 if r[score_key] is None else r[score_key], -r["kappa"]))
     for r in rows:
         r["selected"] = r is best
     return best["kappa"], rows

@@ -67,6 +67,27 @@ def test_targeted_mode_end_to_end(tmp_path, capsys):
     assert no_attack[0]["success_rate"] == pytest.approx(1 - clean)
 
 
+def test_targeted_mode_chooses_each_generators_margin_on_validation(tmp_path):
+    payload = json.loads(main([*TINY, "--mode", "targeted", "--target-classes", "3", "--kappa-grid", "0", "5",
+                               "--kappa-goal", "0.9", "--out", str(tmp_path / "k.json")]).read_text())
+    grid = [r for r in payload["rows"] if r["method"] == "AdvGAN kappa grid (validation)"]
+    assert sorted((r["setting"], r["kappa"]) for r in grid) == [
+        ("target 3", 0.0), ("target 3", 5.0), ("untargeted", 0.0), ("untargeted", 5.0)]
+    for setting, method, score in (("target 3", "AdvGAN targeted", "val_targeted_success"),
+                                   ("untargeted", "AdvGAN semi-white-box", "val_success_on_correct")):
+        mine = [r for r in grid if r["setting"] == setting]
+        (chosen,) = [r for r in mine if r["selected"]]
+        reached = [r["kappa"] for r in mine if r["goal_reached"]]
+        best = max(mine, key=lambda r: (r[score] or 0.0, -r["kappa"]))["kappa"]
+        assert chosen["kappa"] == (min(reached) if reached else best)
+        (attack,) = [r for r in payload["rows"] if r["setting"] == setting and r["method"] == method]
+        assert attack["kappa"] == chosen["kappa"] and attack["kappa_from"] == "validation"
+    # misclassification on the digits of the other classes, beside the targeted success
+    per_class = [r for r in payload["rows"] if r["setting"] == "target 3" and r["method"] != "AdvGAN kappa grid (validation)"]
+    assert all(0 <= r["misclassified_others"] <= 1 for r in per_class)
+    assert all(r["misclassified_others"] >= r["targeted_success"] for r in per_class)  # arriving at 3 is an error
+
+
 def test_results_file_reproduces_in_a_fresh_process(tmp_path):
     # mode all: every attack (FGSM, PGD, both AdvGANs) on both targets
     path = main([*TINY, "--mode", "all", "--out", str(tmp_path / "a" / "tiny.json")])
@@ -158,7 +179,7 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     (["--target-classes", "3"], "--target-classes"),  # only mode targeted has target classes
     (["--mode", "targeted", "--target-classes", "10"], "--target-classes"),
     (["--mode", "targeted", "--target-classes", "3", "3"], "--target-classes"),
-    (["--mode", "targeted", "--kappa-grid", "0", "5"], "--kappa-grid"),
+    (["--mode", "targeted", "--kappa-grid", "0", "5", "--refit"], "--refit"),  # targeted attacks with the validated G
 ])
 def test_bad_flags_fail_fast_naming_the_flag(argv, flag, rejects_before_work):
     rejects_before_work(main, argv, flag, forbid=((cli, "run_table"),))

@@ -67,6 +67,28 @@ def test_select_kappa_rule(monkeypatch, shares, goal, chosen, reached):
         assert r["val_success_on_correct"] == pytest.approx(shares[r["kappa"]], abs=0.01)
 
 
+def test_select_kappa_targeted_scores_arrivals_in_the_target_class(monkeypatch):
+    shares, seen = {0.0: 0.5, 2.0: 0.96, 5.0: 1.0}, []
+
+    def train(target, x, y, eps, kappa, seed, target_class=None, **kw):
+        seen.append(target_class)
+        return fake_trainer(shares)(target, x, y, eps, kappa, seed)
+
+    monkeypatch.setattr(selection, "train_advgan", train)
+    x = torch.zeros(500, 1, 4, 4)
+    x[:, 0, 0, 0] = 0.1
+    y = torch.ones(500, dtype=torch.long)
+    # the fake generators move class 1 to class 2: towards 2 their arrivals are the shares
+    kappa, rows = select_kappa(FirstPixelClassifier(), x, y, list(shares), goal=0.95, target_class=2)
+    assert kappa == 2.0 and set(seen) == {2}
+    assert all("val_success_on_correct" not in r and r["target_class"] == 2 for r in rows)
+    assert [r["val_targeted_success"] for r in rows] == pytest.approx(list(shares.values()), abs=0.01)
+    # towards 3 nothing arrives although as many digits are misclassified: the smallest kappa of the tie
+    kappa, rows = select_kappa(FirstPixelClassifier(), x, y, list(shares), goal=0.95, target_class=3)
+    assert kappa == 0.0 and all(r["val_targeted_success"] == 0 for r in rows)
+    assert rows[2]["val_success_rate"] == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("kappas, goal, match", [
     ([], 0.95, "empty grid"), ([0.0, -1.0], 0.95, "kappa"), ([1.0, 1.0], 0.95, "distinct"),
     ([0.0], 0.0, "goal must be"), ([0.0], 1.5, "goal must be"),
