@@ -89,8 +89,8 @@ def run_targeted(cfg: Config, device: torch.device | str = "cpu", progress_desc:
     """Every attack of the module docstring on ``cfg``'s test split, for each of ``cfg.target_classes``
     (default every class); returns one row per class and attack (``setting`` ``"target t"``), their
     per-seed means (``setting`` :data:`MEAN_SETTING`) and the untargeted reference row (``setting``
-    ``"untargeted"``). ``cfg.mode`` must be ``"targeted"``; ``cfg.kappa`` is the C&W margin of both
-    generators."""
+    ``"untargeted"``), then, with ``cfg.kappa_grid``, the grid's validation rows. ``cfg.mode`` must be
+    ``"targeted"``; without a grid ``cfg.kappa`` is the C&W margin of every generator."""
     check_config(cfg)
     if cfg.mode != "targeted":
         raise ValueError(f"run_targeted needs mode 'targeted', got {cfg.mode!r}")
