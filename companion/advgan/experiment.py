@@ -174,8 +174,8 @@ def images_on(cfg: Config, device: torch.device | str = "cpu") -> tuple[torch.Te
 
 
 def train_undefended(cfg: Config, x: torch.Tensor, y: torch.Tensor, device: torch.device | str = "cpu") -> torch.nn.Module:
-    """The undefended target of ``cfg`` (architecture ``cfg.target``), trained from ``cfg.seed``: the
-    same weights for every mode of a seed."""
+    """The undefended target of ``cfg`` (architecture ``cfg.target``), trained from ``cfg.seed``: every
+    mode of a seed attacks the same weights (on one machine; another CPU may round differently)."""
     utils.seed_everything(cfg.seed)
     model = target_model(cfg.target, tuple(x.shape[1:])).to(device)
     train_classifier(model, x, y, epochs=cfg.target_epochs, lr=2e-3, seed=cfg.seed, desc="target")

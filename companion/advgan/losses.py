@@ -15,6 +15,14 @@ import torch.nn.functional as F
 from companion.advgan._checks import check_kappa
 
 
+def _logit_and_best_other(logits: torch.Tensor, cls: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, the logit of class ``cls`` and the largest logit of every other class: the two sides
+    of both C&W margins."""
+    chosen = logits.gather(1, cls[:, None]).squeeze(1)
+    others = logits.masked_fill(F.one_hot(cls, logits.shape[1]).bool(), float("-inf")).amax(1)
+    return chosen, others
+
+
 def cw_adversarial_loss(logits: torch.Tensor, y: torch.Tensor, kappa: float = 0.0) -> torch.Tensor:
     r"""Untargeted C&W margin loss :math:`\ell_f(x_A, y) = \max(Z_y - \max_{j \ne y} Z_j + \kappa, 0)`, batch mean.
 
@@ -31,8 +39,7 @@ def cw_adversarial_loss(logits: torch.Tensor, y: torch.Tensor, kappa: float = 0.
     if logits.ndim != 2 or y.ndim != 1 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
     check_kappa(kappa)
-    true = logits.gather(1, y[:, None]).squeeze(1)
-    others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), float("-inf")).amax(1)
+    true, others = _logit_and_best_other(logits, y)
     return (true - others + kappa).clamp(min=0).mean()
 
 
@@ -48,8 +55,7 @@ def cw_targeted_loss(logits: torch.Tensor, t: torch.Tensor, kappa: float = 0.0) 
     if t.numel() and (int(t.min()) < 0 or int(t.max()) >= logits.shape[1]):
         raise ValueError(f"target classes must be in 0..{logits.shape[1] - 1}, got {t.min().item()}..{t.max().item()}")
     check_kappa(kappa)
-    wanted = logits.gather(1, t[:, None]).squeeze(1)
-    others = logits.masked_fill(F.one_hot(t, logits.shape[1]).bool(), float("-inf")).amax(1)
+    wanted, others = _logit_and_best_other(logits, t)
     return (others - wanted + kappa).clamp(min=0).mean()
 
 

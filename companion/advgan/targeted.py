@@ -4,7 +4,8 @@ The paper writes its adversarial loss for a target class t (the C&W form
 :math:`\\max(\\max_{j \\ne t} Z_j - Z_t, -\\kappa)`) and shows targeted MNIST examples for every
 class. Its generator takes only the image, so a targeted AdvGAN is one generator per class. This
 table attacks the undefended target of :func:`companion.advgan.experiment.train_undefended` (the
-same weights as the untargeted table of that seed) with, for every target class t:
+same code, recipe and seed as the untargeted table's target: the same weights on one machine) with,
+for every target class t:
 
 - ``no attack``: the share of clean test digits of another class that the target already calls t,
 - ``random sign noise``: every pixel moved by +-eps at random (the trivial attack of the same size),
