@@ -673,6 +673,24 @@ def cli_entry(main: Callable[[], Any]) -> int:
     return 0
 
 
+# flags that change where a run's rows go or how it looks, never a number in them
+NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")
+
+
+def settings_of(args: argparse.Namespace, skip: Sequence[str] = NOT_SETTINGS) -> dict:
+    """What a results file records as its ``settings``: every flag that can change a number (all
+    of ``args`` but ``skip``). ``--reuse`` compares these between one-seed files and the run."""
+    return {k: v for k, v in vars(args).items() if k not in skip}
+
+
+def add_reuse_argument(p: argparse.ArgumentParser) -> argparse.Action:
+    """``--reuse FILE ...``: one-seed results files of the same command, assembled by
+    :func:`read_reused` (not part of the recorded command: :func:`strip_reuse`)."""
+    return p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
+                          help="one-seed results files of this same command (other --seeds, --out): their seeds are "
+                               "taken from them, not recomputed; not part of the recorded command")
+
+
 def read_reused(p: argparse.ArgumentParser, files: Sequence[str] | None, settings: dict, seeds: Sequence[int],
                 keys: Sequence[str] = ("rows",), extra: Sequence[str] = ()
                 ) -> tuple[dict[int, dict[str, list[dict]]], list[dict]]:

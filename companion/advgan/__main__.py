@@ -16,6 +16,11 @@ per target class (``--target-classes``, default all ten) the targeted success of
 generator per class), targeted PGD, random sign noise and no attack, their means over the classes,
 and the untargeted AdvGAN generator of the same settings; with ``--kappa-grid`` each generator's
 margin is chosen on validation (its grid rows kept).
+
+Seeds can run in separate processes (``--seeds 1 --out r/seed1.json``) and be assembled into one
+file by the same command with all seeds and ``--reuse r/seed*.json``: the seeds those files hold
+are taken from them (their settings must match this command's), the others are computed, and
+the recorded command omits ``--reuse`` (rerunning it computes every seed, with the same rows).
 """
 
 from __future__ import annotations
@@ -31,8 +36,9 @@ from companion.advgan.experiment import (DEFENDED_TRANSFER, GRID_ATTACK, MODES, 
                                         config_problems, run_table)
 from companion.advgan.targeted import GRID, MEAN_SETTING, run_targeted
 from companion.advgan.targets import TARGET_NAMES
-from companion.cli import (cli_entry, add_list_argument, chapter_parser, float_in, float_list, int_at_least, int_list,
-                          require_packages, run_seeds, start_run)
+from companion.cli import (add_list_argument, add_reuse_argument, chapter_parser, cli_entry, float_in, float_list,
+                          int_at_least, int_list, read_reused, require_packages, run_seeds, settings_of, start_run,
+                          strip_reuse)
 from companion.results import save_results
 
 CLEAN = "no attack"
@@ -113,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--defense-from-scratch", action="store_true", default=d.defense_from_scratch,
                    help="PGD-train the defended target from random init for --at-epochs epochs "
                         "(default: fine-tune the undefended target)")
+    add_reuse_argument(p)
     p.add_argument("--at-warmup-epochs", type=int_at_least(0), default=d.at_warmup_epochs,
                    help="adversarial training: grow eps linearly over these first epochs "
                         "(<= --at-epochs; default 0: none)")
@@ -140,11 +147,16 @@ def main(argv: Sequence[str] | None = None) -> Path:
     args = p.parse_args(argv)
     require_packages(p, *DATA_PACKAGES[args.data])
     configs = _configs(p, args)
+    reused, sources = read_reused(p, args.reuse, settings_of(args), args.seeds)
+    argv = strip_reuse(sys.argv[1:] if argv is None else argv)
     run = start_run(p, args, module="companion.advgan", chapter="09_advgan", argv=argv, one_file=True)
     name = f"advgan_{args.data}_{args.mode}.json"
     # a seed takes minutes at full size: each finished seed is kept, and a rerun of the same command
     # resumes after it
     ckpt = run.checkpoint(name)
+    for seed, record in sorted(reused.items()):
+        if ckpt.done(seed) is None:
+            ckpt.save(seed, record["rows"])
     by_seed = {cfg.seed: cfg for cfg in configs}
 
     def seed_rows(seed: int) -> list[dict[str, Any]]:
@@ -159,9 +171,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     with run.progress(len(configs)) as display:
         rows = run_seeds(list(by_seed), seed_rows, checkpoint=ckpt, display=display)
     config = {k: v for k, v in asdict(configs[0]).items() if k != "seed"}
+    # an assembled file's wall time is its seeds' (in their own processes) plus this run's
+    wall = run.wall_seconds + sum(src["wall_seconds"] or 0.0 for src in sources)
+    assembled = {"assembled_from": sources} if sources else {}
     out = save_results(run.path(name), rows, seeds=run.seeds,
                        command=run.command, metrics=TARGETED_METRICS if args.mode == "targeted" else METRICS,
-                       timing=TIMING, wall_seconds=run.wall_seconds,
+                       timing=TIMING, wall_seconds=wall, settings=settings_of(args), **assembled,
                        config=config)
     ckpt.finish()
     print(f"wrote {out}")

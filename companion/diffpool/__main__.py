@@ -61,8 +61,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from companion import data
-from companion.cli import (RunProgress, add_list_argument, chapter_parser, cli_entry, float_in, int_at_least,
-                           read_reused, require_packages, run_seeds, start_run, str_list, strip_reuse)
+from companion.cli import (RunProgress, add_list_argument, add_reuse_argument, chapter_parser, cli_entry, float_in,
+                           int_at_least, read_reused, require_packages, run_seeds, settings_of, start_run, str_list,
+                           strip_reuse)
 from companion.diffpool.baselines import STATISTICS, statistics_cv
 from companion.diffpool.gnn import AGGREGATIONS
 from companion.diffpool.pool import COARSE_ADJ
@@ -92,7 +93,6 @@ ARCHS = {
     "paper": {"levels": 2, "cluster_ratio": 0.25, "num_layers": 3, "first_layers": 2, "normalize": True},
 }
 ARCH_FLAGS = ("levels", "cluster_ratio", "num_layers")
-NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not change a number
 
 
 EXAMPLES = (
@@ -127,9 +127,7 @@ def as_list(value: str | Sequence[str]) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = chapter_parser("python -m companion.diffpool", __doc__.split("\n")[0], seeds=(0,), threads=1,
                        examples=EXAMPLES)
-    p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
-                   help="one-seed results files of this same command (other --seeds, --out): their seeds are "
-                        "taken from them, not recomputed; not part of the recorded command")
+    add_reuse_argument(p)
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default="hier_graphs", choices=DATASETS,
                    help="graph-classification dataset of companion.data (tu_local: a TU dataset on disk)")
@@ -243,11 +241,6 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
                 p.error(f"{flag} applies to --dataset tu_local only, not to {args.dataset}")
     if DET in args.models:
         require_packages(p, "pymetis")
-
-
-def settings_of(args: argparse.Namespace) -> dict:
-    """What a results file records as its ``settings``: every flag that can change a number."""
-    return {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
 
 
 def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, list[dict]], list[dict]]:

@@ -22,8 +22,8 @@ import sys
 from dataclasses import fields, replace
 from typing import Any, Callable
 
-from companion.cli import (cli_entry, chapter_parser, float_in, int_at_least, read_reused, require_packages, run_seeds,
-                           start_run, strip_reuse)
+from companion.cli import (add_reuse_argument, cli_entry, chapter_parser, float_in, int_at_least, read_reused,
+                           require_packages, run_seeds, settings_of, start_run, strip_reuse)
 from companion.minibert.config import RUN_HELP, RunConfig
 from companion.minibert.vocab import SPECIAL_TOKENS
 from companion.results import save_results
@@ -36,7 +36,6 @@ METRICS = {"mlm_accuracy": True, "perplexity": False, "probe_accuracy": True, "f
            "parameters": None, "embedding_parameters": None, "memory_mb": None, "disk_mb": None,
            "compression": None, "compression_bert_base": None, "train_seconds": False, "start_loss": False}
 TIMING = ["train_seconds"]
-NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not change a number
 
 MIN_VOCAB = len(SPECIAL_TOKENS) + 26
 POSITIVE = float_in(0, float("inf"), low_open=True)
@@ -97,9 +96,7 @@ def hidden_problem(hidden: int) -> str | None:
 def build_parser() -> argparse.ArgumentParser:
     """One flag per :class:`RunConfig` field but ``seed`` (``--seeds`` runs several), with its help."""
     p = chapter_parser("python -m companion.minibert", __doc__.split("\n\n")[0], examples=EXAMPLES)
-    p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
-                   help="one-seed results files of this same command (other --seeds, --out): their seeds are "
-                        "taken from them, not recomputed; not part of the recorded command")
+    add_reuse_argument(p)
     g = p.add_argument_group("experiment")
     defaults = RunConfig()
     for f in fields(RunConfig):
@@ -152,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
     validate(parser, args)
     from companion.minibert.experiments import VocabTooLarge  # after the package check: needs transformers
 
-    settings = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+    settings = settings_of(args)
     reused, sources = read_reused(parser, args.reuse, settings, args.seeds, keys=("rows", "coverage"),
                                   extra=("corpus", "config", "cpu_seconds"))
     argv = strip_reuse(sys.argv[1:] if argv is None else argv)

@@ -40,8 +40,8 @@ from typing import Sequence
 import torch
 
 from companion import data
-from companion.cli import (add_list_argument, chapter_parser, cli_entry, float_in, int_at_least, int_list,
-                           read_reused, run_seeds, start_run, strip_reuse)
+from companion.cli import (add_list_argument, add_reuse_argument, chapter_parser, cli_entry, float_in, int_at_least,
+                           int_list, read_reused, run_seeds, settings_of, start_run, strip_reuse)
 from companion.results import load_results, save_results, summary_table
 from companion.subgraphx import gate
 from companion.subgraphx.compare import CONTROLS, METHODS, PER_CLASS, compare_on_item, make_explainers, summarize
@@ -72,7 +72,6 @@ SEED_CHANGES = ("the generated data set (graphs or the BA-Shapes graph and its s
                 "and batch order, GNNExplainer's and PGExplainer's initialisation and sampling, SubgraphX's "
                 "Monte Carlo samples, the random baseline, the oracle's growth and the tie-breaks of top-k; a GNN "
                 "that fails the gate is retrained with seed + 1000 x attempt on the same data (file: gate)")
-NOT_SETTINGS = ("out", "publish", "no_progress", "reuse")  # flags that do not change a number
 
 
 EXAMPLES = [
@@ -127,9 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="opt-in control rows: Greedy grows a connected set node by node, each time adding the node "
                         "whose zero-filling lowers the predicted probability most (the Fidelity's own perturbation, "
                         "without tree search or Shapley values) (default: none)")
-    p.add_argument("--reuse", nargs="+", default=None, metavar="FILE",
-                   help="one-seed results files of this same command (other --seeds, --out): their seeds are "
-                        "taken from them, not recomputed; not part of the recorded command")
+    add_reuse_argument(p)
     return p
 
 
@@ -287,9 +284,10 @@ def run_seed(args: argparse.Namespace, seed: int) -> tuple[list[dict], list[dict
     return rows, items, grid, attempts
 
 
-def settings_of(args: argparse.Namespace) -> dict:
-    """The flags that change a number (what two files must share to be assembled into one)."""
-    settings = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+def file_settings(args: argparse.Namespace) -> dict:
+    """The flags that change a number (what two files must share to be assembled into one), as
+    files made before ``--controls`` and ``--tune-metric`` recorded them when those are at their default."""
+    settings = settings_of(args)
     if not settings.get("controls"):  # no control rows: the settings of a run from before --controls
         settings.pop("controls", None)
     if settings.get("tune_metric") == "motif":  # the settings of a run from before --tune-metric
@@ -300,7 +298,7 @@ def settings_of(args: argparse.Namespace) -> dict:
 def check_reuse(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[dict[int, dict], list[dict]]:
     """The record of each seed that ``--reuse`` files hold (rows, items, tuning, gate), checked
     against this run (flag errors), and where they came from."""
-    return read_reused(p, args.reuse, settings_of(args), args.seeds, keys=("rows", "items", "tuning", "gate"))
+    return read_reused(p, args.reuse, file_settings(args), args.seeds, keys=("rows", "items", "tuning", "gate"))
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
@@ -334,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                         gate=attempts, gate_bounds={"min_class_acc": args.gate_acc,
                                                     "min_oracle_fid": args.gate_fid, "k": gate.GATE_K,
                                                     "max_attempts": args.max_retrains},
-                        settings=settings_of(args), **assembled,
+                        settings=file_settings(args), **assembled,
                         subgraphx_config=subgraphx_config(args), ks=sorted(args.ks), dataset=args.dataset,
                         methods=[*METHODS, *args.controls], per_class_metrics=list(PER_CLASS), seed_changes=SEED_CHANGES,
                         gnnexplainer_epochs=args.gnnexplainer_epochs, pg_epochs=args.pg_epochs,

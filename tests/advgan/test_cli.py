@@ -131,6 +131,27 @@ def test_a_rerun_resumes_after_the_finished_seeds(tmp_path, monkeypatch):
     assert sorted({r["seed"] for r in payload["rows"]}) == [0, 1]
 
 
+def test_seeds_run_apart_are_assembled_with_reuse(tmp_path, monkeypatch, capsys):
+    argv = [*TINY, "--mode", "targeted", "--target-classes", "3"]
+    full = json.loads(main([*argv, "--seeds", "0", "1", "--out", str(tmp_path / "full.json")]).read_text())
+    for seed in ("0", "1"):
+        main([*argv, "--seeds", seed, "--out", str(tmp_path / f"s{seed}.json")])
+    monkeypatch.setattr(cli, "run_targeted", lambda *a, **kw: pytest.fail("a reused seed was recomputed"))
+    merged = json.loads(main([*argv, "--seeds", "0", "1", "--reuse", str(tmp_path / "s0.json"),
+                              str(tmp_path / "s1.json"), "--out", str(tmp_path / "merged.json")]).read_text())
+    assert merged["command"] == full["command"] and "--reuse" not in merged["command"]
+    assert merged["settings"] == full["settings"] and merged["settings"]["mode"] == "targeted"
+    untimed = lambda rows: [{k: v for k, v in r.items() if k not in ("ms_per_example", "train_seconds",  # noqa: E731
+                                                                      "fit_seconds")} for r in rows]
+    assert untimed(merged["rows"]) == untimed(full["rows"])
+    assert [a["file"] for a in merged["assembled_from"]] == ["s0.json", "s1.json"]
+    # a one-seed file of other settings is refused before any work, naming what differs
+    with pytest.raises(SystemExit):
+        main([*argv, "--kappa", "2", "--seeds", "0", "1", "--reuse", str(tmp_path / "s0.json")])
+    err = capsys.readouterr().err
+    assert "--reuse" in err and "kappa differ" in err
+
+
 @pytest.mark.parametrize("argv, flag", [
     (["--n-train", "-5"], "--n-train"),
     (["--n-train", "0"], "--n-train"),
