@@ -119,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--defense-from-scratch", action="store_true", default=d.defense_from_scratch,
                    help="PGD-train the defended target from random init for --at-epochs epochs "
                         "(default: fine-tune the undefended target)")
-    add_reuse_argument(p)
     p.add_argument("--at-warmup-epochs", type=int_at_least(0), default=d.at_warmup_epochs,
                    help="adversarial training: grow eps linearly over these first epochs "
                         "(<= --at-epochs; default 0: none)")
+    add_reuse_argument(p)
     return p
 
 
